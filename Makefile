@@ -1,0 +1,149 @@
+# wxfcgi - one GNU Makefile for the whole tree.
+#
+#   make                 build the programs into build/
+#   make test            install missing packages, then every test
+#   make run             install missing packages, then the local stack
+#   make bench           the benchmark (wrk + callgrind)
+#   make install PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=address,undefined check    unit tests under ASan/UBSan
+#   V=1                  show the commands
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SANITIZE ?=
+VERSION  := 0.1.0
+
+CC       ?= cc
+PKGS     := fcgi expat libcrypto inih
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+            -Wshadow -Wformat=2 -Wno-format-nonliteral
+CPPFLAGS += -Iinclude -D_GNU_SOURCE -DWX_VERSION='"$(VERSION)"'
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -MMD -MP
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=$(SANITIZE)
+endif
+
+# Recursive (=) so that pkg-config runs only when a recipe needs it: the
+# deps targets may have just installed the packages.
+LIBS       = $(shell pkg-config --libs $(PKGS))
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC  := $(wildcard src/lib/*.c)
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+FCGI_SRC := $(wildcard src/wxfcgi/*.c)
+FCGI_OBJ := $(FCGI_SRC:src/%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(wildcard tests/unit/*.c)
+TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
+LIBWX    := $(BUILD)/libwx.a
+PROGS    := $(BUILD)/wxfcgi
+BENCH    := $(BUILD)/wx-ceiling $(BUILD)/wx-bench-core
+
+.PHONY: all test check e2e run stop bench install uninstall clean deps-build \
+        deps-test deps-run deps-bench test-all lint
+
+all: $(PROGS)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(LIBWX): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/wxfcgi: $(FCGI_OBJ) $(LIBWX)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(FCGI_OBJ) $(LIBWX) $(LIBS)
+
+$(BUILD)/check_wx: $(TEST_OBJ) $(LIBWX)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIBWX) $(LIBS) $(CHECK_LIBS)
+
+$(BUILD)/wx-ceiling: $(BUILD)/obj/bench/ceiling.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/wx-bench-core: $(BUILD)/obj/bench/core.o $(LIBWX)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# --- dependencies (Debian packages; installed when missing) --------------
+
+deps-build:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh build test
+deps-run:
+	@scripts/deps.sh build run
+deps-bench:
+	@scripts/deps.sh build run bench
+
+# --- tests ---------------------------------------------------------------
+
+# Unit tests (Check) against the library.
+check: $(BUILD)/check_wx
+	$(Q)WX_FIXTURES=tests/fixtures $(BUILD)/check_wx
+
+# End-to-end: real nginx, spawn-fcgi and the master on loopback.
+e2e: $(PROGS)
+	$(Q)tests/e2e/run.sh $(BUILD)
+
+test-all:
+	$(Q)$(MAKE) --no-print-directory all check
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san SANITIZE=address,undefined OPT=-O1 check
+	$(Q)$(MAKE) --no-print-directory e2e
+
+test: deps-test
+	$(Q)$(MAKE) --no-print-directory test-all
+
+# --- running -------------------------------------------------------------
+
+run: deps-run
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/wx-stack run
+
+stop:
+	$(Q)scripts/wx-stack stop
+
+bench: deps-bench
+	$(Q)$(MAKE) --no-print-directory all $(BENCH)
+	$(Q)scripts/bench.sh $(BUILD)
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --inline-suppr -Iinclude src
+
+# --- installing ----------------------------------------------------------
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wxfcgi/nginx \
+	    $(DESTDIR)$(PREFIX)/share/doc/wxfcgi
+	install -m 0755 $(PROGS) scripts/wx-replay scripts/wx-spawn $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 nginx/wx.conf nginx/nginx.conf.in $(DESTDIR)$(PREFIX)/share/wxfcgi/nginx/
+	install -m 0644 wx.ini README.md $(DESTDIR)$(PREFIX)/share/doc/wxfcgi/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/wxfcgi $(DESTDIR)$(PREFIX)/bin/wx-replay \
+	    $(DESTDIR)$(PREFIX)/bin/wx-spawn
+	rm -rf $(DESTDIR)$(PREFIX)/share/wxfcgi $(DESTDIR)$(PREFIX)/share/doc/wxfcgi
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(FCGI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

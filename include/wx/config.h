@@ -1,0 +1,68 @@
+/*
+ * wx/config.h - the one INI file every program reads (inih).
+ *
+ * Each setting has a type, bounds and a default in one table (config.c).
+ * A key the table does not know, in a section this program reads, is an
+ * error: typos stop the program at start instead of being ignored.
+ * Secrets never come from argv: 'token' may be given in the file, as
+ * 'token_file' (a file holding it) or in the environment as WX_TOKEN, which
+ * wins over both.  Errors name the file, line and key.
+ */
+#ifndef WX_CONFIG_H
+#define WX_CONFIG_H
+
+#include <stddef.h>
+#include "wx/err.h"
+#include "wx/log.h"
+
+typedef enum wx_mode {
+    WX_MODE_PLAIN,
+    WX_MODE_COMPAT,
+    WX_MODE_SAFE
+} wx_mode_t;
+
+typedef struct wx_click_reply {
+    char *key;          /* EventKey of a CLICK menu button */
+    char *text;         /* the text sent back */
+} wx_click_reply_t;
+
+#define WX_CONFIG_MAX_CLICKS    256
+
+typedef struct wx_config {
+    char           *path;
+
+    /* [wx] */
+    char           *token;
+    char           *appid;
+    char           *encoding_aes_key;
+    wx_mode_t       mode;
+
+    /* [wxfcgi] */
+    char           *listen;             /* unix:/path or tcp:host:port */
+    unsigned        socket_mode;        /* permissions of a unix socket */
+    unsigned        workers;
+    size_t          max_body;
+    unsigned        timestamp_window;   /* seconds; 0 = off */
+    unsigned long   max_requests;       /* per worker; 0 = unlimited */
+    unsigned        shutdown_timeout;   /* seconds for in-flight work */
+    char           *log;                /* stderr, syslog or a path */
+    wx_log_level_t  log_level;
+    char           *handler;            /* "echo" */
+
+    /* [echo] */
+    char           *welcome;            /* reply to subscribe, or NULL */
+    wx_click_reply_t *clicks;           /* [echo.click] KEY = text */
+    size_t          n_clicks;
+} wx_config_t;
+
+/* Load 'path' into 'cfg' (zeroed first, defaults applied).  On failure
+ * cfg holds nothing to free and 'err' says what is wrong, naming the file,
+ * line and key.  WX_OK or WX_ECONFIG. */
+wx_err_t wx_config_load(wx_config_t *cfg, const char *path,
+                        char *err, size_t errlen);
+
+void wx_config_free(wx_config_t *cfg);
+
+const char *wx_mode_name(wx_mode_t mode);
+
+#endif

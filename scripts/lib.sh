@@ -1,0 +1,75 @@
+# lib.sh - shell helpers shared by wx-stack, bench.sh and the e2e tests.
+# Source it; it defines functions only.
+
+WX_TOP=${WX_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+
+# wx_free_port: print a TCP port free on 127.0.0.1.
+wx_free_port() {
+    local p i
+    for i in $(seq 1 200); do
+        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then
+            echo "$p"
+            return 0
+        fi
+    done
+    echo "no free port found" >&2
+    return 1
+}
+
+# wx_wait_for PATH|tcp:PORT SECONDS: wait until a socket answers.
+wx_wait_for() {
+    local what=$1 secs=${2:-10} i
+    for i in $(seq 1 $((secs * 20))); do
+        case "$what" in
+        tcp:*) (exec 3<>"/dev/tcp/127.0.0.1/${what#tcp:}") 2>/dev/null && return 0 ;;
+        *)     [ -S "$what" ] && return 0 ;;
+        esac
+        sleep 0.05
+    done
+    echo "timed out waiting for $what" >&2
+    return 1
+}
+
+# wx_nginx_render RUN PORT SOCKET [ACCESS_LOG] [EXTRA_UPSTREAMS] [EXTRA_LOCATIONS]
+# Write RUN/nginx.conf (with wx.conf and fastcgi_params beside it).
+wx_nginx_render() {
+    local run=$1 port=$2 sock=$3 access=${4:-$1/nginx-access.log}
+    local ups=${5:-} locs=${6:-} user=""
+    mkdir -p "$run/tmp"
+    cp "$WX_TOP/nginx/wx.conf" "$run/wx.conf"
+    cp /etc/nginx/fastcgi_params "$run/fastcgi_params"
+    # As root nginx would run its workers as nobody, who cannot reach a
+    # socket in a private directory; locally we keep the caller's user.
+    [ "$(id -u)" = 0 ] && user="user root;"
+    awk -v run="$run" -v port="$port" -v sock="$sock" -v access="$access" \
+        -v user="$user" -v ups="$ups" -v locs="$locs" '
+        { gsub(/@RUN@/, run); gsub(/@PORT@/, port); gsub(/@SOCKET@/, sock);
+          gsub(/@ACCESS_LOG@/, access); gsub(/@USER@/, user);
+          gsub(/@EXTRA_UPSTREAMS@/, ups); gsub(/@EXTRA_LOCATIONS@/, locs); print }' \
+        "$WX_TOP/nginx/nginx.conf.in" > "$run/nginx.conf"
+}
+
+wx_nginx_start() {
+    local run=$1
+    nginx -p "$run" -c "$run/nginx.conf" -e "$run/nginx-error.log" -t -q ||
+        { cat "$run/nginx-error.log" >&2; return 1; }
+    nginx -p "$run" -c "$run/nginx.conf" -e "$run/nginx-error.log"
+}
+
+wx_nginx_stop() {
+    local run=$1 pid i
+    [ -f "$run/nginx.pid" ] || return 0
+    pid=$(cat "$run/nginx.pid")
+    kill -QUIT "$pid" 2>/dev/null || true
+    for i in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+# wx_sign TOKEN TIMESTAMP NONCE: the signature of PROTOCOL.md 1.2.
+wx_sign() {
+    printf '%s\n' "$@" | LC_ALL=C sort | tr -d '\n' | sha1sum | cut -d' ' -f1
+}

@@ -1,0 +1,18 @@
+/* handler.c - the handlers a config may name in [wxfcgi] handler. */
+#include <string.h>
+
+#include "wx/handler.h"
+
+static const wx_handler_t *const wx_handlers[] = {
+    &wx_handler_echo,
+};
+
+const wx_handler_t *wx_handler_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(wx_handlers) / sizeof(wx_handlers[0]); i++)
+        if (strcmp(wx_handlers[i]->name, name) == 0)
+            return wx_handlers[i];
+    return NULL;
+}
