@@ -8,7 +8,7 @@
 set -eu
 
 pkgs_build="make gcc pkg-config libfcgi-dev libexpat1-dev libssl-dev libinih-dev"
-pkgs_test="check libsubunit-dev nginx-light spawn-fcgi curl iproute2 procps"
+pkgs_test="check libsubunit-dev nginx-light spawn-fcgi libfcgi-bin curl iproute2 procps cppcheck"
 pkgs_run="nginx-light spawn-fcgi curl"
 pkgs_bench="wrk valgrind nginx-light spawn-fcgi curl"
 

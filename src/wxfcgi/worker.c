@@ -99,18 +99,32 @@ static long long content_length(const char *s)
     return v;
 }
 
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 502: return "Bad Gateway";
+    case 504: return "Gateway Timeout";
+    default:  return "Internal Server Error";
+    }
+}
+
 static void respond(FCGX_Request *rq, const wx_response_t *resp)
 {
     char head[256];
     int n;
 
     n = snprintf(head, sizeof(head),
-                 "Status: %d\r\n"
+                 "Status: %d %s\r\n"
                  "Content-Type: %s\r\n"
                  "Content-Length: %zu\r\n"
                  "%s"
                  "\r\n",
-                 resp->status, resp->content_type, resp->body.len,
+                 resp->status, reason(resp->status), resp->content_type, resp->body.len,
                  resp->status == 405 ? "Allow: GET, POST\r\n" : "");
     FCGX_PutStr(head, n, rq->out);
     if (resp->body.len)
