@@ -42,10 +42,12 @@ LIB_SRC  := $(wildcard src/lib/*.c)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 FCGI_SRC := $(wildcard src/wxfcgi/*.c)
 FCGI_OBJ := $(FCGI_SRC:src/%.c=$(BUILD)/obj/%.o)
+CTL_SRC  := $(wildcard src/wxctl/*.c)
+CTL_OBJ  := $(CTL_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
 LIBWX    := $(BUILD)/libwx.a
-PROGS    := $(BUILD)/wxfcgi
+PROGS    := $(BUILD)/wxfcgi $(BUILD)/wxctl
 BENCH    := $(BUILD)/wx-ceiling $(BUILD)/wx-bench-core
 
 .PHONY: all test check e2e run stop bench install uninstall clean deps-build \
@@ -70,6 +72,10 @@ $(LIBWX): $(LIB_OBJ)
 $(BUILD)/wxfcgi: $(FCGI_OBJ) $(LIBWX)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(FCGI_OBJ) $(LIBWX) $(LIBS)
+
+$(BUILD)/wxctl: $(CTL_OBJ) $(LIBWX)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CTL_OBJ) $(LIBWX) $(LIBS)
 
 $(BUILD)/check_wx: $(TEST_OBJ) $(LIBWX)
 	@$(if $(Q),echo "  LD      $@")
@@ -139,11 +145,11 @@ install: $(PROGS)
 	install -m 0644 wx.ini README.md $(DESTDIR)$(PREFIX)/share/doc/wxfcgi/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/wxfcgi $(DESTDIR)$(PREFIX)/bin/wx-replay \
+	rm -f $(DESTDIR)$(PREFIX)/bin/wxfcgi $(DESTDIR)$(PREFIX)/bin/wxctl $(DESTDIR)$(PREFIX)/bin/wx-replay \
 	    $(DESTDIR)$(PREFIX)/bin/wx-spawn
 	rm -rf $(DESTDIR)$(PREFIX)/share/wxfcgi $(DESTDIR)$(PREFIX)/share/doc/wxfcgi
 
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(FCGI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(FCGI_OBJ:.o=.d) $(CTL_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -35,6 +35,7 @@ typedef struct wx_config {
     char           *token;
     char           *appid;
     char           *encoding_aes_key;
+    char           *encoding_aes_key_previous;  /* tried when the current fails */
     wx_mode_t       mode;
 
     /* [wxfcgi] */

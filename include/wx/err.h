@@ -23,6 +23,12 @@ typedef enum wx_err {
     WX_EXML,            /* not well-formed XML, or not a WeChat message */
     WX_EXML_DTD,        /* DOCTYPE or entity declaration (refused, DESIGN.md) */
     WX_EXML_LIMIT,      /* nesting depth or element count over the cap */
+    WX_EPLAINTEXT,      /* plaintext message refused in safe mode */
+    WX_EBASE64,         /* Encrypt is not valid Base64 */
+    WX_ECIPHERLEN,      /* ciphertext length not a non-zero multiple of 32 */
+    WX_EPADDING,        /* PKCS#7 pad byte outside 1..32 or inconsistent */
+    WX_EMSGLEN,         /* msg_len runs past the decrypted buffer */
+    WX_EAPPID,          /* trailing AppID is not ours */
 
     /* system failure */
     WX_ENOMEM,          /* arena or buffer exhausted, or malloc failed */

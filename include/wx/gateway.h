@@ -36,7 +36,8 @@ typedef struct wx_response {
 
     /* for the access log */
     wx_err_t    err;
-    const char *result;             /* "reply", "success", "echostr", ... */
+    const char *result;             /* "text", "success", "echostr", ... */
+    int         encrypted;          /* the reply is an AES envelope */
     const char *detail;             /* why, for refusals and failures */
     wx_str_t    msg_type;           /* as received (untrusted) */
     wx_str_t    event;              /* as received (untrusted) */

@@ -132,8 +132,9 @@ typedef struct wx_msg {
     wx_str_t publish_id, publish_status, article_id, article_count;
     /* MASSSENDJOBFINISH (items: "ResultList" owned by each of these) */
     wx_str_t copyright_count, copyright_check_state, article_url_count;
-    /* safe and compatible mode (PROTOCOL.md 4.6) */
-    wx_str_t encrypt;
+    /* safe and compatible mode (PROTOCOL.md 4.6); the last three only in
+     * an encrypted reply envelope */
+    wx_str_t encrypt, env_signature, env_timestamp, env_nonce;
 
     wx_msg_item_t  *items;
     wx_msg_item_t  *items_tail;

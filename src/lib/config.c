@@ -47,6 +47,7 @@ static const wx_setting_t wx_settings[] = {
     { "wx",     "token",            T_STR,   O(token),            0, 0, NULL },
     { "wx",     "appid",            T_STR,   O(appid),            0, 0, NULL },
     { "wx",     "encoding_aes_key", T_STR,   O(encoding_aes_key), 0, 0, NULL },
+    { "wx",     "encoding_aes_key_previous", T_STR, O(encoding_aes_key_previous), 0, 0, NULL },
     { "wx",     "mode",             T_MODE,  O(mode),             0, 0, "plain" },
     { "wxfcgi", "listen",           T_STR,   O(listen),           0, 0, "unix:/run/wxfcgi/wxfcgi.sock" },
     { "wxfcgi", "socket_mode",      T_OCTAL, O(socket_mode),      0, 0777, "0660" },
@@ -76,6 +77,8 @@ static const struct {
 } wx_secrets[] = {
     { "token",            "WX_TOKEN",            offsetof(wx_config_t, token) },
     { "encoding_aes_key", "WX_ENCODING_AES_KEY", offsetof(wx_config_t, encoding_aes_key) },
+    { "encoding_aes_key_previous", "WX_ENCODING_AES_KEY_PREVIOUS",
+      offsetof(wx_config_t, encoding_aes_key_previous) },
 };
 #define N_SECRETS (sizeof(wx_secrets) / sizeof(wx_secrets[0]))
 
@@ -475,6 +478,13 @@ static int validate(wx_load_t *ld)
         (strlen(cfg->encoding_aes_key) != 43 || !all_alnum(cfg->encoding_aes_key))) {
         seterr(ld, "[wx] encoding_aes_key must be 43 letters and digits (%zu characters given)",
                strlen(cfg->encoding_aes_key));
+        return -1;
+    }
+    if (cfg->encoding_aes_key_previous &&
+        (strlen(cfg->encoding_aes_key_previous) != 43 ||
+         !all_alnum(cfg->encoding_aes_key_previous))) {
+        seterr(ld, "[wx] encoding_aes_key_previous must be 43 letters and digits "
+                   "(%zu characters given)", strlen(cfg->encoding_aes_key_previous));
         return -1;
     }
     if (cfg->mode != WX_MODE_PLAIN) {

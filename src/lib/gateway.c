@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wx/crypt.h"
 #include "wx/gateway.h"
 #include "wx/log.h"
 #include "wx/msg.h"
@@ -24,6 +25,10 @@ struct wx_gw {
     wx_pool_t           pool;
     wx_msg_t            msg;
     wx_query_t          query;
+    /* safe and compatible mode (PROTOCOL.md 4) */
+    wx_crypt_t          keys[2];        /* current, previous */
+    unsigned            n_keys;
+    const wx_crypt_t   *used;           /* the key that decrypted this request */
 };
 
 wx_gw_t *wx_gw_new(const wx_config_t *cfg, char *err, size_t errlen)
@@ -46,6 +51,21 @@ wx_gw_t *wx_gw_new(const wx_config_t *cfg, char *err, size_t errlen)
      * query, and a reply that may quote the whole body with CDATA splits. */
     if (gw->parser == NULL || wx_pool_init(&gw->pool, 8 * cfg->max_body + (128 << 10)) != WX_OK)
         goto nomem;
+    if (cfg->encoding_aes_key && cfg->appid) {
+        if (wx_crypt_init(&gw->keys[0], cfg->encoding_aes_key, cfg->appid) != WX_OK) {
+            snprintf(err, errlen, "[wx] encoding_aes_key or appid is invalid");
+            goto fail;
+        }
+        gw->n_keys = 1;
+        if (cfg->encoding_aes_key_previous) {
+            if (wx_crypt_init(&gw->keys[1], cfg->encoding_aes_key_previous,
+                              cfg->appid) != WX_OK) {
+                snprintf(err, errlen, "[wx] encoding_aes_key_previous is invalid");
+                goto fail;
+            }
+            gw->n_keys = 2;
+        }
+    }
     if (gw->handler->create) {
         err[0] = '\0';
         gw->hctx = gw->handler->create(cfg, err, errlen);
@@ -71,6 +91,8 @@ void wx_gw_free(wx_gw_t *gw)
         gw->handler->destroy(gw->hctx);
     wx_parser_free(gw->parser);
     wx_pool_free(&gw->pool);
+    wx_crypt_clear(&gw->keys[0]);
+    wx_crypt_clear(&gw->keys[1]);
     free(gw);
 }
 
@@ -165,6 +187,108 @@ static wx_err_t read_body(wx_gw_t *gw, const wx_request_t *req,
     return WX_OK;
 }
 
+/* Safe and compatible mode: check msg_signature over Encrypt, decrypt with
+ * the current key or else the previous one, and parse the inner message in
+ * place of the envelope (PROTOCOL.md 4.5, 4.6).  Only Encrypt is signed, so
+ * the decrypted copy wins over any plaintext fields (DESIGN.md). */
+static wx_err_t unwrap(wx_gw_t *gw, const char **detail)
+{
+    const wx_query_t *q = &gw->query;
+    wx_str_t parts[4], inner, encrypt = gw->msg.encrypt;
+    wx_err_t rc = WX_EINVAL, first = WX_OK;
+    unsigned i;
+
+    if (gw->n_keys == 0) {
+        *detail = "encrypted push but no encoding_aes_key configured";
+        return WX_EINVAL;
+    }
+    if (encrypt.data == NULL) {
+        *detail = "no Encrypt element";
+        return WX_EMISSING;
+    }
+    if (q->msg_signature.data == NULL) {
+        *detail = "msg_signature missing";
+        return WX_EMISSING;
+    }
+    parts[0] = wx_str_c(gw->cfg->token);
+    parts[1] = q->timestamp;
+    parts[2] = q->nonce;
+    parts[3] = encrypt;
+    rc = wx_sign_verify(parts, 4, q->msg_signature);
+    if (rc != WX_OK) {
+        *detail = "msg_signature mismatch";
+        return rc;
+    }
+    for (i = 0; i < gw->n_keys; i++) {
+        rc = wx_crypt_decrypt(&gw->keys[i], encrypt, &gw->pool, &inner);
+        if (rc == WX_OK)
+            break;
+        if (i == 0)
+            first = rc;
+        if (wx_err_class(rc) != WX_ERRCLASS_INPUT)
+            break;
+    }
+    if (rc != WX_OK) {
+        /* Report why the current key failed: that is the one to fix. */
+        rc = wx_err_class(rc) == WX_ERRCLASS_INPUT ? first : rc;
+        *detail = gw->n_keys > 1 ? "decryption failed with both keys" : "decryption failed";
+        return rc;
+    }
+    if (i > 0)
+        wx_log(WX_LOG_INFO, "message decrypted with encoding_aes_key_previous");
+    gw->used = &gw->keys[i];
+    rc = wx_msg_parse(gw->parser, &gw->pool, inner.data, inner.len, &gw->msg);
+    if (rc != WX_OK)
+        *detail = wx_parser_errmsg(gw->parser);
+    return rc;
+}
+
+/* The encrypted reply envelope of PROTOCOL.md 4.6, with its own TimeStamp
+ * and the request's nonce, encrypted with the key that decrypted it. */
+static wx_err_t wrap(wx_gw_t *gw, wx_str_t plain, time_t now, wx_str_t *body)
+{
+    const wx_crypt_t *key = gw->used;
+    char ts[24], sig[WX_SIGN_HEX_LEN + 1];
+    size_t b64cap = 4 * ((plain.len + 20 + key->appid_len + 32 + 2) / 3) + 4;
+    wx_str_t parts[4];
+    wx_buf_t b64, out;
+    char *mem;
+    wx_err_t rc;
+
+    mem = wx_pool_alloc(&gw->pool, b64cap);
+    if (mem == NULL)
+        return WX_ENOMEM;
+    wx_buf_init(&b64, mem, b64cap);
+    rc = wx_crypt_encrypt(key, plain, NULL, &gw->pool, &b64);
+    if (rc != WX_OK)
+        return rc;
+    snprintf(ts, sizeof(ts), "%lld", (long long)now);
+    parts[0] = wx_str_c(gw->cfg->token);
+    parts[1] = wx_str_c(ts);
+    parts[2] = gw->query.nonce;
+    parts[3] = wx_buf_str(&b64);
+    rc = wx_sign(parts, 4, sig);
+    if (rc != WX_OK)
+        return rc;
+    rc = wx_buf_from_pool(&out, &gw->pool, (size_t)-1);
+    if (rc != WX_OK)
+        return rc;
+    wx_buf_adds(&out, "<xml><Encrypt>");
+    wx_xml_cdata(&out, wx_buf_str(&b64));
+    wx_buf_adds(&out, "</Encrypt><MsgSignature>");
+    wx_xml_cdata(&out, wx_str_c(sig));
+    wx_buf_adds(&out, "</MsgSignature><TimeStamp>");
+    wx_buf_adds(&out, ts);
+    wx_buf_adds(&out, "</TimeStamp><Nonce>");
+    wx_xml_cdata(&out, gw->query.nonce);
+    wx_buf_adds(&out, "</Nonce></xml>");
+    if (out.overflow)
+        return WX_ENOMEM;
+    wx_buf_commit(&out, &gw->pool);
+    *body = wx_buf_str(&out);
+    return WX_OK;
+}
+
 static void answer(wx_gw_t *gw, const wx_reply_t *reply, time_t now,
                    wx_response_t *resp)
 {
@@ -174,6 +298,13 @@ static void answer(wx_gw_t *gw, const wx_reply_t *reply, time_t now,
     rc = wx_buf_from_pool(&out, &gw->pool, (size_t)-1);
     if (rc == WX_OK)
         rc = wx_reply_write(reply, &gw->msg, now, &out);
+    if (rc == WX_OK) {
+        wx_buf_commit(&out, &gw->pool);
+        resp->body = wx_buf_str(&out);
+        /* "success" is never encrypted (PROTOCOL.md 3.1). */
+        if (gw->used && reply->type != WX_REPLY_SUCCESS)
+            rc = wrap(gw, wx_buf_str(&out), now, &resp->body);
+    }
     if (rc != WX_OK) {
         wx_log(WX_LOG_ERROR, "reply %s not written: %s; answering success",
                wx_reply_type_name(reply->type), wx_strerror(rc));
@@ -183,8 +314,6 @@ static void answer(wx_gw_t *gw, const wx_reply_t *reply, time_t now,
         resp->body = WX_STR("success");
         return;
     }
-    wx_buf_commit(&out, &gw->pool);
-    resp->body = wx_buf_str(&out);
     if (reply->type == WX_REPLY_SUCCESS) {
         resp->result = "success";
         resp->content_type = "text/plain; charset=utf-8";
@@ -192,6 +321,7 @@ static void answer(wx_gw_t *gw, const wx_reply_t *reply, time_t now,
         resp->result = wx_reply_type_name(reply->type);
         resp->content_type = "text/xml; charset=utf-8";
     }
+    resp->encrypted = gw->used != NULL && reply->type != WX_REPLY_SUCCESS;
 }
 
 void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
@@ -199,7 +329,7 @@ void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
 {
     const char *detail = NULL;
     wx_reply_t reply;
-    int is_get;
+    int is_get, encrypted;
     wx_err_t rc;
 
     memset(resp, 0, sizeof(*resp));
@@ -233,10 +363,21 @@ void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
         return;
     }
 
+    gw->used = NULL;
+    encrypted = wx_str_eq(gw->query.encrypt_type, "aes");
     rc = read_body(gw, req, &detail);
+    if (rc == WX_OK && gw->cfg->mode == WX_MODE_SAFE && !encrypted) {
+        rc = WX_EPLAINTEXT;
+        detail = "plaintext push refused: [wx] mode is safe";
+    }
+    if (rc == WX_OK && encrypted && gw->cfg->mode != WX_MODE_PLAIN)
+        rc = unwrap(gw, &detail);
     if (rc == WX_OK) {
         rc = wx_msg_validate(&gw->msg);
-        detail = rc == WX_EMISSING ? "required element missing" : "bad CreateTime or MsgId";
+        if (rc != WX_OK && encrypted && gw->cfg->mode == WX_MODE_PLAIN)
+            detail = "encrypted push but [wx] mode is plain";
+        else
+            detail = rc == WX_EMISSING ? "required element missing" : "bad CreateTime or MsgId";
     }
     resp->msg_type = gw->msg.msg_type;
     resp->event = gw->msg.event_name;
@@ -268,8 +409,9 @@ void wx_gw_log(const wx_request_t *req, const wx_response_t *resp, long usec)
     wx_log_openid(who, sizeof(who), resp->openid);
     snprintf(detail, sizeof(detail), "%s", resp->detail ? resp->detail : "");
     wx_log_write(WX_LOG_INFO,
-                 "%s type=%s%s%s from=%s result=%s status=%d us=%ld%s%s%s",
+                 "%s type=%s%s%s from=%s result=%s%s status=%d us=%ld%s%s%s",
                  method, type[0] ? type : "-", event[0] ? "/" : "", event,
-                 who, resp->result ? resp->result : "-", resp->status, usec,
+                 who, resp->result ? resp->result : "-",
+                 resp->encrypted ? "+aes" : "", resp->status, usec,
                  detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
 }

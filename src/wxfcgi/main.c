@@ -111,12 +111,6 @@ int main(int argc, char **argv)
         free(cfg);
         return 1;
     }
-    if (cfg->mode != WX_MODE_PLAIN) {
-        fprintf(stderr, "wxfcgi: %s: [wx] mode %s is not supported yet; use plain\n",
-                path, wx_mode_name(cfg->mode));
-        rc = 1;
-        goto done;
-    }
     /* Catch what only a built gateway can (unknown handler) before any
      * socket is bound or worker forked. */
     probe = wx_gw_new(cfg, err, sizeof(err));

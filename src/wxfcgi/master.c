@@ -289,11 +289,6 @@ static void reload(wx_master_t *m)
         goto drop;
     }
     wx_gw_free(probe);
-    if (ncfg->mode != WX_MODE_PLAIN) {
-        wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: "
-               "[wx] mode %s is not supported yet", wx_mode_name(ncfg->mode));
-        goto drop;
-    }
     if (strcmp(ncfg->listen, m->cfg->listen) != 0)
         wx_log(WX_LOG_WARN, "[wxfcgi] listen changed to %s: that needs a restart; "
                "still listening on %s", ncfg->listen, m->cfg->listen);

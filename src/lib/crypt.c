@@ -1,0 +1,200 @@
+/* crypt.c - AES-256-CBC with WeChat's 32-byte PKCS#7 (PROTOCOL.md 4). */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+#include "wx/crypt.h"
+
+/* Fetched and allocated once per process, reused for every message. */
+static EVP_CIPHER *wx_aes;
+static EVP_CIPHER_CTX *wx_aes_ctx;
+
+static int b64_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+long wx_base64_decode(unsigned char *dst, const char *src, size_t len)
+{
+    size_t i, pad = 0;
+    int n;
+
+    if (len == 0 || len % 4 != 0 || len > (size_t)1 << 30)
+        return -1;
+    if (src[len - 1] == '=')
+        pad = src[len - 2] == '=' ? 2 : 1;
+    /* EVP_DecodeBlock is lenient (spaces, '=' anywhere, "Q==="): check the
+     * alphabet and the padding ourselves first. */
+    for (i = 0; i < len - pad; i++)
+        if (!b64_char((unsigned char)src[i]))
+            return -1;
+    n = EVP_DecodeBlock(dst, (const unsigned char *)src, (int)len);
+    if (n < 0 || (size_t)n < pad)
+        return -1;
+    return (long)((size_t)n - pad);
+}
+
+wx_err_t wx_crypt_init(wx_crypt_t *c, const char *encoding_aes_key,
+                       const char *appid)
+{
+    char b64[WX_AES_KEY_B64_LEN + 2];
+    unsigned char key[33];
+    size_t i;
+
+    memset(c, 0, sizeof(*c));
+    if (encoding_aes_key == NULL || strlen(encoding_aes_key) != WX_AES_KEY_B64_LEN)
+        return WX_EINVAL;
+    for (i = 0; i < WX_AES_KEY_B64_LEN; i++)
+        if (!b64_char((unsigned char)encoding_aes_key[i]))
+            return WX_EINVAL;
+    if (appid == NULL || (c->appid_len = strlen(appid)) == 0 || c->appid_len > WX_APPID_MAX)
+        return WX_EINVAL;
+    memcpy(b64, encoding_aes_key, WX_AES_KEY_B64_LEN);
+    b64[WX_AES_KEY_B64_LEN] = '=';
+    b64[WX_AES_KEY_B64_LEN + 1] = '\0';
+    if (wx_base64_decode(key, b64, WX_AES_KEY_B64_LEN + 1) != 32) {
+        OPENSSL_cleanse(key, sizeof(key));
+        return WX_EINVAL;
+    }
+    memcpy(c->key, key, 32);
+    OPENSSL_cleanse(key, sizeof(key));
+    memcpy(c->appid, appid, c->appid_len + 1);
+    return WX_OK;
+}
+
+void wx_crypt_clear(wx_crypt_t *c)
+{
+    OPENSSL_cleanse(c, sizeof(*c));
+}
+
+static EVP_CIPHER_CTX *aes_ctx(void)
+{
+    if (wx_aes == NULL && (wx_aes = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL)) == NULL)
+        return NULL;
+    if (wx_aes_ctx == NULL && (wx_aes_ctx = EVP_CIPHER_CTX_new()) == NULL)
+        return NULL;
+    return wx_aes_ctx;
+}
+
+/* Run AES-256-CBC over 'len' bytes (a multiple of 32) without padding. */
+static wx_err_t aes(const wx_crypt_t *c, int enc, const unsigned char *in,
+                    size_t len, unsigned char *out)
+{
+    EVP_CIPHER_CTX *ctx = aes_ctx();
+    int n = 0, fin = 0;
+
+    if (ctx == NULL || len > (size_t)1 << 30)
+        return WX_ECRYPTO;
+    /* IV = the first 16 bytes of the key (PROTOCOL.md 4.2). */
+    if (!EVP_CipherInit_ex(ctx, wx_aes, NULL, c->key, c->key, enc) ||
+        !EVP_CIPHER_CTX_set_padding(ctx, 0) ||
+        !EVP_CipherUpdate(ctx, out, &n, in, (int)len) ||
+        !EVP_CipherFinal_ex(ctx, out + n, &fin) || (size_t)(n + fin) != len)
+        return WX_ECRYPTO;
+    return WX_OK;
+}
+
+wx_err_t wx_crypt_decrypt(const wx_crypt_t *c, wx_str_t b64, wx_pool_t *pool,
+                          wx_str_t *msg)
+{
+    unsigned char *ct, *pt;
+    size_t ctlen, padn, plen, mlen, i;
+    long n;
+    wx_err_t rc;
+
+    if (b64.len == 0 || b64.len % 4 != 0)
+        return b64.len == 0 ? WX_ECIPHERLEN : WX_EBASE64;
+    ct = wx_pool_alloc(pool, b64.len / 4 * 3);
+    if (ct == NULL)
+        return WX_ENOMEM;
+    n = wx_base64_decode(ct, b64.data, b64.len);
+    if (n < 0)
+        return WX_EBASE64;
+    ctlen = (size_t)n;
+    /* PROTOCOL.md 4.4: a non-zero multiple of 32. */
+    if (ctlen == 0 || ctlen % 32 != 0)
+        return WX_ECIPHERLEN;
+    pt = wx_pool_alloc(pool, ctlen + 1);
+    if (pt == NULL)
+        return WX_ENOMEM;
+    rc = aes(c, 0, ct, ctlen, pt);
+    if (rc != WX_OK)
+        return rc;
+
+    padn = pt[ctlen - 1];
+    if (padn < 1 || padn > 32)
+        return WX_EPADDING;
+    for (i = ctlen - padn; i < ctlen; i++)
+        if (pt[i] != padn)
+            return WX_EPADDING;
+    plen = ctlen - padn;
+    if (plen < WX_CRYPT_RANDOM_LEN + 4)
+        return WX_EMSGLEN;
+    mlen = (size_t)pt[16] << 24 | (size_t)pt[17] << 16 | (size_t)pt[18] << 8 | pt[19];
+    if (mlen > plen - WX_CRYPT_RANDOM_LEN - 4)
+        return WX_EMSGLEN;
+    if (plen - WX_CRYPT_RANDOM_LEN - 4 - mlen != c->appid_len ||
+        CRYPTO_memcmp(pt + 20 + mlen, c->appid, c->appid_len) != 0)
+        return WX_EAPPID;
+    /* NUL-terminate the message where the AppID began: the parser and the
+     * logs may treat it as a C string. */
+    pt[20 + mlen] = '\0';
+    msg->data = (const char *)pt + 20;
+    msg->len = mlen;
+    return WX_OK;
+}
+
+wx_err_t wx_crypt_encrypt(const wx_crypt_t *c, wx_str_t msg,
+                          const unsigned char *random16, wx_pool_t *pool,
+                          wx_buf_t *out)
+{
+    static const char alnum[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    size_t full, padded, i, b64len;
+    unsigned char *pt, *ct, padn;
+    wx_err_t rc;
+
+    if (msg.len > 0xffffffffUL - 64 || msg.len > (size_t)1 << 28)
+        return WX_ETOOBIG;
+    full = WX_CRYPT_RANDOM_LEN + 4 + msg.len + c->appid_len;
+    padn = (unsigned char)(32 - full % 32);
+    padded = full + padn;
+    pt = wx_pool_alloc(pool, padded);
+    ct = wx_pool_alloc(pool, padded);
+    if (pt == NULL || ct == NULL)
+        return WX_ENOMEM;
+    if (random16) {
+        memcpy(pt, random16, WX_CRYPT_RANDOM_LEN);
+    } else {
+        /* Letters and digits, as Tencent's samples use (PROTOCOL.md 4.3). */
+        if (RAND_bytes(pt, WX_CRYPT_RANDOM_LEN) != 1)
+            return WX_ECRYPTO;
+        for (i = 0; i < WX_CRYPT_RANDOM_LEN; i++)
+            pt[i] = (unsigned char)alnum[pt[i] % (sizeof(alnum) - 1)];
+    }
+    pt[16] = (unsigned char)(msg.len >> 24);
+    pt[17] = (unsigned char)(msg.len >> 16);
+    pt[18] = (unsigned char)(msg.len >> 8);
+    pt[19] = (unsigned char)msg.len;
+    if (msg.len)
+        memcpy(pt + 20, msg.data, msg.len);
+    memcpy(pt + 20 + msg.len, c->appid, c->appid_len);
+    memset(pt + full, padn, padn);
+
+    rc = aes(c, 1, pt, padded, ct);
+    OPENSSL_cleanse(pt, padded);
+    if (rc != WX_OK)
+        return rc;
+    b64len = 4 * ((padded + 2) / 3);
+    if (b64len + 1 > out->cap - out->len) {
+        out->overflow = 1;
+        return WX_ENOMEM;
+    }
+    /* EVP_EncodeBlock writes one line, no newlines, and a NUL. */
+    if ((size_t)EVP_EncodeBlock((unsigned char *)out->data + out->len, ct, (int)padded) != b64len)
+        return WX_ECRYPTO;
+    out->len += b64len;
+    return WX_OK;
+}
