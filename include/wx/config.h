@@ -49,9 +49,13 @@ typedef struct wx_config {
     char           *log;                /* stderr, syslog or a path */
     wx_log_level_t  log_level;
     char           *handler;            /* "echo" */
+    char           *state_dir;          /* shared state of the workers */
+    unsigned        dedup_slots;        /* retry table entries; 0 = off */
+    unsigned        reply_budget_ms;    /* how long a retry may wait */
 
     /* [echo] */
     char           *welcome;            /* reply to subscribe, or NULL */
+    unsigned        delay_ms;           /* pretend to be slow (retry tests) */
     wx_click_reply_t *clicks;           /* [echo.click] KEY = text */
     size_t          n_clicks;
 } wx_config_t;

@@ -21,6 +21,10 @@
 wx_err_t wx_sign(const wx_str_t *parts, size_t n,
                  char hex[WX_SIGN_HEX_LEN + 1]);
 
+/* SHA-1 of the parts in the order given, each followed by a 0x1f byte so
+ * that ("ab","c") and ("a","bc") differ.  WX_OK or WX_ECRYPTO. */
+wx_err_t wx_sha1_parts(const wx_str_t *parts, size_t n, unsigned char md[20]);
+
 /* WX_OK when 'sig' is the signature of 'parts', WX_ESIGNATURE when not
  * (including a 'sig' of the wrong length or case), WX_ECRYPTO on failure. */
 wx_err_t wx_sign_verify(const wx_str_t *parts, size_t n, wx_str_t sig);

@@ -59,7 +59,11 @@ static const wx_setting_t wx_settings[] = {
     { "wxfcgi", "log",              T_STR,   O(log),              0, 0, "stderr" },
     { "wxfcgi", "log_level",        T_LEVEL, O(log_level),        0, 0, "info" },
     { "wxfcgi", "handler",          T_STR,   O(handler),          0, 0, "echo" },
+    { "wxfcgi", "state_dir",        T_STR,   O(state_dir),        0, 0, "/run/wxfcgi" },
+    { "wxfcgi", "dedup_slots",      T_UINT,  O(dedup_slots),      0, 1U << 20, "8192" },
+    { "wxfcgi", "reply_budget_ms",  T_UINT,  O(reply_budget_ms),  100, 4900, "4000" },
     { "echo",   "welcome",          T_TEXT,  O(welcome),          0, 0, NULL },
+    { "echo",   "delay_ms",         T_UINT,  O(delay_ms),         0, 60000, "0" },
 };
 #undef O
 #define N_SETTINGS (sizeof(wx_settings) / sizeof(wx_settings[0]))
@@ -502,6 +506,10 @@ static int validate(wx_load_t *ld)
     if (check_listen(cfg->listen) != 0) {
         seterr(ld, "[wxfcgi] listen '%s' is not unix:/absolute/path or tcp:host:port",
                cfg->listen);
+        return -1;
+    }
+    if (cfg->state_dir[0] != '/') {
+        seterr(ld, "[wxfcgi] state_dir '%s' is not an absolute path", cfg->state_dir);
         return -1;
     }
     if (cfg->log[0] == '\0') {

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "wx/handler.h"
 
@@ -90,6 +91,14 @@ static wx_err_t echo_handle(void *ctx, const wx_msg_t *msg, wx_pool_t *pool,
 {
     const wx_echo_t *e = ctx;
 
+    if (e->cfg->delay_ms) {
+        /* [echo] delay_ms: a slow handler, to watch WeChat's retries. */
+        struct timespec ts = { e->cfg->delay_ms / 1000,
+                               (long)(e->cfg->delay_ms % 1000) * 1000000L };
+
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+    }
     switch (msg->type) {
     case WX_MSG_TEXT:
         reply->type = WX_REPLY_TEXT;

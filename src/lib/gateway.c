@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "wx/crypt.h"
+#include "wx/dedup.h"
 #include "wx/gateway.h"
 #include "wx/log.h"
 #include "wx/msg.h"
@@ -29,6 +30,7 @@ struct wx_gw {
     wx_crypt_t          keys[2];        /* current, previous */
     unsigned            n_keys;
     const wx_crypt_t   *used;           /* the key that decrypted this request */
+    wx_dedup_t         *dedup;          /* retries, shared by all workers */
 };
 
 wx_gw_t *wx_gw_new(const wx_config_t *cfg, char *err, size_t errlen)
@@ -66,6 +68,14 @@ wx_gw_t *wx_gw_new(const wx_config_t *cfg, char *err, size_t errlen)
             gw->n_keys = 2;
         }
     }
+    if (cfg->dedup_slots) {
+        char path[4096];
+
+        snprintf(path, sizeof(path), "%s/dedup.shm", cfg->state_dir);
+        gw->dedup = wx_dedup_open(path, cfg->dedup_slots, err, errlen);
+        if (gw->dedup == NULL)
+            goto fail;
+    }
     if (gw->handler->create) {
         err[0] = '\0';
         gw->hctx = gw->handler->create(cfg, err, errlen);
@@ -91,6 +101,7 @@ void wx_gw_free(wx_gw_t *gw)
         gw->handler->destroy(gw->hctx);
     wx_parser_free(gw->parser);
     wx_pool_free(&gw->pool);
+    wx_dedup_close(gw->dedup);
     wx_crypt_clear(&gw->keys[0]);
     wx_crypt_clear(&gw->keys[1]);
     free(gw);
@@ -289,18 +300,21 @@ static wx_err_t wrap(wx_gw_t *gw, wx_str_t plain, time_t now, wx_str_t *body)
     return WX_OK;
 }
 
+/* Write the reply (encrypted when the request was); '*plain' is what a
+ * retry of this message will be answered with. */
 static void answer(wx_gw_t *gw, const wx_reply_t *reply, time_t now,
-                   wx_response_t *resp)
+                   wx_response_t *resp, wx_str_t *plain)
 {
     wx_buf_t out;
     wx_err_t rc;
 
+    *plain = WX_STR("success");
     rc = wx_buf_from_pool(&out, &gw->pool, (size_t)-1);
     if (rc == WX_OK)
         rc = wx_reply_write(reply, &gw->msg, now, &out);
     if (rc == WX_OK) {
         wx_buf_commit(&out, &gw->pool);
-        resp->body = wx_buf_str(&out);
+        resp->body = *plain = wx_buf_str(&out);
         /* "success" is never encrypted (PROTOCOL.md 3.1). */
         if (gw->used && reply->type != WX_REPLY_SUCCESS)
             rc = wrap(gw, wx_buf_str(&out), now, &resp->body);
@@ -308,6 +322,7 @@ static void answer(wx_gw_t *gw, const wx_reply_t *reply, time_t now,
     if (rc != WX_OK) {
         wx_log(WX_LOG_ERROR, "reply %s not written: %s; answering success",
                wx_reply_type_name(reply->type), wx_strerror(rc));
+        *plain = WX_STR("success");
         resp->result = "success";
         resp->err = rc;
         resp->content_type = "text/plain; charset=utf-8";
@@ -324,16 +339,46 @@ static void answer(wx_gw_t *gw, const wx_reply_t *reply, time_t now,
     resp->encrypted = gw->used != NULL && reply->type != WX_REPLY_SUCCESS;
 }
 
+/* A retry of a message already answered: the stored reply, byte for byte
+ * (in a fresh envelope when encrypted). */
+static void replay(wx_gw_t *gw, wx_str_t stored, time_t now,
+                   wx_response_t *resp)
+{
+    int is_success = wx_str_eq(stored, "success");
+
+    resp->result = "replay";
+    resp->detail = "retry of an answered message";
+    resp->content_type = is_success ? "text/plain; charset=utf-8" : "text/xml; charset=utf-8";
+    resp->body = stored;
+    if (gw->used && !is_success) {
+        wx_err_t rc = wrap(gw, stored, now, &resp->body);
+
+        if (rc != WX_OK) {
+            wx_log(WX_LOG_ERROR, "stored reply not encrypted: %s; answering success",
+                   wx_strerror(rc));
+            resp->content_type = "text/plain; charset=utf-8";
+            resp->body = WX_STR("success");
+            return;
+        }
+        resp->encrypted = 1;
+    }
+}
+
 void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
                   wx_response_t *resp)
 {
     const char *detail = NULL;
+    unsigned char key[20];
+    wx_str_t plain;
     wx_reply_t reply;
     int is_get, encrypted;
     wx_err_t rc;
 
     memset(resp, 0, sizeof(*resp));
     resp->status = 200;
+    /* Nothing of the previous request may show through an early refusal. */
+    memset(&gw->msg, 0, sizeof(gw->msg));
+    gw->used = NULL;
 
     is_get = wx_str_eq(req->method, "GET");
     if (!is_get && !wx_str_eq(req->method, "POST")) {
@@ -363,7 +408,6 @@ void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
         return;
     }
 
-    gw->used = NULL;
     encrypted = wx_str_eq(gw->query.encrypt_type, "aes");
     rc = read_body(gw, req, &detail);
     if (rc == WX_OK && gw->cfg->mode == WX_MODE_SAFE && !encrypted) {
@@ -387,6 +431,30 @@ void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
         return;
     }
 
+    if (gw->dedup) {
+        wx_dedup_state_t st;
+        wx_str_t stored;
+
+        if (wx_dedup_key(&gw->msg, key) != WX_OK) {
+            refuse(resp, WX_ECRYPTO, "cannot compute the message key");
+            return;
+        }
+        st = wx_dedup_begin(gw->dedup, key, gw->cfg->reply_budget_ms, &gw->pool, &stored);
+        if (st == WX_DEDUP_REPLAY) {
+            replay(gw, stored, now, resp);
+            return;
+        }
+        if (st == WX_DEDUP_TIMEOUT) {
+            /* The first delivery is still being answered; WeChat needs an
+             * answer now, and the handler must not run twice. */
+            resp->result = "success";
+            resp->detail = "retry while the first delivery is in progress";
+            resp->content_type = "text/plain; charset=utf-8";
+            resp->body = WX_STR("success");
+            return;
+        }
+    }
+
     memset(&reply, 0, sizeof(reply));
     rc = gw->handler->handle(gw->hctx, &gw->msg, &gw->pool, &reply);
     if (rc != WX_OK) {
@@ -394,7 +462,9 @@ void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
                gw->handler->name, wx_strerror(rc));
         memset(&reply, 0, sizeof(reply));
     }
-    answer(gw, &reply, now, resp);
+    answer(gw, &reply, now, resp, &plain);
+    if (gw->dedup)
+        wx_dedup_finish(gw->dedup, key, plain);
 }
 
 void wx_gw_log(const wx_request_t *req, const wx_response_t *resp, long usec)

@@ -10,6 +10,34 @@
 static EVP_MD *wx_sha1;
 static EVP_MD_CTX *wx_sha1_ctx;
 
+static EVP_MD_CTX *sha1_ctx(void)
+{
+    if (wx_sha1 == NULL && (wx_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL)
+        return NULL;
+    if (wx_sha1_ctx == NULL && (wx_sha1_ctx = EVP_MD_CTX_new()) == NULL)
+        return NULL;
+    return EVP_DigestInit_ex(wx_sha1_ctx, wx_sha1, NULL) ? wx_sha1_ctx : NULL;
+}
+
+wx_err_t wx_sha1_parts(const wx_str_t *parts, size_t n, unsigned char md[20])
+{
+    EVP_MD_CTX *ctx = sha1_ctx();
+    unsigned int mdlen = 0;
+    size_t i;
+
+    if (ctx == NULL)
+        return WX_ECRYPTO;
+    for (i = 0; i < n; i++) {
+        if (parts[i].len && !EVP_DigestUpdate(ctx, parts[i].data, parts[i].len))
+            return WX_ECRYPTO;
+        if (!EVP_DigestUpdate(ctx, "\x1f", 1))
+            return WX_ECRYPTO;
+    }
+    if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 20)
+        return WX_ECRYPTO;
+    return WX_OK;
+}
+
 wx_err_t wx_sign(const wx_str_t *parts, size_t n,
                  char hex[WX_SIGN_HEX_LEN + 1])
 {
@@ -31,13 +59,8 @@ wx_err_t wx_sign(const wx_str_t *parts, size_t n,
         sorted[j] = &parts[i];
     }
 
-    if (wx_sha1 == NULL && (wx_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL)
+    if ((ctx = sha1_ctx()) == NULL)
         return WX_ECRYPTO;
-    if (wx_sha1_ctx == NULL && (wx_sha1_ctx = EVP_MD_CTX_new()) == NULL)
-        return WX_ECRYPTO;
-    ctx = wx_sha1_ctx;
-    if (!EVP_DigestInit_ex(ctx, wx_sha1, NULL))
-        goto out;
     for (i = 0; i < n; i++)
         if (sorted[i]->len && !EVP_DigestUpdate(ctx, sorted[i]->data, sorted[i]->len))
             goto out;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "wx/config.h"
@@ -111,8 +112,14 @@ int main(int argc, char **argv)
         free(cfg);
         return 1;
     }
-    /* Catch what only a built gateway can (unknown handler) before any
-     * socket is bound or worker forked. */
+    if (cfg->dedup_slots && mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "wxfcgi: %s: [wxfcgi] state_dir %s: %s\n", path,
+                cfg->state_dir, strerror(errno));
+        rc = 1;
+        goto done;
+    }
+    /* Catch what only a built gateway can (unknown handler, the state
+     * directory) before any socket is bound or worker forked. */
     probe = wx_gw_new(cfg, err, sizeof(err));
     if (probe == NULL) {
         fprintf(stderr, "wxfcgi: %s: %s\n", path, err);

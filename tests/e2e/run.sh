@@ -35,11 +35,12 @@ check() { # NAME WANT GOT
     if [ "$2" = "$3" ]; then ok "$1"; else nok "$1" "want [$2], got [$3]"; fi
 }
 
-write_config() { # [extra lines for [wxfcgi]] [welcome]
+# write_config [WXFCGI_EXTRA] [WELCOME] [ECHO_EXTRA] [WX_EXTRA]
+write_config() {
     cat > "$T/wx.ini" <<CONF
 [wx]
 token = $TOKEN
-mode = plain
+${4:-mode = plain}
 [wxfcgi]
 listen = unix:$SOCK
 socket_mode = 0666
@@ -47,11 +48,13 @@ workers = 3
 ; smaller than nginx's 64k, so that the worker's own limit is reached too
 max_body = 32k
 timestamp_window = 300
+state_dir = $T/state
 log = $T/wxfcgi.log
 log_level = info
 ${1:-}
 [echo]
 welcome = ${2:-Welcome to the test account.}
+${3:-}
 [echo.click]
 V1001_HELLO = Hello from the menu.
 CONF
@@ -72,12 +75,25 @@ req() {
 
 alive_check() { # NAME: a valid message still gets its reply
     local st
-    st=$(req POST "$(q)" "$top/tests/fixtures/msg/text.xml")
+    st=$(req POST "$(q)" "$(fresh "$top/tests/fixtures/msg/text.xml")")
     if [ "$st" = 200 ] && grep -q 'this is a test' "$T/body"; then ok "$1"
     else nok "$1" "status $st body $(head -c 200 "$T/body")"; fi
 }
 
 workers_of() { pgrep -P "$1" | sort; }
+
+# fresh FILE: a copy of FILE as a new delivery (new CreateTime and MsgId),
+# so that de-duplication does not answer it from an earlier test.
+# It is called in $(...), so its counter lives in a file.
+fresh() {
+    local seq out
+    seq=$(( $(cat "$T/fresh.seq" 2>/dev/null || echo 0) + 1 ))
+    echo "$seq" > "$T/fresh.seq"
+    out=$T/fresh.$seq.xml
+    sed -e "s:<CreateTime>[0-9]*</CreateTime>:<CreateTime>$(( $(date +%s) * 1000 + seq ))</CreateTime>:" \
+        -e "s:<MsgId>[0-9]*</MsgId>:<MsgId>$RANDOM$RANDOM$seq</MsgId>:" "$1" > "$out"
+    echo "$out"
+}
 
 start_master() {
     "$build/wxfcgi" -c "$T/wx.ini" -p "$T/master.pid" 2>>"$T/wxfcgi.log" &
@@ -217,8 +233,9 @@ alive_check "workers answer after the oversize bodies"
 echo "# concurrency"
 jobs_=()
 for i in $(seq 1 60); do
+    f=$(fresh "$top/tests/fixtures/msg/text.xml")
     curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 \
-        --data-binary @"$top/tests/fixtures/msg/text.xml" "$URL?$(q)" > "$T/parallel.$i" &
+        --data-binary @"$f" "$URL?$(q)" > "$T/parallel.$i" &
     jobs_+=($!)
 done
 # Not a bare wait: the master is a child of this shell too.
@@ -249,8 +266,10 @@ alive_check "the next request is answered after the kill"
 grep -q "worker $victim killed by signal 9; restarting" "$T/wxfcgi.log" && ok "the crash is logged" || nok "the crash is logged"
 
 echo "# HUP reloads the config without dropping a request"
-( for i in $(seq 1 150); do
-      curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 --data-binary @"$top/tests/fixtures/msg/text.xml" "$URL?$(q)"
+files=()
+for i in $(seq 1 150); do files+=("$(fresh "$top/tests/fixtures/msg/text.xml")"); done
+( for f in "${files[@]}"; do
+      curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 --data-binary @"$f" "$URL?$(q)"
   done > "$T/during_reload.out" ) &
 loader=$!
 sleep 0.2
@@ -264,8 +283,7 @@ sleep 0.5
 new=$(workers_of "$MASTER")
 check "the new generation has 2 workers" 2 "$(echo "$new" | wc -l)"
 if [ -z "$(comm -12 <(echo "$old") <(echo "$new"))" ]; then ok "the old workers have left"; else nok "the old workers have left"; fi
-WX_TOKEN=$TOKEN "$top/scripts/wx-replay" -q "$URL" "$top/tests/fixtures/msg/event_subscribe.xml" >/dev/null
-st=$(req POST "$(q)" "$top/tests/fixtures/msg/event_subscribe.xml")
+st=$(req POST "$(q)" "$(fresh "$top/tests/fixtures/msg/event_subscribe.xml")")
 case "$(cat "$T/body")" in *"Welcome after the reload."*) ok "the reloaded welcome text is served" ;; *) nok "the reloaded welcome text is served" "$(cat "$T/body")" ;; esac
 sed -i 's/^token = .*/token = x/' "$T/wx.ini"
 kill -HUP "$MASTER"; sleep 0.5
@@ -312,7 +330,7 @@ out=$("$top/scripts/wx-spawn" start -c "$T/wx.ini" -s "$SOCK" -n 2 -m 0666 -p "$
 check "wx-spawn start" 0 $?
 wx_wait_for "$SOCK" 5
 "$top/scripts/wx-spawn" status -s "$SOCK" -p "$T/spawn.pid" >/dev/null; check "wx-spawn status: all alive" 0 $?
-check "spawn-fcgi started 2 workers" 2 "$(wc -l < "$T/spawn.pid")"
+check "spawn-fcgi started 2 workers" 2 "$(grep -c . "$T/spawn.pid")"
 for f in "$top"/tests/fixtures/msg/*.xml; do
     name=$(basename "$f" .xml)
     if out=$(WX_TOKEN=$TOKEN "$top/scripts/wx-replay" -e -q "$URL" "$f" 2>&1); then ok "spawn-fcgi: $name"
@@ -328,7 +346,7 @@ write_config "" "Welcome, reloaded in place."
 sleep 0.3
 good=0
 for i in 1 2 3 4; do
-    req POST "$(q)" "$top/tests/fixtures/msg/event_subscribe.xml" >/dev/null
+    req POST "$(q)" "$(fresh "$top/tests/fixtures/msg/event_subscribe.xml")" >/dev/null
     grep -q "Welcome, reloaded in place." "$T/body" && good=$((good + 1))
 done
 check "spawn-fcgi: HUP reloads the config in every worker" 4 "$good"
@@ -338,10 +356,186 @@ left=0; for p in $pids; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
 check "wx-spawn stop ends every worker" 0 "$left"
 "$top/scripts/wx-spawn" status -s "$SOCK" -p "$T/spawn.pid" >/dev/null; check "wx-spawn status after stop: 3" 3 $?
 
-echo "# nginx error log has no worker failures"
-if grep -E "upstream prematurely closed|connect\(\) to unix.* failed" "$T/nginx-error.log" | grep -v "while connecting" >/dev/null; then
-    nok "no upstream failures in nginx's log" "$(grep upstream "$T/nginx-error.log" | head -3)"
-else ok "no upstream failures in nginx's log"; fi
+# ------------------------------------------------- retries (PROTOCOL.md 3.1) --
+log_lines() { wc -l < "$T/wxfcgi.log"; }
+log_since() { tail -n +"$(( $1 + 1 ))" "$T/wxfcgi.log"; }
+count_results() { log_since "$1" | grep -c "result=$2 "; }   # FROM_LINE RESULT
+
+dedup_parallel() { # LABEL: the same message 3 times at once to a pool
+    local f l0 i a p1 p2 p3
+    f=$(fresh "$top/tests/fixtures/msg/text.xml")
+    l0=$(log_lines)
+    curl -s -o "$T/par.1" -w '%{http_code}' --max-time 10 --data-binary @"$f" "$URL?$(q)" > "$T/par.1.st" & p1=$!
+    curl -s -o "$T/par.2" -w '%{http_code}' --max-time 10 --data-binary @"$f" "$URL?$(q)" > "$T/par.2.st" & p2=$!
+    curl -s -o "$T/par.3" -w '%{http_code}' --max-time 10 --data-binary @"$f" "$URL?$(q)" > "$T/par.3.st" & p3=$!
+    wait "$p1" "$p2" "$p3"
+    a=$(cat "$T/par.1.st" "$T/par.2.st" "$T/par.3.st")
+    check "$1: 3 parallel deliveries all answered 200" 200200200 "$a"
+    if cmp -s "$T/par.1" "$T/par.2" && cmp -s "$T/par.1" "$T/par.3" && grep -q 'this is a test' "$T/par.1"; then
+        ok "$1: the 3 replies are identical, byte for byte"
+    else nok "$1: the 3 replies are identical, byte for byte" "$(cat "$T/par.1"; echo; cat "$T/par.2")"; fi
+    sleep 0.2
+    check "$1: the handler ran once (1 reply, 2 replays)" "1 2" "$(count_results "$l0" text) $(count_results "$l0" replay)"
+}
+
+echo "# retries: the handler runs once per message"
+write_config "" "" "delay_ms = 1000"
+start_master
+f=$(fresh "$top/tests/fixtures/msg/text.xml")
+l0=$(log_lines)
+for i in 1 2 3; do req POST "$(q)" "$f" > /dev/null; cp "$T/body" "$T/seq.$i"; done
+if cmp -s "$T/seq.1" "$T/seq.2" && cmp -s "$T/seq.1" "$T/seq.3" && grep -q 'this is a test' "$T/seq.1"; then
+    ok "3 sequential deliveries get identical replies"
+else nok "3 sequential deliveries get identical replies"; fi
+check "sequential: the handler ran once (1 reply, 2 replays)" "1 2" "$(count_results "$l0" text) $(count_results "$l0" replay)"
+dedup_parallel "master"
+f=$(fresh "$top/tests/fixtures/msg/event_click.xml")
+req POST "$(q)" "$f" >/dev/null; cp "$T/body" "$T/ev.1"
+req POST "$(q)" "$f" >/dev/null
+if cmp -s "$T/ev.1" "$T/body" && grep -q 'Hello from the menu' "$T/body"; then ok "an event's retry (same sender and CreateTime) gets the stored reply"
+else nok "an event's retry (same sender and CreateTime) gets the stored reply"; fi
+stop_master
+
+echo "# a retry while the first delivery is still in progress"
+write_config "reply_budget_ms = 300" "" "delay_ms = 1500"
+start_master
+f=$(fresh "$top/tests/fixtures/msg/text.xml")
+curl -s -o "$T/first" --max-time 10 --data-binary @"$f" "$URL?$(q)" &
+firstp=$!
+sleep 0.3
+t0=$(date +%s%N)
+st=$(req POST "$(q)" "$f")
+t1=$(date +%s%N)
+check "a retry during the first delivery is answered success" "200 success" "$st $(cat "$T/body")"
+if [ $(( (t1 - t0) / 1000000 )) -lt 1100 ]; then ok "... within the reply budget, without waiting for the handler"
+else nok "... within the reply budget, without waiting for the handler" "$(( (t1 - t0) / 1000000 )) ms"; fi
+wait "$firstp"
+req POST "$(q)" "$f" >/dev/null
+if cmp -s "$T/first" "$T/body" && grep -q 'this is a test' "$T/body"; then ok "a later retry gets the first delivery's reply"
+else nok "a later retry gets the first delivery's reply" "$(cat "$T/first") / $(cat "$T/body")"; fi
+
+no_upstream_failures() { # NAME FROM_LINE
+    if tail -n +"$(( $2 + 1 ))" "$T/nginx-error.log" | grep -E "upstream prematurely closed|connect\(\) to unix.* failed" >/dev/null; then
+        nok "$1" "$(grep upstream "$T/nginx-error.log" | head -3)"
+    else ok "$1"; fi
+}
+no_upstream_failures "no upstream failures in nginx's log so far" 0
+
+echo "# a worker killed in the middle of a request"
+f=$(fresh "$top/tests/fixtures/msg/text.xml")
+l0=$(log_lines)
+curl -s -o /dev/null --max-time 10 --data-binary @"$f" "$URL?$(q)" &
+firstp=$!
+sleep 0.5
+for w in $(workers_of "$MASTER"); do kill -KILL "$w"; done
+wait "$firstp"
+sleep 0.4
+st=$(req POST "$(q)" "$f"); cp "$T/body" "$T/after1"
+check "the retry after the kill is answered 200" 200 "$st"
+grep -q 'this is a test' "$T/after1" && ok "... with the real reply" || nok "... with the real reply" "$(cat "$T/after1")"
+log_since "$l0" | grep -q "died in a request; its retry takes over" && ok "the dead worker's entry is taken over, not stuck" \
+    || nok "the dead worker's entry is taken over, not stuck"
+req POST "$(q)" "$f" >/dev/null
+cmp -s "$T/after1" "$T/body" && ok "the next retry gets the same stored reply" || nok "the next retry gets the same stored reply"
+stop_master
+ngx_mark=$(wc -l < "$T/nginx-error.log")
+
+echo "# retries across spawn-fcgi's separate processes"
+write_config "" "" "delay_ms = 1000"
+"$top/scripts/wx-spawn" start -c "$T/wx.ini" -s "$SOCK" -n 3 -m 0666 -p "$T/spawn.pid" -b "$build/wxfcgi" >/dev/null
+wx_wait_for "$SOCK" 5
+dedup_parallel "spawn-fcgi"
+"$top/scripts/wx-spawn" stop -s "$SOCK" -p "$T/spawn.pid" >/dev/null
+
+# ------------------------------------------- safe and compat mode (PROTOCOL.md 4) --
+APPID=wx2c2769f8efd9abc2
+KEY=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG
+OLDKEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+export WXCTL=$build/wxctl
+wxctl() { "$build/wxctl" -c "$T/wx.ini" "$@"; }
+
+# enc_req FILE [TAMPER]: POST FILE, already encrypted, with a valid
+# msg_signature over its Encrypt; prints the status.
+enc_req() {
+    local ts n enc
+    ts=$(date +%s); n=$RANDOM$RANDOM
+    enc=$(sed -n 's:.*<Encrypt><!\[CDATA\[\([^]]*\)\]\]></Encrypt>.*:\1:p' "$1")
+    req POST "$(q "$ts" "$n")&encrypt_type=aes&msg_signature=$(wxctl sign "$ts" "$n" "$enc")" "$1"
+}
+
+replay_all() { # MODE LABEL
+    local f ff name out
+    for f in "$top"/tests/fixtures/msg/*.xml; do
+        name=$(basename "$f" .xml)
+        ff=$(fresh "$f")
+        [ -f "${f%.xml}.reply" ] && cp "${f%.xml}.reply" "${ff%.xml}.reply"
+        if out=$(WX_TOKEN=$TOKEN "$top/scripts/wx-replay" -c "$T/wx.ini" -m "$1" -e -q "$URL" "$ff" 2>&1); then ok "$2: $name"
+        else nok "$2: $name" "$out"; fi
+    done
+}
+
+echo "# safe mode: every fixture encrypted, each reply's signature checked and decrypted"
+write_config "" "" "" "mode = safe
+appid = $APPID
+encoding_aes_key = $KEY
+encoding_aes_key_previous = $OLDKEY"
+start_master
+replay_all safe safe
+st=$(req POST "$(q)" "$(fresh "$top/tests/fixtures/msg/text.xml")")
+check "safe mode refuses a plaintext push: 400" "400" "$st"
+f=$(fresh "$top/tests/fixtures/msg/text.xml")
+wxctl encrypt "$f" > "$T/enc.xml"
+st=$(enc_req "$T/enc.xml"); check "an encrypted push is answered" 200 "$st"
+grep -q '<MsgSignature>' "$T/body" && ok "... with an encrypted envelope" || nok "... with an encrypted envelope" "$(cat "$T/body")"
+if wxctl decrypt "$T/body" | grep -q 'this is a test'; then ok "... whose MsgSignature verifies and which decrypts to the echo"
+else nok "... whose MsgSignature verifies and which decrypts to the echo"; fi
+ts=$(date +%s)
+st=$(req POST "$(q "$ts" 5)&encrypt_type=aes&msg_signature=0000000000000000000000000000000000000000" "$T/enc.xml")
+check "a wrong msg_signature: 403" 403 "$st"
+st=$(req POST "$(q "$ts" 5)&encrypt_type=aes" "$T/enc.xml"); check "no msg_signature: 400" 400 "$st"
+# Tampered ciphertexts, each with a valid signature over the bad Encrypt.
+sed 's:<Encrypt><!\[CDATA\[\(.\)\(.\):<Encrypt><![CDATA[\2\1:' "$T/enc.xml" > "$T/swap.xml"
+st=$(enc_req "$T/swap.xml"); check "a tampered ciphertext: 400" 400 "$st"
+sed 's:\]\]></Encrypt>:AAAA]]></Encrypt>:' "$T/enc.xml" > "$T/long.xml"
+st=$(enc_req "$T/long.xml"); check "a ciphertext not a multiple of 32: 400" 400 "$st"
+sed 's:.\{5\}\]\]></Encrypt>:]]></Encrypt>:' "$T/enc.xml" > "$T/trunc.xml"
+st=$(enc_req "$T/trunc.xml"); check "truncated Base64: 400" 400 "$st"
+sed "s/^appid = .*/appid = wx0000000000000000/" "$T/wx.ini" > "$T/other.ini"
+"$build/wxctl" -c "$T/other.ini" encrypt "$(fresh "$top/tests/fixtures/msg/text.xml")" > "$T/otherapp.xml"
+st=$(enc_req "$T/otherapp.xml"); check "another AppID inside: 400" 400 "$st"
+log_since 0 | grep -q "refused status=400 .*decryption failed" && ok "decryption failures are logged with their reason" \
+    || nok "decryption failures are logged with their reason"
+wxctl encrypt --previous "$(fresh "$top/tests/fixtures/msg/text.xml")" > "$T/prev.xml"
+st=$(enc_req "$T/prev.xml"); check "key rotation: a push under the previous key is answered" 200 "$st"
+if wxctl decrypt --previous "$T/body" | grep -q 'this is a test'; then ok "... and its reply is encrypted with the previous key"
+else nok "... and its reply is encrypted with the previous key"; fi
+f=$(fresh "$top/tests/fixtures/msg/image.xml")
+cp "$top/tests/fixtures/msg/image.reply" "${f%.xml}.reply"
+if WX_TOKEN=$TOKEN "$top/scripts/wx-replay" -c "$T/wx.ini" -e -q -r 3 "$URL" "$f" >/dev/null 2>&1; then
+    ok "safe mode: 3 retries get the stored reply in fresh envelopes"
+else nok "safe mode: 3 retries get the stored reply in fresh envelopes"; fi
+alive_enc=$(fresh "$top/tests/fixtures/msg/text.xml"); wxctl encrypt "$alive_enc" > "$T/alive.xml"
+check "workers answer after the hostile ciphertexts" 200 "$(enc_req "$T/alive.xml")"
+stop_master
+
+echo "# compatible mode: plaintext and encrypted both answered"
+write_config "" "" "" "mode = compat
+appid = $APPID
+encoding_aes_key = $KEY"
+start_master
+replay_all compat compat
+st=$(req POST "$(q)" "$(fresh "$top/tests/fixtures/msg/text.xml")")
+check "compat: a plaintext push gets a plaintext reply" "200 <xml>" "$st $(head -c 5 "$T/body")"
+# The plaintext fields say one thing, the signed ciphertext another.
+f=$(fresh "$top/tests/fixtures/msg/text.xml")
+wxctl encrypt --compat "$f" | sed 's:<Content><!\[CDATA\[this is a test\]\]>:<Content><![CDATA[forged]]>:' > "$T/forged.xml"
+st=$(enc_req "$T/forged.xml")
+if wxctl decrypt "$T/body" | grep -q 'this is a test'; then ok "compat: the decrypted copy wins over forged plaintext fields"
+else nok "compat: the decrypted copy wins over forged plaintext fields" "$st $(cat "$T/body")"; fi
+stop_master
+
+echo "# nginx error log has no worker failures (but for the one killed on purpose)"
+no_upstream_failures "no upstream failures in nginx's log after the kill" "$ngx_mark"
 
 echo
 echo "e2e: $pass passed, $fail failed"

@@ -1,0 +1,331 @@
+/* dedup.c - the retry table shared by all workers (see wx/dedup.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wx/dedup.h"
+#include "wx/log.h"
+#include "wx/sign.h"
+
+#define WX_DEDUP_MAGIC      0x77786464U     /* "wxdd" */
+#define WX_DEDUP_VERSION    1U
+#define WX_DEDUP_PROBE      16              /* slots searched per key */
+#define WX_DEDUP_POLL_MS    5
+/* An entry in progress for longer than this is taken over even if a
+ * process with its pid exists (the pid may have been reused). */
+#define WX_DEDUP_STUCK_MS   60000
+
+enum { SLOT_EMPTY = 0, SLOT_BUSY, SLOT_DONE };
+
+typedef struct wx_dedup_hdr {
+    uint32_t            magic;
+    uint32_t            version;
+    uint32_t            slots;
+    uint32_t            slot_size;
+    pthread_mutex_t     lock;
+    uint64_t            early_evictions;
+} wx_dedup_hdr_t;
+
+typedef struct wx_dedup_slot {
+    unsigned char       key[20];
+    uint32_t            state;
+    int32_t             pid;
+    uint32_t            reply_len;
+    int64_t             since_ms;       /* CLOCK_REALTIME: shared by processes */
+    char                reply[];
+} wx_dedup_slot_t;
+
+#define WX_DEDUP_REPLY_MAX  (WX_DEDUP_SLOT_SIZE - sizeof(wx_dedup_slot_t))
+#define WX_DEDUP_HDR_SIZE   4096
+
+struct wx_dedup {
+    char               *map;
+    size_t              size;
+    wx_dedup_hdr_t     *hdr;
+    unsigned            slots;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static wx_dedup_slot_t *slot_at(wx_dedup_t *d, unsigned i)
+{
+    return (wx_dedup_slot_t *)(d->map + WX_DEDUP_HDR_SIZE + (size_t)i * WX_DEDUP_SLOT_SIZE);
+}
+
+static void lock(wx_dedup_t *d)
+{
+    int rc = pthread_mutex_lock(&d->hdr->lock);
+
+    /* The holder died: the table may be mid-update in one slot, which is
+     * at worst a lost entry.  Mark the lock usable again. */
+    if (rc == EOWNERDEAD)
+        pthread_mutex_consistent(&d->hdr->lock);
+}
+
+static void unlock(wx_dedup_t *d)
+{
+    pthread_mutex_unlock(&d->hdr->lock);
+}
+
+static int init_header(wx_dedup_hdr_t *h, unsigned slots)
+{
+    pthread_mutexattr_t a;
+    int rc;
+
+    memset(h, 0, sizeof(*h));
+    if (pthread_mutexattr_init(&a) != 0)
+        return -1;
+    rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) ||
+         pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) ||
+         pthread_mutex_init(&h->lock, &a);
+    pthread_mutexattr_destroy(&a);
+    if (rc)
+        return -1;
+    h->slots = slots;
+    h->slot_size = WX_DEDUP_SLOT_SIZE;
+    h->version = WX_DEDUP_VERSION;
+    /* The magic last: a reader that sees it sees a whole header. */
+    __atomic_store_n(&h->magic, WX_DEDUP_MAGIC, __ATOMIC_RELEASE);
+    return 0;
+}
+
+wx_dedup_t *wx_dedup_open(const char *path, unsigned slots, char *err,
+                          size_t errlen)
+{
+    wx_dedup_t *d = calloc(1, sizeof(*d));
+    size_t size = WX_DEDUP_HDR_SIZE + (size_t)slots * WX_DEDUP_SLOT_SIZE;
+    struct stat st;
+    int fd = -1;
+
+    if (d == NULL || slots == 0) {
+        snprintf(err, errlen, "dedup: %s", slots ? "out of memory" : "no slots");
+        goto fail;
+    }
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "dedup table %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    /* One process initialises; the others wait on the file lock. */
+    if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "dedup table %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if ((size_t)st.st_size != size && st.st_size != 0) {
+        snprintf(err, errlen, "dedup table %s has another size (%lld bytes, want %zu): "
+                 "remove it, or give each dedup_slots its own state_dir",
+                 path, (long long)st.st_size, size);
+        goto fail;
+    }
+    if (st.st_size == 0 && ftruncate(fd, (off_t)size) != 0) {
+        snprintf(err, errlen, "dedup table %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    d->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (d->map == MAP_FAILED) {
+        d->map = NULL;
+        snprintf(err, errlen, "dedup table %s: mmap: %s", path, strerror(errno));
+        goto fail;
+    }
+    d->size = size;
+    d->hdr = (wx_dedup_hdr_t *)d->map;
+    d->slots = slots;
+    if (d->hdr->magic != WX_DEDUP_MAGIC || d->hdr->version != WX_DEDUP_VERSION ||
+        d->hdr->slots != slots || d->hdr->slot_size != WX_DEDUP_SLOT_SIZE) {
+        if (d->hdr->magic != 0 && d->hdr->magic != WX_DEDUP_MAGIC) {
+            snprintf(err, errlen, "dedup table %s is not a dedup table", path);
+            goto fail;
+        }
+        memset(d->map, 0, size);
+        if (init_header(d->hdr, slots) != 0) {
+            snprintf(err, errlen, "dedup table %s: cannot create its lock", path);
+            goto fail;
+        }
+    }
+    flock(fd, LOCK_UN);
+    close(fd);
+    return d;
+fail:
+    if (fd >= 0)
+        close(fd);
+    wx_dedup_close(d);
+    return NULL;
+}
+
+void wx_dedup_close(wx_dedup_t *d)
+{
+    if (d == NULL)
+        return;
+    if (d->map)
+        munmap(d->map, d->size);
+    free(d);
+}
+
+wx_err_t wx_dedup_key(const wx_msg_t *msg, unsigned char key[20])
+{
+    wx_str_t parts[5];
+
+    /* PROTOCOL.md 3.1: messages by MsgId, events by sender and time (and,
+     * as two events can share a second, their name and key). */
+    if (msg->type != WX_MSG_EVENT && msg->has_msg_id) {
+        parts[0] = WX_STR("m");
+        parts[1] = msg->msg_id_s;
+        return wx_sha1_parts(parts, 2, key);
+    }
+    parts[0] = WX_STR("e");
+    parts[1] = msg->from_user;
+    parts[2] = msg->create_time_s;
+    parts[3] = msg->event_name;
+    parts[4] = msg->event_key;
+    return wx_sha1_parts(parts, 5, key);
+}
+
+static int owner_alive(const wx_dedup_slot_t *s, int64_t now)
+{
+    if (now - s->since_ms > WX_DEDUP_STUCK_MS)
+        return 0;
+    return kill((pid_t)s->pid, 0) == 0 || errno != ESRCH;
+}
+
+/* Find the slot of 'key', or choose one for it: an empty slot, else the
+ * oldest finished one in the neighbourhood.  NULL when all of it is in
+ * progress.  Called with the lock held. */
+static wx_dedup_slot_t *find(wx_dedup_t *d, const unsigned char key[20],
+                             int *found)
+{
+    uint32_t h;
+    wx_dedup_slot_t *victim = NULL;
+    unsigned i;
+
+    memcpy(&h, key, sizeof(h));
+    *found = 0;
+    for (i = 0; i < WX_DEDUP_PROBE; i++) {
+        wx_dedup_slot_t *s = slot_at(d, (h + i) % d->slots);
+
+        if (s->state != SLOT_EMPTY && memcmp(s->key, key, 20) == 0) {
+            *found = 1;
+            return s;
+        }
+        if (s->state == SLOT_EMPTY) {
+            if (victim == NULL || victim->state != SLOT_EMPTY)
+                victim = s;
+        } else if (s->state == SLOT_DONE &&
+                   (victim == NULL ||
+                    (victim->state == SLOT_DONE && s->since_ms < victim->since_ms))) {
+            victim = s;
+        }
+    }
+    return victim;
+}
+
+static void claim(wx_dedup_slot_t *s, const unsigned char key[20], int64_t now)
+{
+    memcpy(s->key, key, 20);
+    s->state = SLOT_BUSY;
+    s->pid = (int32_t)getpid();
+    s->since_ms = now;
+    s->reply_len = 0;
+}
+
+wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
+                                unsigned budget_ms, wx_pool_t *pool,
+                                wx_str_t *reply)
+{
+    int64_t start = now_ms(), now;
+    struct timespec nap = { 0, WX_DEDUP_POLL_MS * 1000000L };
+    wx_dedup_slot_t *s;
+    int found;
+
+    for (;;) {
+        now = now_ms();
+        lock(d);
+        s = find(d, key, &found);
+        if (s == NULL) {
+            unlock(d);
+            /* Every nearby entry is in progress: de-duplication cannot
+             * help this one, but the message is still answered. */
+            wx_log(WX_LOG_WARN, "dedup table crowded: raise dedup_slots");
+            return WX_DEDUP_CLAIMED;
+        }
+        if (!found) {
+            if (s->state == SLOT_DONE && now - s->since_ms < WX_DEDUP_TTL * 1000)
+                d->hdr->early_evictions++;
+            claim(s, key, now);
+            unlock(d);
+            return WX_DEDUP_CLAIMED;
+        }
+        if (s->state == SLOT_DONE) {
+            char *copy = wx_pool_strndup(pool, s->reply, s->reply_len);
+
+            unlock(d);
+            if (copy == NULL)
+                *reply = WX_STR("success");
+            else
+                *reply = (wx_str_t){ s->reply_len, copy };
+            return WX_DEDUP_REPLAY;
+        }
+        /* In progress.  Its worker died (killed mid-request)?  Take over. */
+        if (!owner_alive(s, now)) {
+            wx_log(WX_LOG_WARN, "dedup: worker %ld died in a request; its retry takes over",
+                   (long)s->pid);
+            claim(s, key, now);
+            unlock(d);
+            return WX_DEDUP_CLAIMED;
+        }
+        unlock(d);
+        if (now - start >= (int64_t)budget_ms)
+            return WX_DEDUP_TIMEOUT;
+        nanosleep(&nap, NULL);
+    }
+}
+
+void wx_dedup_finish(wx_dedup_t *d, const unsigned char key[20],
+                     wx_str_t reply)
+{
+    wx_dedup_slot_t *s;
+    int found;
+
+    if (reply.len > WX_DEDUP_REPLY_MAX) {
+        wx_log(WX_LOG_WARN, "dedup: a %zu-byte reply is too large to store; "
+               "a retry of it gets success", reply.len);
+        reply = WX_STR("success");
+    }
+    lock(d);
+    s = find(d, key, &found);
+    /* Only our own claim is completed: it may have been taken over. */
+    if (s && found && s->state == SLOT_BUSY && s->pid == (int32_t)getpid()) {
+        memcpy(s->reply, reply.data, reply.len);
+        s->reply_len = (uint32_t)reply.len;
+        s->since_ms = now_ms();
+        s->state = SLOT_DONE;
+    }
+    unlock(d);
+}
+
+void wx_dedup_stats(wx_dedup_t *d, unsigned *used, unsigned long *early)
+{
+    unsigned i, n = 0;
+
+    lock(d);
+    for (i = 0; i < d->slots; i++)
+        n += slot_at(d, i)->state != SLOT_EMPTY;
+    *early = (unsigned long)d->hdr->early_evictions;
+    unlock(d);
+    *used = n;
+}
