@@ -110,20 +110,30 @@ void wx_log_write(wx_log_level_t level, const char *fmt, ...)
         ;
 }
 
+/* The bytes 'c' takes once cleaned. */
+static size_t clean_width(unsigned char c)
+{
+    return (c >= 0x20 && c < 0x7f && c != '\\') ? 1 : 4;
+}
+
 char *wx_log_clean(char *dst, size_t cap, wx_str_t s)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i, o = 0;
+    size_t i, o = 0, whole = 0, room;
 
+    if (cap == 0)
+        return dst;
+    for (i = 0; i < s.len; i++)
+        whole += clean_width((unsigned char)s.data[i]);
+    /* When it all fits it is written whole; otherwise it is cut where
+     * "..." still fits after it. */
+    room = whole < cap ? cap - 1 : (cap > 4 ? cap - 4 : 0);
     for (i = 0; i < s.len; i++) {
         unsigned char c = (unsigned char)s.data[i];
-        size_t need = (c >= 0x20 && c < 0x7f && c != '\\') ? 1 : 4;
+        size_t need = clean_width(c);
 
-        if (o + need + 4 > cap) {
-            memcpy(dst + o, "...", 3);
-            o += 3;
+        if (o + need > room)
             break;
-        }
         if (need == 1) {
             dst[o++] = (char)c;
         } else {
@@ -132,6 +142,10 @@ char *wx_log_clean(char *dst, size_t cap, wx_str_t s)
             dst[o++] = hex[c >> 4];
             dst[o++] = hex[c & 15];
         }
+    }
+    if (i < s.len && cap > 4) {
+        memcpy(dst + o, "...", 3);
+        o += 3;
     }
     dst[o] = '\0';
     return dst;

@@ -27,23 +27,26 @@ static int xml_forbidden(unsigned char c)
 void wx_xml_cdata(wx_buf_t *out, wx_str_t s)
 {
     const char *p = s.data, *end = s.data + s.len, *run = p;
+    int brackets = 0;   /* consecutive ']' at the end of what is written */
 
     wx_buf_add(out, "<![CDATA[", 9);
-    while (p < end) {
+    for (; p < end; p++) {
         unsigned char c = (unsigned char)*p;
 
         if (xml_forbidden(c)) {
+            /* Dropped, so it cannot separate "]]" from a following ">":
+             * the bracket count carries over it. */
             wx_buf_add(out, run, (size_t)(p - run));
-            run = ++p;
-        } else if (c == ']' && end - p >= 3 && p[1] == ']' && p[2] == '>') {
-            /* "]]>" would end the section: close it after "]]" and open
-             * a new one for ">". */
-            wx_buf_add(out, run, (size_t)(p - run) + 2);
+            run = p + 1;
+        } else if (c == '>' && brackets >= 2) {
+            /* "]]>" would end the section: close it after the "]]" and
+             * open a new one for the ">". */
+            wx_buf_add(out, run, (size_t)(p - run));
             wx_buf_add(out, "]]><![CDATA[", 12);
-            p += 2;
             run = p;
+            brackets = 0;
         } else {
-            p++;
+            brackets = c == ']' ? brackets + 1 : 0;
         }
     }
     wx_buf_add(out, run, (size_t)(p - run));

@@ -1,4 +1,6 @@
 /* str.c - counted strings, the request arena and fixed-capacity buffers. */
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,7 +8,8 @@
 #include "wx/err.h"
 #include "wx/str.h"
 
-#define WX_ALIGN    (sizeof(void *) > 8 ? sizeof(void *) : 8)
+/* What malloc promises: any scalar, long double included. */
+#define WX_ALIGN    alignof(max_align_t)
 
 int wx_str_cmp(wx_str_t a, wx_str_t b)
 {

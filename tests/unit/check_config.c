@@ -1,0 +1,507 @@
+/* check_config.c - the INI file, its defaults and its refusals. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "tests.h"
+#include "wx/config.h"
+#include "wx/err.h"
+
+static char cfg_path[64];
+static char extra_path[64];
+static char err[512];
+static wx_config_t cfg;
+
+static void setup(void)
+{
+    /* the environment must not decide the tests */
+    unsetenv("WX_TOKEN");
+    unsetenv("WX_ENCODING_AES_KEY");
+    cfg_path[0] = extra_path[0] = '\0';
+    memset(&cfg, 0, sizeof(cfg));
+    err[0] = '\0';
+}
+
+static void teardown(void)
+{
+    wx_config_free(&cfg);
+    if (cfg_path[0])
+        unlink(cfg_path);
+    if (extra_path[0])
+        unlink(extra_path);
+    unsetenv("WX_TOKEN");
+    unsetenv("WX_ENCODING_AES_KEY");
+}
+
+static wx_err_t load(const char *text)
+{
+    if (cfg_path[0])
+        unlink(cfg_path);
+    strcpy(cfg_path, "/tmp/wx-ut-cfg.XXXXXX");
+    write_temp(cfg_path, text);
+    wx_config_free(&cfg);
+    err[0] = '\0';
+    return wx_config_load(&cfg, cfg_path, err, sizeof(err));
+}
+
+static void load_ok(const char *text)
+{
+    wx_err_t rc = load(text);
+
+    ck_assert_msg(rc == WX_OK, "config refused: %s", err);
+}
+
+/* Refused, with a message that names 'word' (a key or section) and the file. */
+static void load_bad(const char *text, const char *word)
+{
+    wx_err_t rc = load(text);
+
+    ck_assert_msg(rc == WX_ECONFIG, "config accepted, want a refusal naming %s", word);
+    ck_assert_msg(strstr(err, word) != NULL, "message \"%s\" does not name %s", err, word);
+    ck_assert_msg(strstr(err, cfg_path) != NULL, "message \"%s\" does not name the file", err);
+    /* nothing to free is left behind */
+    ck_assert_ptr_null(cfg.token);
+    ck_assert_ptr_null(cfg.path);
+}
+
+START_TEST(test_minimal_defaults)
+{
+    load_ok("[wx]\ntoken = testtoken\n");
+    ck_assert_str_eq(cfg.token, "testtoken");
+    ck_assert_str_eq(cfg.path, cfg_path);
+    ck_assert_ptr_null(cfg.appid);
+    ck_assert_ptr_null(cfg.encoding_aes_key);
+    ck_assert_int_eq(cfg.mode, WX_MODE_PLAIN);
+    ck_assert_str_eq(cfg.listen, "unix:/run/wxfcgi/wxfcgi.sock");
+    ck_assert_uint_eq(cfg.socket_mode, 0660);
+    ck_assert_uint_eq(cfg.workers, 4);
+    ck_assert_uint_eq(cfg.max_body, 65536);
+    ck_assert_uint_eq(cfg.timestamp_window, 300);
+    ck_assert_uint_eq(cfg.max_requests, 0);
+    ck_assert_uint_eq(cfg.shutdown_timeout, 10);
+    ck_assert_str_eq(cfg.log, "stderr");
+    ck_assert_int_eq(cfg.log_level, WX_LOG_INFO);
+    ck_assert_str_eq(cfg.handler, "echo");
+    ck_assert_ptr_null(cfg.welcome);
+    ck_assert_uint_eq(cfg.n_clicks, 0);
+    ck_assert_str_eq(wx_mode_name(cfg.mode), "plain");
+}
+END_TEST
+
+START_TEST(test_full_file)
+{
+    load_ok("; a comment\n"
+            "# another\n"
+            "[wx]\n"
+            "token = Abc123xyz\n"
+            "appid = wx2c2769f8efd9abc2\n"
+            "encoding_aes_key = abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n"
+            "mode = safe\n"
+            "\n"
+            "[wxfcgi]\n"
+            "listen = tcp:127.0.0.1:9000\n"
+            "socket_mode = 0600\n"
+            "workers = 256\n"
+            "max_body = 1M\n"
+            "timestamp_window = 0\n"
+            "max_requests = 10000\n"
+            "shutdown_timeout = 30\n"
+            "log = /var/log/wxfcgi.log\n"
+            "log_level = debug\n"
+            "handler = echo\n"
+            "[wxtoken]\n"
+            "anything = goes here\n"
+            "[echo]\n"
+            "welcome = Hi!\n");
+    ck_assert_str_eq(cfg.token, "Abc123xyz");
+    ck_assert_str_eq(cfg.appid, "wx2c2769f8efd9abc2");
+    ck_assert_str_eq(cfg.encoding_aes_key, "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
+    ck_assert_int_eq(cfg.mode, WX_MODE_SAFE);
+    ck_assert_str_eq(cfg.listen, "tcp:127.0.0.1:9000");
+    ck_assert_uint_eq(cfg.socket_mode, 0600);
+    ck_assert_uint_eq(cfg.workers, 256);
+    ck_assert_uint_eq(cfg.max_body, 1048576);
+    ck_assert_uint_eq(cfg.timestamp_window, 0);
+    ck_assert_uint_eq(cfg.max_requests, 10000);
+    ck_assert_uint_eq(cfg.shutdown_timeout, 30);
+    ck_assert_str_eq(cfg.log, "/var/log/wxfcgi.log");
+    ck_assert_int_eq(cfg.log_level, WX_LOG_DEBUG);
+    ck_assert_str_eq(cfg.welcome, "Hi!");
+    ck_assert_str_eq(wx_mode_name(WX_MODE_COMPAT), "compat");
+    ck_assert_str_eq(wx_mode_name(WX_MODE_SAFE), "safe");
+}
+END_TEST
+
+START_TEST(test_token_missing)
+{
+    load_bad("[wxfcgi]\nworkers = 2\n", "token");
+    load_bad("[wx]\ntoken =\n", "token");
+    load_bad("", "token");
+}
+END_TEST
+
+START_TEST(test_token_bad)
+{
+    load_bad("[wx]\ntoken = ab\n", "token");
+    load_bad("[wx]\ntoken = abc-def\n", "token");
+    load_bad("[wx]\ntoken = abc def\n", "token");
+    load_bad("[wx]\ntoken = tok_en\n", "token");
+    load_bad("[wx]\ntoken = 0123456789012345678901234567890123\n", "token");  /* 34 */
+    load_bad("[wx]\ntoken = t\xc3\xa9st\n", "token");
+    /* the bounds themselves are fine */
+    load_ok("[wx]\ntoken = abc\n");
+    load_ok("[wx]\ntoken = 01234567890123456789012345678901\n");           /* 32 */
+}
+END_TEST
+
+START_TEST(test_unknown_key)
+{
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nworkerz = 3\n", "workerz");
+    /* with the line */
+    ck_assert_ptr_nonnull(strstr(err, ":4:"));
+    load_bad("[wx]\ntoken = testtoken\ntokn = x\n", "tokn");
+    load_bad("[wx]\ntoken = testtoken\n[echo]\nwelcom = hi\n", "welcom");
+    /* a *_file key for something that is not a secret */
+    load_bad("[wx]\ntoken = testtoken\nappid_file = x\n", "appid_file");
+}
+END_TEST
+
+START_TEST(test_unknown_section)
+{
+    load_bad("[wx]\ntoken = testtoken\n[bogus]\nkey = 1\n", "bogus");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi2]\nworkers = 1\n", "wxfcgi2");
+    /* a key before any section */
+    ck_assert_int_eq(load("token = testtoken\n"), WX_ECONFIG);
+}
+END_TEST
+
+START_TEST(test_workers_range)
+{
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nworkers = 0\n", "workers");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nworkers = 257\n", "workers");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nworkers = -1\n", "workers");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nworkers = four\n", "workers");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nworkers = 4k\n", "workers");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nworkers = 99999999999999999999999\n",
+             "workers");
+    load_ok("[wx]\ntoken = testtoken\n[wxfcgi]\nworkers = 1\n");
+    ck_assert_uint_eq(cfg.workers, 1);
+    load_ok("[wx]\ntoken = testtoken\n[wxfcgi]\nworkers = 256\n");
+    ck_assert_uint_eq(cfg.workers, 256);
+}
+END_TEST
+
+START_TEST(test_given_twice)
+{
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nworkers = 2\nworkers = 3\n", "workers");
+}
+END_TEST
+
+START_TEST(test_max_body)
+{
+    load_ok("[wx]\ntoken = testtoken\n[wxfcgi]\nmax_body = 64k\n");
+    ck_assert_uint_eq(cfg.max_body, 65536);
+    load_ok("[wx]\ntoken = testtoken\n[wxfcgi]\nmax_body = 64K\n");
+    ck_assert_uint_eq(cfg.max_body, 65536);
+    load_ok("[wx]\ntoken = testtoken\n[wxfcgi]\nmax_body = 2m\n");
+    ck_assert_uint_eq(cfg.max_body, 2097152);
+    load_ok("[wx]\ntoken = testtoken\n[wxfcgi]\nmax_body = 32768\n");
+    ck_assert_uint_eq(cfg.max_body, 32768);
+    load_ok("[wx]\ntoken = testtoken\n[wxfcgi]\nmax_body = 1024\n");
+    ck_assert_uint_eq(cfg.max_body, 1024);
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nmax_body = 1023\n", "max_body");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nmax_body = 17m\n", "max_body");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nmax_body = 64x\n", "max_body");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nmax_body = k\n", "max_body");
+}
+END_TEST
+
+START_TEST(test_socket_mode_octal)
+{
+    load_ok("[wx]\ntoken = testtoken\n[wxfcgi]\nsocket_mode = 0666\n");
+    ck_assert_uint_eq(cfg.socket_mode, 0666);
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nsocket_mode = 0999\n", "socket_mode");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nsocket_mode = 01777\n", "socket_mode");
+}
+END_TEST
+
+START_TEST(test_bad_mode)
+{
+    load_bad("[wx]\ntoken = testtoken\nmode = secret\n", "mode");
+    load_bad("[wx]\ntoken = testtoken\nmode = SAFE\n", "mode");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nlog_level = verbose\n", "log_level");
+}
+END_TEST
+
+START_TEST(test_bad_listen)
+{
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nlisten = localhost:9000\n", "listen");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nlisten = unix:relative.sock\n", "listen");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nlisten = tcp:127.0.0.1\n", "listen");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nlisten = tcp:127.0.0.1:0\n", "listen");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nlisten = tcp:127.0.0.1:65536\n", "listen");
+    load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nlisten = tcp::9000\n", "listen");
+    load_ok("[wx]\ntoken = testtoken\n[wxfcgi]\nlisten = tcp:[::1]:9000\n");
+    ck_assert_str_eq(cfg.listen, "tcp:[::1]:9000");
+    load_ok("[wx]\ntoken = testtoken\n[wxfcgi]\nlisten = unix:/tmp/wx.sock\n");
+}
+END_TEST
+
+START_TEST(test_token_and_token_file)
+{
+    strcpy(extra_path, "/tmp/wx-ut-tok.XXXXXX");
+    write_temp(extra_path, "filetoken123\n");
+    {
+        char text[256];
+
+        snprintf(text, sizeof(text), "[wx]\ntoken = testtoken\ntoken_file = %s\n", extra_path);
+        load_bad(text, "token_file");
+    }
+}
+END_TEST
+
+START_TEST(test_token_file)
+{
+    char text[256];
+    const char *base;
+
+    strcpy(extra_path, "/tmp/wx-ut-tok.XXXXXX");
+    write_temp(extra_path, "filetoken123\r\n\n");
+    /* relative: resolved against the directory of the config file */
+    base = strrchr(extra_path, '/') + 1;
+    snprintf(text, sizeof(text), "[wx]\ntoken_file = %s\n", base);
+    load_ok(text);
+    ck_assert_str_eq(cfg.token, "filetoken123");
+    /* absolute */
+    snprintf(text, sizeof(text), "[wx]\ntoken_file = %s\n", extra_path);
+    load_ok(text);
+    ck_assert_str_eq(cfg.token, "filetoken123");
+}
+END_TEST
+
+START_TEST(test_token_file_unreadable)
+{
+    load_bad("[wx]\ntoken_file = /nonexistent/wx-token\n", "token_file");
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/wx-token"));
+}
+END_TEST
+
+START_TEST(test_token_file_invalid)
+{
+    char text[256];
+
+    strcpy(extra_path, "/tmp/wx-ut-tok.XXXXXX");
+    write_temp(extra_path, "two words\n");
+    snprintf(text, sizeof(text), "[wx]\ntoken_file = %s\n", extra_path);
+    load_bad(text, "token");
+}
+END_TEST
+
+START_TEST(test_env_token_wins)
+{
+    char text[256];
+
+    ck_assert_int_eq(setenv("WX_TOKEN", "envtoken456", 1), 0);
+    load_ok("[wx]\ntoken = filetoken123\n");
+    ck_assert_str_eq(cfg.token, "envtoken456");
+    /* no token in the file at all */
+    load_ok("[wxfcgi]\nworkers = 2\n");
+    ck_assert_str_eq(cfg.token, "envtoken456");
+    /* over token_file too */
+    strcpy(extra_path, "/tmp/wx-ut-tok.XXXXXX");
+    write_temp(extra_path, "filetoken789\n");
+    snprintf(text, sizeof(text), "[wx]\ntoken_file = %s\n", extra_path);
+    load_ok(text);
+    ck_assert_str_eq(cfg.token, "envtoken456");
+    /* and it is checked like any token */
+    ck_assert_int_eq(setenv("WX_TOKEN", "bad token!", 1), 0);
+    load_bad("[wx]\ntoken = filetoken123\n", "token");
+    /* an empty variable does not count */
+    ck_assert_int_eq(setenv("WX_TOKEN", "", 1), 0);
+    load_ok("[wx]\ntoken = filetoken123\n");
+    ck_assert_str_eq(cfg.token, "filetoken123");
+    unsetenv("WX_TOKEN");
+    load_ok("[wx]\ntoken = filetoken123\n");
+    ck_assert_str_eq(cfg.token, "filetoken123");
+}
+END_TEST
+
+static char *line_of(size_t len)
+{
+    /* "welcome = " and then 'x' up to 'len' bytes (without the newline) */
+    char *s = malloc(len + 64);
+
+    ck_assert_ptr_nonnull(s);
+    strcpy(s, "[wx]\ntoken = testtoken\n[echo]\nwelcome = ");
+    memset(s + strlen(s), 'x', len - 10);
+    strcpy(s + strlen("[wx]\ntoken = testtoken\n[echo]\nwelcome = ") + len - 10, "\n");
+    return s;
+}
+
+START_TEST(test_long_line)
+{
+    char *ok = line_of(198), *bad = line_of(199), *worse = line_of(5000);
+
+    /* the longest line inih reads whole is kept whole */
+    load_ok(ok);
+    ck_assert_uint_eq(strlen(cfg.welcome), 198 - 10);
+    /* one more byte is refused with a message, not split silently */
+    ck_assert_int_eq(load(bad), WX_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(err, "line"));
+    ck_assert_ptr_nonnull(strstr(err, ":4:"));
+    ck_assert_ptr_nonnull(strstr(err, cfg_path));
+    ck_assert_int_eq(load(worse), WX_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(err, "line"));
+    free(ok);
+    free(bad);
+    free(worse);
+}
+END_TEST
+
+START_TEST(test_welcome_continued)
+{
+    load_ok("[wx]\ntoken = testtoken\n[echo]\n"
+            "welcome = Welcome to the test account.\n"
+            "  Reply with anything: it comes back.\n"
+            "\tSecond indented line\n"
+            "[echo.click]\n"
+            "V1001_HELLO = Hello from the menu.\n");
+    ck_assert_str_eq(cfg.welcome, "Welcome to the test account.\n"
+                     "Reply with anything: it comes back.\nSecond indented line");
+    ck_assert_uint_eq(cfg.n_clicks, 1);
+}
+END_TEST
+
+START_TEST(test_clicks)
+{
+    load_ok("[wx]\ntoken = testtoken\n"
+            "[echo.click]\n"
+            "V1001_HELLO = Hello from the menu.\n"
+            "V1002_HELP = Help:\n"
+            "  send any text\n"
+            "V1003_EMPTY_KEY_TEXT = 42\n");
+    ck_assert_uint_eq(cfg.n_clicks, 3);
+    ck_assert_str_eq(cfg.clicks[0].key, "V1001_HELLO");
+    ck_assert_str_eq(cfg.clicks[0].text, "Hello from the menu.");
+    ck_assert_str_eq(cfg.clicks[1].key, "V1002_HELP");
+    ck_assert_str_eq(cfg.clicks[1].text, "Help:\nsend any text");
+    ck_assert_str_eq(cfg.clicks[2].key, "V1003_EMPTY_KEY_TEXT");
+    ck_assert_str_eq(cfg.clicks[2].text, "42");
+    ck_assert_ptr_null(cfg.welcome);
+}
+END_TEST
+
+START_TEST(test_too_many_clicks)
+{
+    size_t cap = 64 + 32 * (WX_CONFIG_MAX_CLICKS + 1), i;
+    char *text = malloc(cap), *p = text;
+
+    ck_assert_ptr_nonnull(text);
+    p += sprintf(p, "[wx]\ntoken = testtoken\n[echo.click]\n");
+    for (i = 0; i < WX_CONFIG_MAX_CLICKS; i++)
+        p += sprintf(p, "K%zu = t%zu\n", i, i);
+    load_ok(text);
+    ck_assert_uint_eq(cfg.n_clicks, WX_CONFIG_MAX_CLICKS);
+    ck_assert_str_eq(cfg.clicks[WX_CONFIG_MAX_CLICKS - 1].text, "t255");
+    sprintf(p, "K%d = one too many\n", WX_CONFIG_MAX_CLICKS);
+    load_bad(text, "echo.click");
+    free(text);
+}
+END_TEST
+
+START_TEST(test_safe_mode_needs_keys)
+{
+    load_bad("[wx]\ntoken = testtoken\nmode = safe\n", "appid");
+    load_bad("[wx]\ntoken = testtoken\nmode = safe\nappid = wx2c2769f8efd9abc2\n",
+             "encoding_aes_key");
+    load_bad("[wx]\ntoken = testtoken\nmode = compat\n"
+             "encoding_aes_key = abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n", "appid");
+    /* the key from the environment is enough */
+    ck_assert_int_eq(setenv("WX_ENCODING_AES_KEY",
+                            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", 1), 0);
+    load_ok("[wx]\ntoken = testtoken\nmode = safe\nappid = wx2c2769f8efd9abc2\n");
+    ck_assert_str_eq(cfg.encoding_aes_key, "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
+    unsetenv("WX_ENCODING_AES_KEY");
+    /* plain mode needs neither */
+    load_ok("[wx]\ntoken = testtoken\nmode = plain\n");
+}
+END_TEST
+
+START_TEST(test_bad_appid_and_key)
+{
+    load_bad("[wx]\ntoken = testtoken\nappid = wx123\n", "appid");
+    load_bad("[wx]\ntoken = testtoken\nappid = xx2c2769f8efd9abc2\n", "appid");
+    load_bad("[wx]\ntoken = testtoken\nappid = wx2c2769f8efd9abc!\n", "appid");
+    load_bad("[wx]\ntoken = testtoken\n"
+             "encoding_aes_key = abcdefghijklmnopqrstuvwxyz0123456789ABCDEF\n",
+             "encoding_aes_key");
+    load_bad("[wx]\ntoken = testtoken\n"
+             "encoding_aes_key = abcdefghijklmnopqrstuvwxyz0123456789ABCDE+\n",
+             "encoding_aes_key");
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+    wx_err_t rc = wx_config_load(&cfg, "/nonexistent/wx.ini", err, sizeof(err));
+
+    ck_assert_int_eq(rc, WX_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/wx.ini"));
+    ck_assert_ptr_null(cfg.path);
+}
+END_TEST
+
+START_TEST(test_syntax_error)
+{
+    ck_assert_int_eq(load("[wx]\ntoken = testtoken\nthis line has no equals sign\n"),
+                     WX_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(err, ":3:"));
+    ck_assert_int_eq(load("[wx\ntoken = testtoken\n"), WX_ECONFIG);
+}
+END_TEST
+
+START_TEST(test_free_twice)
+{
+    load_ok("[wx]\ntoken = testtoken\n[echo.click]\nA = b\n");
+    wx_config_free(&cfg);
+    ck_assert_ptr_null(cfg.token);
+    ck_assert_uint_eq(cfg.n_clicks, 0);
+    wx_config_free(&cfg);
+}
+END_TEST
+
+Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("config");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_minimal_defaults);
+    tcase_add_test(tc, test_full_file);
+    tcase_add_test(tc, test_token_missing);
+    tcase_add_test(tc, test_token_bad);
+    tcase_add_test(tc, test_unknown_key);
+    tcase_add_test(tc, test_unknown_section);
+    tcase_add_test(tc, test_workers_range);
+    tcase_add_test(tc, test_given_twice);
+    tcase_add_test(tc, test_max_body);
+    tcase_add_test(tc, test_socket_mode_octal);
+    tcase_add_test(tc, test_bad_mode);
+    tcase_add_test(tc, test_bad_listen);
+    tcase_add_test(tc, test_token_and_token_file);
+    tcase_add_test(tc, test_token_file);
+    tcase_add_test(tc, test_token_file_unreadable);
+    tcase_add_test(tc, test_token_file_invalid);
+    tcase_add_test(tc, test_env_token_wins);
+    tcase_add_test(tc, test_long_line);
+    tcase_add_test(tc, test_welcome_continued);
+    tcase_add_test(tc, test_clicks);
+    tcase_add_test(tc, test_too_many_clicks);
+    tcase_add_test(tc, test_safe_mode_needs_keys);
+    tcase_add_test(tc, test_bad_appid_and_key);
+    tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_syntax_error);
+    tcase_add_test(tc, test_free_twice);
+    suite_add_tcase(s, tc);
+    return s;
+}
