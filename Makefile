@@ -15,7 +15,7 @@ SANITIZE ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-PKGS     := fcgi expat libcrypto inih
+PKGS     := fcgi expat libcrypto inih libcurl jansson
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
@@ -38,17 +38,18 @@ else
 Q := @
 endif
 
+# Every directory of src/ but lib and bench is a program of that name.
+PROG_NAMES := $(filter-out lib bench,$(notdir $(wildcard src/*)))
 LIB_SRC  := $(wildcard src/lib/*.c)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
-FCGI_SRC := $(wildcard src/wxfcgi/*.c)
-FCGI_OBJ := $(FCGI_SRC:src/%.c=$(BUILD)/obj/%.o)
-CTL_SRC  := $(wildcard src/wxctl/*.c)
-CTL_OBJ  := $(CTL_SRC:src/%.c=$(BUILD)/obj/%.o)
+PROG_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(foreach p,$(PROG_NAMES),$(wildcard src/$(p)/*.c)))
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
 LIBWX    := $(BUILD)/libwx.a
-PROGS    := $(BUILD)/wxfcgi $(BUILD)/wxctl
+PROGS    := $(PROG_NAMES:%=$(BUILD)/%)
 BENCH    := $(BUILD)/wx-ceiling $(BUILD)/wx-bench-core
+# Programs link only the libraries they use.
+LDFLAGS  += -Wl,--as-needed
 
 .PHONY: all test check e2e run stop bench install uninstall clean deps-build \
         deps-test deps-run deps-bench test-all lint
@@ -69,13 +70,12 @@ $(LIBWX): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/wxfcgi: $(FCGI_OBJ) $(LIBWX)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(FCGI_OBJ) $(LIBWX) $(LIBS)
-
-$(BUILD)/wxctl: $(CTL_OBJ) $(LIBWX)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CTL_OBJ) $(LIBWX) $(LIBS)
+define wx_program
+$(BUILD)/$(1): $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/$(1)/*.c)) $(LIBWX)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(LIBWX) $$(LIBS)
+endef
+$(foreach p,$(PROG_NAMES),$(eval $(call wx_program,$(p))))
 
 $(BUILD)/check_wx: $(TEST_OBJ) $(LIBWX)
 	@$(if $(Q),echo "  LD      $@")
@@ -145,11 +145,11 @@ install: $(PROGS)
 	install -m 0644 wx.ini README.md $(DESTDIR)$(PREFIX)/share/doc/wxfcgi/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/wxfcgi $(DESTDIR)$(PREFIX)/bin/wxctl $(DESTDIR)$(PREFIX)/bin/wx-replay \
+	rm -f $(PROG_NAMES:%=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/bin/wx-replay \
 	    $(DESTDIR)$(PREFIX)/bin/wx-spawn
 	rm -rf $(DESTDIR)$(PREFIX)/share/wxfcgi $(DESTDIR)$(PREFIX)/share/doc/wxfcgi
 
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(FCGI_OBJ:.o=.d) $(CTL_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(PROG_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -58,6 +58,31 @@ typedef struct wx_config {
     unsigned        delay_ms;           /* pretend to be slow (retry tests) */
     wx_click_reply_t *clicks;           /* [echo.click] KEY = text */
     size_t          n_clicks;
+
+    /* [wxtoken]: the one program that holds the AppSecret */
+    char           *tok_api;            /* base URL of the WeChat API */
+    char           *tok_appsecret;      /* or appsecret_file, or $WX_APPSECRET */
+    char           *tok_grant;          /* "token" or "stable_token" */
+    char           *tok_store;          /* the token file every caller reads */
+    char           *tok_listen;         /* unix:/path for rejection reports */
+    unsigned        tok_refresh_margin; /* seconds before expiry to refresh */
+    unsigned        tok_timeout_ms;     /* per API call */
+    char           *tok_ca_file;        /* extra CA bundle, or NULL */
+    char           *tok_proxy;          /* HTTP(S) proxy URL, or NULL */
+    char           *tok_log;
+    wx_log_level_t  tok_log_level;
+
+    /* [wxsim]: the platform simulator (tests and offline demos) */
+    char           *sim_listen;         /* unix:/path or tcp:host:port */
+    char           *sim_appid;          /* the account it simulates */
+    char           *sim_appsecret;      /* or appsecret_file, or $WXSIM_APPSECRET */
+    char           *sim_allow_ips;      /* caller allow-list, blank-separated; "" = any */
+    unsigned        sim_token_ttl;      /* expires_in of a new token */
+    unsigned        sim_token_daily_limit;
+    size_t          sim_max_upload;
+    char           *sim_data_dir;       /* uploaded media */
+    char           *sim_log;
+    wx_log_level_t  sim_log_level;
 } wx_config_t;
 
 /* Load 'path' into 'cfg' (zeroed first, defaults applied).  On failure

@@ -64,25 +64,49 @@ static const wx_setting_t wx_settings[] = {
     { "wxfcgi", "reply_budget_ms",  T_UINT,  O(reply_budget_ms),  100, 4900, "4000" },
     { "echo",   "welcome",          T_TEXT,  O(welcome),          0, 0, NULL },
     { "echo",   "delay_ms",         T_UINT,  O(delay_ms),         0, 60000, "0" },
+    { "wxtoken", "api",             T_STR,   O(tok_api),          0, 0, "https://api.weixin.qq.com" },
+    { "wxtoken", "appsecret",       T_STR,   O(tok_appsecret),    0, 0, NULL },
+    { "wxtoken", "grant",           T_STR,   O(tok_grant),        0, 0, "stable_token" },
+    { "wxtoken", "store",           T_STR,   O(tok_store),        0, 0, "/run/wxfcgi/token" },
+    { "wxtoken", "listen",          T_STR,   O(tok_listen),       0, 0, "unix:/run/wxfcgi/wxtoken.sock" },
+    { "wxtoken", "refresh_margin",  T_UINT,  O(tok_refresh_margin), 60, 3600, "600" },
+    { "wxtoken", "timeout_ms",      T_UINT,  O(tok_timeout_ms),   100, 60000, "5000" },
+    { "wxtoken", "ca_file",         T_STR,   O(tok_ca_file),      0, 0, NULL },
+    { "wxtoken", "proxy",           T_STR,   O(tok_proxy),        0, 0, NULL },
+    { "wxtoken", "log",             T_STR,   O(tok_log),          0, 0, "stderr" },
+    { "wxtoken", "log_level",       T_LEVEL, O(tok_log_level),    0, 0, "info" },
+    { "wxsim",  "listen",           T_STR,   O(sim_listen),       0, 0, "unix:/run/wxfcgi/wxsim.sock" },
+    { "wxsim",  "appid",            T_STR,   O(sim_appid),        0, 0, NULL },
+    { "wxsim",  "appsecret",        T_STR,   O(sim_appsecret),    0, 0, NULL },
+    { "wxsim",  "allow_ips",        T_STR,   O(sim_allow_ips),    0, 0, "" },
+    { "wxsim",  "token_ttl",        T_UINT,  O(sim_token_ttl),    60, 86400, "7200" },
+    { "wxsim",  "token_daily_limit", T_UINT, O(sim_token_daily_limit), 1, 1000000, "2000" },
+    { "wxsim",  "max_upload",       T_SIZE,  O(sim_max_upload),   1024, 64UL << 20, "10m" },
+    { "wxsim",  "data_dir",         T_STR,   O(sim_data_dir),     0, 0, "/run/wxfcgi/wxsim" },
+    { "wxsim",  "log",              T_STR,   O(sim_log),          0, 0, "stderr" },
+    { "wxsim",  "log_level",        T_LEVEL, O(sim_log_level),    0, 0, "info" },
 };
 #undef O
 #define N_SETTINGS (sizeof(wx_settings) / sizeof(wx_settings[0]))
 
 /* Sections read by the other programs of the suite: not ours to check. */
 static const char *const wx_foreign_sections[] = {
-    "wxtoken", "wxproxy", "wxctl", "wxsim", "upstream", "state", "redis",
+    "wxproxy", "wxctl", "upstream", "state", "redis",
 };
 
 /* Secrets that may come from a *_file key or the environment. */
 static const struct {
+    const char *section;
     const char *name;
     const char *env;
     size_t      off;
 } wx_secrets[] = {
-    { "token",            "WX_TOKEN",            offsetof(wx_config_t, token) },
-    { "encoding_aes_key", "WX_ENCODING_AES_KEY", offsetof(wx_config_t, encoding_aes_key) },
-    { "encoding_aes_key_previous", "WX_ENCODING_AES_KEY_PREVIOUS",
+    { "wx", "token",            "WX_TOKEN",            offsetof(wx_config_t, token) },
+    { "wx", "encoding_aes_key", "WX_ENCODING_AES_KEY", offsetof(wx_config_t, encoding_aes_key) },
+    { "wx", "encoding_aes_key_previous", "WX_ENCODING_AES_KEY_PREVIOUS",
       offsetof(wx_config_t, encoding_aes_key_previous) },
+    { "wxtoken", "appsecret",   "WX_APPSECRET",        offsetof(wx_config_t, tok_appsecret) },
+    { "wxsim", "appsecret",     "WXSIM_APPSECRET",     offsetof(wx_config_t, sim_appsecret) },
 };
 #define N_SECRETS (sizeof(wx_secrets) / sizeof(wx_secrets[0]))
 
@@ -290,10 +314,10 @@ static int on_ini(void *user, const char *section, const char *name,
             seterr(ld, "out of memory");
         return rc == 0;
     }
-    if (strcmp(section, "wx") == 0 && nlen > 5 &&
-        strcmp(name + nlen - 5, "_file") == 0) {
+    if (nlen > 5 && strcmp(name + nlen - 5, "_file") == 0) {
         for (i = 0; i < N_SECRETS; i++) {
-            if (strlen(wx_secrets[i].name) == nlen - 5 &&
+            if (strcmp(wx_secrets[i].section, section) == 0 &&
+                strlen(wx_secrets[i].name) == nlen - 5 &&
                 strncmp(wx_secrets[i].name, name, nlen - 5) == 0) {
                 free(ld->secret_file[i]);
                 ld->secret_file[i] = strdup(value);
@@ -397,8 +421,8 @@ static int load_secrets(wx_load_t *ld)
         const char *env = getenv(wx_secrets[i].env);
 
         if (ld->secret_file[i] && *slot) {
-            seterr(ld, "[wx] %s and %s_file are both set: keep one",
-                   wx_secrets[i].name, wx_secrets[i].name);
+            seterr(ld, "[%s] %s and %s_file are both set: keep one",
+                   wx_secrets[i].section, wx_secrets[i].name, wx_secrets[i].name);
             return -1;
         }
         if (env && *env) {
@@ -416,8 +440,8 @@ static int load_secrets(wx_load_t *ld)
                 return -1;
             v = slurp(path, WX_SECRET_MAX, &len, &err);
             if (v == NULL) {
-                seterr(ld, "[wx] %s_file: cannot read %s: %s",
-                       wx_secrets[i].name, path, strerror(err));
+                seterr(ld, "[%s] %s_file: cannot read %s: %s",
+                       wx_secrets[i].section, wx_secrets[i].name, path, strerror(err));
                 free(path);
                 return -1;
             }
@@ -514,6 +538,27 @@ static int validate(wx_load_t *ld)
     }
     if (cfg->log[0] == '\0') {
         seterr(ld, "[wxfcgi] log is empty: use stderr, syslog or a file path");
+        return -1;
+    }
+    if (check_listen(cfg->tok_listen) != 0 || strncmp(cfg->tok_listen, "unix:", 5) != 0) {
+        seterr(ld, "[wxtoken] listen '%s' is not unix:/absolute/path", cfg->tok_listen);
+        return -1;
+    }
+    if (cfg->tok_store[0] != '/') {
+        seterr(ld, "[wxtoken] store '%s' is not an absolute path", cfg->tok_store);
+        return -1;
+    }
+    if (strcmp(cfg->tok_grant, "token") != 0 && strcmp(cfg->tok_grant, "stable_token") != 0) {
+        seterr(ld, "[wxtoken] grant '%s' is not one of token, stable_token", cfg->tok_grant);
+        return -1;
+    }
+    if (strncmp(cfg->tok_api, "https://", 8) != 0 && strncmp(cfg->tok_api, "http://", 7) != 0) {
+        seterr(ld, "[wxtoken] api '%s' is not an http(s):// URL", cfg->tok_api);
+        return -1;
+    }
+    if (check_listen(cfg->sim_listen) != 0) {
+        seterr(ld, "[wxsim] listen '%s' is not unix:/absolute/path or tcp:host:port",
+               cfg->sim_listen);
         return -1;
     }
     return 0;

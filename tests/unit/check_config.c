@@ -109,8 +109,11 @@ START_TEST(test_full_file)
             "log = /var/log/wxfcgi.log\n"
             "log_level = debug\n"
             "handler = echo\n"
-            "[wxtoken]\n"
+            "[wxproxy]\n"
             "anything = goes here\n"
+            "[wxtoken]\n"
+            "grant = token\n"
+            "appsecret = s3cret\n"
             "[echo]\n"
             "welcome = Hi!\n");
     ck_assert_str_eq(cfg.token, "Abc123xyz");
@@ -118,6 +121,9 @@ START_TEST(test_full_file)
     ck_assert_str_eq(cfg.encoding_aes_key, "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
     ck_assert_int_eq(cfg.mode, WX_MODE_SAFE);
     ck_assert_str_eq(cfg.listen, "tcp:127.0.0.1:9000");
+    ck_assert_str_eq(cfg.tok_grant, "token");
+    ck_assert_str_eq(cfg.tok_appsecret, "s3cret");
+    ck_assert_uint_eq(cfg.tok_refresh_margin, 600);
     ck_assert_uint_eq(cfg.socket_mode, 0600);
     ck_assert_uint_eq(cfg.workers, 256);
     ck_assert_uint_eq(cfg.max_body, 1048576);
