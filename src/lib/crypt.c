@@ -3,17 +3,31 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wx/crypt.h"
 
 /* Fetched and allocated once per process, reused for every message. */
 static EVP_CIPHER *wx_aes;
-static EVP_CIPHER_CTX *wx_aes_ctx;
+
+/* The Base64 alphabet, as a table: the decoder checks every character of
+ * a message's ciphertext, so this is on the hot path. */
+static const unsigned char wx_b64_alphabet[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+    ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+    ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
+};
 
 static int b64_char(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '+' || c == '/';
+    return wx_b64_alphabet[c];
 }
 
 long wx_base64_decode(unsigned char *dst, const char *src, size_t len)
@@ -69,31 +83,78 @@ void wx_crypt_clear(wx_crypt_t *c)
     OPENSSL_cleanse(c, sizeof(*c));
 }
 
-static EVP_CIPHER_CTX *aes_ctx(void)
+/* One context per direction, keyed once: the IV is fixed by the key
+ * (PROTOCOL.md 4.2), so a message only needs the CBC state reset, and the
+ * key schedule is not redone for every message. */
+typedef struct {
+    EVP_CIPHER_CTX *ctx;
+    unsigned char   key[32];
+    int             keyed;
+} wx_aes_state_t;
+
+static wx_aes_state_t wx_aes_state[2];
+
+static EVP_CIPHER_CTX *aes_ctx(const wx_crypt_t *c, int enc)
 {
+    wx_aes_state_t *st = &wx_aes_state[enc != 0];
+
     if (wx_aes == NULL && (wx_aes = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL)) == NULL)
         return NULL;
-    if (wx_aes_ctx == NULL && (wx_aes_ctx = EVP_CIPHER_CTX_new()) == NULL)
+    if (st->ctx == NULL && (st->ctx = EVP_CIPHER_CTX_new()) == NULL)
         return NULL;
-    return wx_aes_ctx;
+    if (st->keyed && CRYPTO_memcmp(st->key, c->key, 32) == 0) {
+        if (!EVP_CipherInit_ex(st->ctx, NULL, NULL, NULL, c->key, enc))
+            return NULL;
+        return st->ctx;
+    }
+    st->keyed = 0;
+    /* IV = the first 16 bytes of the key. */
+    if (!EVP_CipherInit_ex(st->ctx, wx_aes, NULL, c->key, c->key, enc) ||
+        !EVP_CIPHER_CTX_set_padding(st->ctx, 0))
+        return NULL;
+    memcpy(st->key, c->key, 32);
+    st->keyed = 1;
+    return st->ctx;
 }
 
 /* Run AES-256-CBC over 'len' bytes (a multiple of 32) without padding. */
 static wx_err_t aes(const wx_crypt_t *c, int enc, const unsigned char *in,
                     size_t len, unsigned char *out)
 {
-    EVP_CIPHER_CTX *ctx = aes_ctx();
+    EVP_CIPHER_CTX *ctx;
     int n = 0, fin = 0;
 
-    if (ctx == NULL || len > (size_t)1 << 30)
+    if (len > (size_t)1 << 30 || (ctx = aes_ctx(c, enc)) == NULL)
         return WX_ECRYPTO;
-    /* IV = the first 16 bytes of the key (PROTOCOL.md 4.2). */
-    if (!EVP_CipherInit_ex(ctx, wx_aes, NULL, c->key, c->key, enc) ||
-        !EVP_CIPHER_CTX_set_padding(ctx, 0) ||
-        !EVP_CipherUpdate(ctx, out, &n, in, (int)len) ||
-        !EVP_CipherFinal_ex(ctx, out + n, &fin) || (size_t)(n + fin) != len)
+    if (!EVP_CipherUpdate(ctx, out, &n, in, (int)len) ||
+        !EVP_CipherFinal_ex(ctx, out + n, &fin) || (size_t)(n + fin) != len) {
+        wx_aes_state[enc != 0].keyed = 0;
         return WX_ECRYPTO;
+    }
     return WX_OK;
+}
+
+/* 16 random bytes for a message's prefix.  They only make equal replies
+ * encrypt differently, so they are taken from a per-process buffer
+ * refilled from the CSPRNG, not one RAND_bytes call a message; the pid
+ * check keeps forked workers from sharing a buffer. */
+static int random_prefix(unsigned char *dst)
+{
+    static unsigned char buf[1024];
+    static size_t off = sizeof(buf);
+    static pid_t owner;
+    pid_t pid = getpid();
+
+    if (off == sizeof(buf) || owner != pid) {
+        if (RAND_bytes(buf, sizeof(buf)) != 1)
+            return -1;
+        off = 0;
+        owner = pid;
+    }
+    memcpy(dst, buf + off, WX_CRYPT_RANDOM_LEN);
+    OPENSSL_cleanse(buf + off, WX_CRYPT_RANDOM_LEN);
+    off += WX_CRYPT_RANDOM_LEN;
+    return 0;
 }
 
 wx_err_t wx_crypt_decrypt(const wx_crypt_t *c, wx_str_t b64, wx_pool_t *pool,
@@ -169,7 +230,7 @@ wx_err_t wx_crypt_encrypt(const wx_crypt_t *c, wx_str_t msg,
         memcpy(pt, random16, WX_CRYPT_RANDOM_LEN);
     } else {
         /* Letters and digits, as Tencent's samples use (PROTOCOL.md 4.3). */
-        if (RAND_bytes(pt, WX_CRYPT_RANDOM_LEN) != 1)
+        if (random_prefix(pt) != 0)
             return WX_ECRYPTO;
         for (i = 0; i < WX_CRYPT_RANDOM_LEN; i++)
             pt[i] = (unsigned char)alnum[pt[i] % (sizeof(alnum) - 1)];

@@ -10,6 +10,8 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -133,9 +135,18 @@ wx_dedup_t *wx_dedup_open(const char *path, unsigned slots, char *err,
                  path, (long long)st.st_size, size);
         goto fail;
     }
-    if (st.st_size == 0 && ftruncate(fd, (off_t)size) != 0) {
-        snprintf(err, errlen, "dedup table %s: %s", path, strerror(errno));
-        goto fail;
+    if (st.st_size == 0) {
+        struct statfs fs;
+
+        if (ftruncate(fd, (off_t)size) != 0) {
+            snprintf(err, errlen, "dedup table %s: %s", path, strerror(errno));
+            goto fail;
+        }
+        /* Said once, by the process that creates the table. */
+        if (fstatfs(fd, &fs) == 0 && fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC)
+            wx_log(WX_LOG_WARN, "dedup table %s is not on a tmpfs: the kernel will write "
+                   "its pages back to disk; a state_dir under /run or /dev/shm is faster",
+                   path);
     }
     d->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (d->map == MAP_FAILED) {

@@ -284,11 +284,12 @@ static wx_err_t wrap(wx_gw_t *gw, wx_str_t plain, time_t now, wx_str_t *body)
     rc = wx_buf_from_pool(&out, &gw->pool, (size_t)-1);
     if (rc != WX_OK)
         return rc;
-    wx_buf_adds(&out, "<xml><Encrypt>");
-    wx_xml_cdata(&out, wx_buf_str(&b64));
-    wx_buf_adds(&out, "</Encrypt><MsgSignature>");
-    wx_xml_cdata(&out, wx_str_c(sig));
-    wx_buf_adds(&out, "</MsgSignature><TimeStamp>");
+    /* Base64 and hex cannot hold "]]>" or a control: no scan needed. */
+    wx_buf_adds(&out, "<xml><Encrypt><![CDATA[");
+    wx_buf_add(&out, b64.data, b64.len);
+    wx_buf_adds(&out, "]]></Encrypt><MsgSignature><![CDATA[");
+    wx_buf_add(&out, sig, WX_SIGN_HEX_LEN);
+    wx_buf_adds(&out, "]]></MsgSignature><TimeStamp>");
     wx_buf_adds(&out, ts);
     wx_buf_adds(&out, "</TimeStamp><Nonce>");
     wx_xml_cdata(&out, gw->query.nonce);

@@ -1,0 +1,59 @@
+-- bench.lua - wrk script of make bench: replays the requests made by
+-- wx-bench-core gen (one "QUERY<TAB>BODY" a line), each once, in order.
+--
+--   WX_BENCH_REQS=FILE WX_BENCH_PATH=/wx wrk -s bench.lua http://host:port
+--
+-- Every request is a distinct message (its own MsgId), so the gateway's
+-- retry table never answers one from its store: each runs the whole path.
+-- done() reports when the file ran out and requests had to be repeated.
+
+local reqs = {}
+local n, sent, wrapped = 0, 0, 0
+
+-- Lines WX_BENCH_FROM .. +WX_BENCH_COUNT are used; each of WX_BENCH_THREADS
+-- threads takes its own share of them, so that no two threads send the
+-- same message.
+function init(args)
+   local path = os.getenv("WX_BENCH_PATH") or "/wx"
+   local nthreads = tonumber(os.getenv("WX_BENCH_THREADS") or "1")
+   local headers = { ["Content-Type"] = "text/xml" }
+   local from = tonumber(os.getenv("WX_BENCH_FROM") or "0")
+   local last = from + tonumber(os.getenv("WX_BENCH_COUNT") or "1e12")
+   local i = 0
+   for line in io.lines(os.getenv("WX_BENCH_REQS")) do
+      if i >= last then break end
+      if i >= from and i % nthreads == tid then
+         local q, body = line:match("^([^\t]*)\t(.*)$")
+         n = n + 1
+         reqs[n] = wrk.format("POST", path .. "?" .. q, headers, body)
+      end
+      i = i + 1
+   end
+end
+
+function request()
+   sent = sent + 1
+   if sent > n then
+      wrapped = wrapped + 1
+      return reqs[(sent - 1) % n + 1]
+   end
+   return reqs[sent]
+end
+
+local threads = {}
+
+function setup(thread)
+   thread:set("tid", #threads)
+   table.insert(threads, thread)
+end
+
+function done(summary, latency, requests)
+   local w = 0
+   for _, t in ipairs(threads) do
+      w = w + (t:get("wrapped") or 0)
+   end
+   io.write(string.format("wrapped %d\n", w))
+   io.write(string.format("p50 %.3f\np99 %.3f\n",
+                          latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+   io.write(string.format("non2xx %d\n", summary.errors.status))
+end
