@@ -258,11 +258,14 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
                                 unsigned budget_ms, wx_pool_t *pool,
                                 wx_str_t *reply)
 {
-    int64_t start = now_ms(), now;
-    struct timespec nap = { 0, WX_DEDUP_POLL_MS * 1000000L };
+    struct timespec t0, nap = { 0, WX_DEDUP_POLL_MS * 1000000L };
     wx_dedup_slot_t *s;
+    int64_t now, waited;
     int found;
 
+    /* The budget is measured on the monotonic clock: a step of the wall
+     * clock must not stretch or cut a wait. */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         now = now_ms();
         lock(d);
@@ -282,13 +285,14 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
             return WX_DEDUP_CLAIMED;
         }
         if (s->state == SLOT_DONE) {
-            char *copy = wx_pool_strndup(pool, s->reply, s->reply_len);
+            size_t len = s->reply_len;
+            char *copy = wx_pool_strndup(pool, s->reply, len);
 
             unlock(d);
             if (copy == NULL)
                 *reply = WX_STR("success");
             else
-                *reply = (wx_str_t){ s->reply_len, copy };
+                *reply = (wx_str_t){ len, copy };
             return WX_DEDUP_REPLAY;
         }
         /* In progress.  Its worker died (killed mid-request)?  Take over. */
@@ -300,7 +304,14 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
             return WX_DEDUP_CLAIMED;
         }
         unlock(d);
-        if (now - start >= (int64_t)budget_ms)
+        {
+            struct timespec t1;
+
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            waited = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
+                     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        }
+        if (waited >= (int64_t)budget_ms)
             return WX_DEDUP_TIMEOUT;
         nanosleep(&nap, NULL);
     }
@@ -321,7 +332,8 @@ void wx_dedup_finish(wx_dedup_t *d, const unsigned char key[20],
     s = find(d, key, &found);
     /* Only our own claim is completed: it may have been taken over. */
     if (s && found && s->state == SLOT_BUSY && s->pid == (int32_t)getpid()) {
-        memcpy(s->reply, reply.data, reply.len);
+        if (reply.len)
+            memcpy(s->reply, reply.data, reply.len);
         s->reply_len = (uint32_t)reply.len;
         s->since_ms = now_ms();
         s->state = SLOT_DONE;
