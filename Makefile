@@ -106,9 +106,12 @@ deps-bench:
 check: $(BUILD)/check_wx
 	$(Q)WX_FIXTURES=tests/fixtures $(BUILD)/check_wx
 
-# End-to-end: real nginx, spawn-fcgi and the master on loopback.
+# End-to-end: real nginx, spawn-fcgi and the master on loopback; wxsim
+# behind nginx with TLS; wxtoken against it.  Every suite runs; the target
+# fails if any did.
+E2E := run sim token
 e2e: $(PROGS)
-	$(Q)tests/e2e/run.sh $(BUILD)
+	$(Q)rc=0; for t in $(E2E); do tests/e2e/$$t.sh $(BUILD) || rc=1; done; exit $$rc
 
 test-all:
 	$(Q)$(MAKE) --no-print-directory all check

@@ -73,3 +73,12 @@ wx_nginx_stop() {
 wx_sign() {
     printf '%s\n' "$@" | LC_ALL=C sort | tr -d '\n' | sha1sum | cut -d' ' -f1
 }
+
+# wx_sim_server PORT CERTDIR SOCKET: print wxsim's HTTPS server block
+# (nginx/wxsim.conf.in filled in), for the http{} context: pass it to
+# wx_nginx_render as EXTRA_UPSTREAMS.
+wx_sim_server() {
+    sed -e "s|@SIM_PORT@|$1|g" -e "s|@SIM_CERT@|$2/server.pem|g" \
+        -e "s|@SIM_KEY@|$2/server.key|g" -e "s|@SIM_SOCKET@|$3|g" \
+        -e 's/[[:space:]]*#.*$//' "$WX_TOP/nginx/wxsim.conf.in" | grep -v '^[[:space:]]*$'
+}

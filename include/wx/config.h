@@ -67,6 +67,8 @@ typedef struct wx_config {
     char           *tok_listen;         /* unix:/path for rejection reports */
     unsigned        tok_refresh_margin; /* seconds before expiry to refresh */
     unsigned        tok_timeout_ms;     /* per API call */
+    unsigned        tok_retry_min_ms;   /* first backoff after -1 or a transport error */
+    unsigned        tok_retry_max_ms;   /* the longest; also the pause after a hard error */
     char           *tok_ca_file;        /* extra CA bundle, or NULL */
     char           *tok_proxy;          /* HTTP(S) proxy URL, or NULL */
     char           *tok_log;

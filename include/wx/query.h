@@ -34,4 +34,8 @@ wx_err_t wx_query_parse(const char *qs, size_t len, wx_pool_t *pool,
  * Returns the decoded length, or -1 on a bad escape or a decoded NUL. */
 long wx_url_decode(char *dst, const char *src, size_t len);
 
+/* The CGI CONTENT_LENGTH: its value, or -1 when absent, empty, not all
+ * digits or absurdly large. */
+long long wx_content_length(const char *s);
+
 #endif

@@ -102,3 +102,17 @@ wx_err_t wx_query_parse(const char *qs, size_t len, wx_pool_t *pool,
     }
     return WX_OK;
 }
+
+long long wx_content_length(const char *s)
+{
+    long long v = 0;
+
+    if (s == NULL || *s == '\0')
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (1LL << 50))
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    return v;
+}

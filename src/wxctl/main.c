@@ -14,6 +14,7 @@
 #include "wx/msg.h"
 #include "wx/reply.h"
 #include "wx/sign.h"
+#include "wxctl.h"
 
 #ifndef WX_VERSION
 #define WX_VERSION "0.1.0"
@@ -40,6 +41,12 @@ static const char usage_text[] =
 "        decrypt an encrypted message or reply envelope (FILE or standard\n"
 "        input) and print the plaintext; a reply's MsgSignature is checked\n"
 "        unless --no-verify\n"
+"  token [--show] [--refresh | --rejected]\n"
+"        the access token in the store of wxtoken: its age and expiry, and\n"
+"        only its first characters; --show prints the whole token alone;\n"
+"        --refresh asks wxtoken for a new one first; --rejected reports the\n"
+"        token read from standard input as rejected by WeChat (wxtoken\n"
+"        refreshes it if it is still the current one)\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE   the config file (default: $WX_CONFIG, else wx.ini)\n"
@@ -48,7 +55,8 @@ static const char usage_text[] =
 "  -V, --version       show the version and exit\n"
 "\n"
 "Exit status: 0 on success, 1 on a failure (bad signature, a message that\n"
-"does not decrypt, an unreadable file), 2 on a usage error.\n";
+"does not decrypt, an unreadable file, no valid token, an error from\n"
+"WeChat), 2 on a usage error, 3 when wxtoken cannot be reached.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -229,12 +237,15 @@ int main(int argc, char **argv)
         { "compat",    no_argument,       NULL, 'C' },
         { "previous",  no_argument,       NULL, 'P' },
         { "no-verify", no_argument,       NULL, 'N' },
+        { "show",      no_argument,       NULL, 'S' },
+        { "refresh",   no_argument,       NULL, 'R' },
+        { "rejected",  no_argument,       NULL, 'J' },
         { "help",      no_argument,       NULL, 'h' },
         { "version",   no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
     const char *path = getenv("WX_CONFIG");
-    int opt, compat = 0, previous = 0, verify = 1, rc;
+    int opt, compat = 0, previous = 0, verify = 1, show = 0, refresh = 0, rejected = 0, rc;
     wx_config_t cfg;
     char err[512];
     const char *cmd;
@@ -257,17 +268,24 @@ int main(int argc, char **argv)
         case 'C': compat = 1; break;
         case 'P': previous = 1; break;
         case 'N': verify = 0; break;
+        case 'S': show = 1; break;
+        case 'R': refresh = 1; break;
+        case 'J': rejected = 1; break;
         default: return usage_error("%s", "unknown option");
         }
     }
     if (strcmp(cmd, "sign") != 0 && strcmp(cmd, "encrypt") != 0 &&
-        strcmp(cmd, "decrypt") != 0)
+        strcmp(cmd, "decrypt") != 0 && strcmp(cmd, "token") != 0)
         return usage_error("unknown command '%s'", cmd);
     if (wx_config_load(&cfg, path ? path : "wx.ini", err, sizeof(err)) != WX_OK) {
         fprintf(stderr, "wxctl: %s\n", err);
         return 1;
     }
-    if (strcmp(cmd, "sign") == 0)
+    if (strcmp(cmd, "token") == 0)
+        rc = optind < argc ? usage_error("%s", "token takes no argument") :
+             refresh && rejected ? usage_error("%s", "--refresh or --rejected, not both") :
+             wxctl_token(&cfg, show, refresh, rejected);
+    else if (strcmp(cmd, "sign") == 0)
         rc = cmd_sign(&cfg, argc - optind, argv + optind);
     else if (argc - optind > 1)
         rc = usage_error("%s", "one FILE at most");

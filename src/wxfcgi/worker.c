@@ -21,6 +21,7 @@
 
 #include <fcgiapp.h>
 
+#include "wx/query.h"
 #include "wx/gateway.h"
 #include "wx/log.h"
 #include "wxfcgi.h"
@@ -85,20 +86,6 @@ static long fcgi_read(void *ctx, char *buf, size_t len)
     return n;
 }
 
-static long long content_length(const char *s)
-{
-    long long v = 0;
-
-    if (s == NULL || *s == '\0')
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > (1LL << 50))
-            return -1;
-        v = v * 10 + (*s - '0');
-    }
-    return v;
-}
-
 static const char *reason(int status)
 {
     switch (status) {
@@ -151,7 +138,7 @@ static void serve_one(wx_gw_t *gw, FCGX_Request *rq)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     req.method = wx_str_c(method ? method : "");
     req.query = wx_str_c(query ? query : "");
-    req.content_length = content_length(FCGX_GetParam("CONTENT_LENGTH", rq->envp));
+    req.content_length = wx_content_length(FCGX_GetParam("CONTENT_LENGTH", rq->envp));
     req.read = fcgi_read;
     req.read_ctx = &body;
 

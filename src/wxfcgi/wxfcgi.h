@@ -15,8 +15,5 @@ int wxfcgi_worker_run(int listen_fd, wx_config_t *cfg, pid_t master);
  * process exit status. */
 int wxfcgi_master_run(wx_config_t *cfg, const char *pidfile);
 
-/* Open the listening socket described by 'listen' (unix:/path or
- * tcp:host:port), non-blocking.  -1 with a message logged on failure. */
-int wxfcgi_listen(const char *listen, unsigned mode);
 
 #endif

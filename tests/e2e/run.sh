@@ -29,11 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok()  { pass=$((pass + 1)); echo "ok - $1"; }
-nok() { fail=$((fail + 1)); echo "not ok - $1"; [ $# -gt 1 ] && printf '#   %s\n' "$2"; }
-check() { # NAME WANT GOT
-    if [ "$2" = "$3" ]; then ok "$1"; else nok "$1" "want [$2], got [$3]"; fi
-}
+# shellcheck source=tests/e2e/tap.sh
+. "$top/tests/e2e/tap.sh"
 
 # write_config [WXFCGI_EXTRA] [WELCOME] [ECHO_EXTRA] [WX_EXTRA]
 write_config() {

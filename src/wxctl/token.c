@@ -1,0 +1,56 @@
+/* token.c - wxctl token: the access token's state, and refreshes. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "wx/token.h"
+#include "wxctl.h"
+
+#define WXCTL_TOKEN_TIMEOUT_MS  15000
+
+int wxctl_token(const wx_config_t *cfg, int show, int refresh, int rejected)
+{
+    char err[512], brief[64], line[WX_TOKEN_MAX + 2], req[WX_TOKEN_MAX + 16];
+    const char *sock = cfg->tok_listen + 5;
+    wx_token_t tok;
+    time_t now;
+    wx_err_t rc;
+
+    if (refresh || rejected) {
+        if (rejected) {
+            /* The token is a secret: it comes on standard input, never
+             * on the command line. */
+            if (fgets(line, sizeof(line), stdin) == NULL) {
+                fputs("wxctl: token --rejected reads the token from standard input\n", stderr);
+                return 2;
+            }
+            line[strcspn(line, "\r\n")] = '\0';
+            snprintf(req, sizeof(req), "REJECTED %s", line);
+            explicit_bzero(line, sizeof(line));
+        } else {
+            snprintf(req, sizeof(req), "REFRESH");
+        }
+        rc = wx_token_ask(sock, req, WXCTL_TOKEN_TIMEOUT_MS, &tok, err, sizeof(err));
+        explicit_bzero(req, sizeof(req));
+        if (rc != WX_OK) {
+            fprintf(stderr, "wxctl: %s%s\n", rc == WX_EUPSTREAM ? "wxtoken: " : "", err);
+            return rc == WX_EUPSTREAM ? 1 : 3;
+        }
+    }
+    now = time(NULL);
+    rc = wx_token_read(cfg->tok_store, now, &tok, err, sizeof(err));
+    if (rc != WX_OK) {
+        fprintf(stderr, "wxctl: %s\n", err);
+        return 1;
+    }
+    if (show) {
+        puts(tok.token);
+    } else {
+        printf("token     %s\n", wx_token_brief(brief, sizeof(brief), tok.token));
+        printf("version   %lu\n", tok.version);
+        printf("age       %lld s\n", (long long)(now - tok.obtained));
+        printf("expires   in %lld s\n", (long long)(tok.expires - now));
+    }
+    explicit_bzero(&tok, sizeof(tok));
+    return 0;
+}

@@ -1,0 +1,278 @@
+/*
+ * wxsim.h - the parts of wxsim, the simulator of WeChat's API servers.
+ *
+ * One process, one thread: every rule that counts (token overlap, quotas,
+ * messages received) is exact because nothing runs concurrently.  All state
+ * lives in one wxsim_t; each request is one wxsim_req_t, whose response is
+ * built by a handler and written by main.c.
+ */
+#ifndef WXSIM_H
+#define WXSIM_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "wx/config.h"
+
+/* ------------------------------------------------------------ requests -- */
+
+#define WXSIM_JSON_MAX      (2u << 20)  /* a JSON body (drafts hold < 1 MB of HTML) */
+#define WXSIM_ERRMSG_MAX    256
+#define WXSIM_FORM_OVERHEAD (64u << 10)    /* multipart headers around an upload */
+
+typedef enum wxsim_body {
+    WXSIM_BODY_NONE,        /* no body was sent */
+    WXSIM_BODY_OK,
+    WXSIM_BODY_TOOBIG,      /* over the limit: not read at all */
+    WXSIM_BODY_SHORT        /* fewer bytes than CONTENT_LENGTH said */
+} wxsim_body_t;
+
+typedef struct wxsim_req {
+    /* what came in */
+    const char     *method;
+    const char     *path;           /* decoded, without the query */
+    const char     *query;          /* raw, "" when absent */
+    const char     *remote_addr;
+    const char     *content_type;   /* "" when absent */
+    char           *body;           /* NUL-terminated copy, or NULL */
+    size_t          body_len;
+    wxsim_body_t    body_state;
+
+    /* what goes out (set by a handler) */
+    int             status;         /* HTTP status, 200 unless said */
+    const char     *ctype;          /* Content-Type, static */
+    char           *out;            /* malloc'd */
+    size_t          out_len;
+    char            headers[512];   /* extra header lines, each ending \r\n */
+    int             drop;           /* close without an answer */
+
+    /* for the log line */
+    int             errcode;        /* -2: not an API answer (bytes, /sim/) */
+    char            note[96];
+} wxsim_req_t;
+
+/* Copy the value of query parameter 'name' (percent-decoded) into dst.
+ * Returns its length, -1 when absent, -2 when malformed or too long. */
+long wxsim_query_get(const char *qs, const char *name, char *dst, size_t cap);
+
+/* The request body parsed as a JSON object: NULL after answering the
+ * request itself (44002 empty post data, 47001 data format error). */
+json_t *wxsim_req_json(wxsim_req_t *rq);
+
+/* Answer with 'obj' (the reference is taken), errcode taken from it. */
+void wxsim_reply_json(wxsim_req_t *rq, json_t *obj);
+
+/* Answer {"errcode":code,"errmsg":"msg rid: ..."} like WeChat. */
+void wxsim_reply_err(wxsim_req_t *rq, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Answer {"errcode":0,"errmsg":"ok"}. */
+void wxsim_reply_ok(wxsim_req_t *rq);
+
+/* Answer raw bytes (taken over, malloc'd) with a content type. */
+void wxsim_reply_bytes(wxsim_req_t *rq, char *data, size_t len, const char *ctype);
+
+/* Helpers for handlers validating a JSON body.  A string member, or NULL
+ * when absent or not a string. */
+const char *wxsim_json_str(const json_t *obj, const char *key);
+
+/* ----------------------------------------------------------- the state -- */
+
+#define WXSIM_TOKEN_LEN     136     /* real tokens are about this long */
+#define WXSIM_ID_LEN        64      /* media ids */
+#define WXSIM_OVERLAP       300     /* PROTOCOL.md 5.1: both valid 5 minutes */
+
+typedef struct wxsim_token {
+    char            value[WXSIM_TOKEN_LEN + 1];     /* "" = empty slot */
+    long long       issued;
+    long long       expires;        /* natural end of life */
+    long long       revoked;        /* superseded at, 0 = current */
+} wxsim_token_t;
+
+/* One family: /cgi-bin/token tokens or stable tokens (PROTOCOL.md 5.2:
+ * "completely isolated").  Only the current and the previous token are
+ * remembered; anything older is unknown (40001). */
+typedef struct wxsim_family {
+    wxsim_token_t   cur, prev;
+    unsigned long   issued;         /* since start or reset */
+    long long       day;            /* the simulated day of the counters */
+    unsigned        day_calls;      /* successful calls that day */
+    unsigned        day_forced;     /* stable_token force_refresh that day */
+    long long       last_forced;    /* time of the last force_refresh, 0 = never */
+} wxsim_family_t;
+
+typedef enum wxsim_media_type {
+    WXSIM_IMAGE, WXSIM_VOICE, WXSIM_VIDEO, WXSIM_THUMB, WXSIM_MEDIA__MAX
+} wxsim_media_type_t;
+
+typedef struct wxsim_media {
+    char            id[WXSIM_ID_LEN + 1];
+    wxsim_media_type_t type;
+    int             permanent;      /* material, else temporary (3 days) */
+    char           *filename;       /* as uploaded (cleaned) */
+    size_t          size;
+    long long       created;
+    char           *title, *description;    /* permanent video */
+} wxsim_media_t;
+
+typedef struct wxsim_fault {
+    char            path[128];      /* "*" = any path */
+    int             kind;           /* WXSIM_FAULT_* */
+    unsigned        count;          /* calls still to be hit */
+    unsigned        ms;
+    int             errcode;
+} wxsim_fault_t;
+
+enum { WXSIM_FAULT_BUSY, WXSIM_FAULT_SLOW, WXSIM_FAULT_DROP, WXSIM_FAULT_BADJSON,
+       WXSIM_FAULT_ERRCODE, WXSIM_FAULT__MAX };
+
+#define WXSIM_MAX_FAULTS    32
+#define WXSIM_MAX_MEDIA     20000
+#define WXSIM_MAX_DRAFTS    10000
+#define WXSIM_MAX_MESSAGES  200000  /* custom + template, kept for /sim/ */
+#define WXSIM_MAX_MASS      10000
+
+typedef struct wxsim_mass {
+    long long       msg_id, msg_data_id, created;
+    const char     *status;         /* static: SEND_SUCCESS, DELETE */
+    char           *clientmsgid;
+} wxsim_mass_t;
+
+typedef struct wxsim {
+    wx_config_t    *cfg;
+    long long       offset;         /* simulated clock = real + offset */
+    long long       frozen_at;      /* real time the clock stopped at, 0 = runs */
+
+    wxsim_family_t  token, stable;
+
+    /* per-path call counters: the route table's order, then "other" */
+    unsigned long  *calls;
+    size_t          n_calls;
+
+    wxsim_fault_t   faults[WXSIM_MAX_FAULTS];
+
+    /* menus (PROTOCOL.md 6.1) */
+    json_t         *menu;           /* the default menu's button array, or NULL */
+    long long       menuid;
+    json_t         *conditional;    /* array of {button, matchrule, menuid} */
+    long long       next_menuid;
+
+    /* media and materials (6.2-6.4) */
+    wxsim_media_t  *media;
+    size_t          n_media, cap_media;
+
+    /* drafts and publishing (6.5): arrays of objects */
+    json_t         *drafts;         /* {media_id, news_item, update_time} */
+    json_t         *published;      /* {publish_id, article_id, news_item, ...} */
+    long long       next_publish;
+
+    /* mass sending (6.6) */
+    wxsim_mass_t   *mass;
+    size_t          n_mass, cap_mass;
+    long long       next_msg_id;
+    int             mass_speed;
+
+    /* messages received (6.7, 6.8), for the tests */
+    json_t         *custom;
+    json_t         *templates;
+    long long       next_template_msgid;
+} wxsim_t;
+
+/* main.c */
+long long wxsim_now(const wxsim_t *sim);
+/* WeChat's quotas reset at midnight in China (UTC+8). */
+long long wxsim_day(const wxsim_t *sim);
+
+/* state.c: create, empty (for /sim/reset) and free the state. */
+int wxsim_state_init(wxsim_t *sim, wx_config_t *cfg, size_t n_routes);
+void wxsim_state_clear(wxsim_t *sim);
+void wxsim_state_free(wxsim_t *sim);
+/* A random string of 'len' characters of [A-Za-z0-9_-] into dst (len+1). */
+void wxsim_random_id(char *dst, size_t len);
+
+/* api.c: route one request, apply faults, count it. */
+void wxsim_api_handle(wxsim_t *sim, wxsim_req_t *rq);
+size_t wxsim_api_n_routes(void);
+/* The largest body read for a request to 'path'. */
+size_t wxsim_api_body_max(const wxsim_t *sim, const char *path);
+const char *wxsim_api_route_path(size_t i);
+
+/* token.c */
+void wxsim_token_get(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_token_stable(wxsim_t *sim, wxsim_req_t *rq);
+/* Check the access_token of an API call: 0 when it may go on, -1 after
+ * answering 41001/40001/42001. */
+int wxsim_token_check(wxsim_t *sim, wxsim_req_t *rq);
+/* Every token stops working now (/sim/invalidate). */
+void wxsim_token_invalidate(wxsim_t *sim);
+
+/* menu.c */
+void wxsim_menu_create(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_menu_get(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_menu_delete(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_menu_current(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_menu_addconditional(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_menu_delconditional(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_menu_trymatch(wxsim_t *sim, wxsim_req_t *rq);
+
+/* media.c */
+void wxsim_media_upload(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_media_get(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_material_add(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_material_get(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_material_del(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_material_count(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_material_batchget(wxsim_t *sim, wxsim_req_t *rq);
+/* A permanent material of that id, or NULL. */
+const wxsim_media_t *wxsim_material_find(const wxsim_t *sim, const char *id);
+/* Remove every stored file (reset, exit). */
+void wxsim_media_clear(wxsim_t *sim);
+
+/* draft.c */
+void wxsim_draft_add(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_draft_get(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_draft_delete(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_draft_count(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_draft_batchget(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_publish_submit(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_publish_get(wxsim_t *sim, wxsim_req_t *rq);
+/* The draft object of that media_id, or NULL. */
+json_t *wxsim_draft_find(const wxsim_t *sim, const char *id);
+
+/* message.c */
+void wxsim_mass_sendall(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_mass_send(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_mass_preview(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_mass_get(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_mass_delete(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_mass_speed_get(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_mass_speed_set(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_custom_send(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_template_send(wxsim_t *sim, wxsim_req_t *rq);
+
+/* misc: the server IP lists (PROTOCOL.md 7) */
+void wxsim_getcallbackip(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_get_api_domain_ip(wxsim_t *sim, wxsim_req_t *rq);
+
+/* ctl.c: the /sim/ control interface */
+void wxsim_ctl_handle(wxsim_t *sim, wxsim_req_t *rq);
+/* The fault to apply to this call of 'path' (its count taken), or NULL. */
+const wxsim_fault_t *wxsim_fault_take(wxsim_t *sim, const char *path);
+
+/* multipart.c: form-data parts of an upload (RFC 7578), pointing into
+ * the body. */
+typedef struct wxsim_part {
+    char            name[64];
+    char            filename[256];  /* "" when not a file */
+    int             has_filename;
+    const char     *data;
+    size_t          len;
+} wxsim_part_t;
+
+#define WXSIM_MAX_PARTS 8
+
+/* Parse rq's body; returns the number of parts, -1 when it is not
+ * multipart/form-data or is malformed. */
+int wxsim_multipart_parse(const wxsim_req_t *rq, wxsim_part_t *parts, int max);
+
+#endif

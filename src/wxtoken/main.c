@@ -1,0 +1,575 @@
+/*
+ * wxtoken - the access-token central-control server (中控服务器).
+ *
+ * The one program that holds the AppSecret and calls /cgi-bin/token or
+ * /cgi-bin/stable_token.  It keeps the token in the store file (wx/token.h)
+ * that every other program reads, refreshes it before it expires, and on
+ * request when a caller reports that WeChat rejected it.  One process,
+ * one thread: reports are answered one after the other, so a burst of
+ * reports of the same token costs one refresh.  A lock file beside the
+ * store keeps two wxtoken processes on one store from refreshing at once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/rand.h>
+
+#include "wx/api.h"
+#include "wx/config.h"
+#include "wx/log.h"
+#include "wx/net.h"
+#include "wx/token.h"
+
+static const char usage_text[] =
+"Usage: wxtoken -c FILE\n"
+"       wxtoken -t -c FILE\n"
+"\n"
+"The access-token central-control server: the only program that holds the\n"
+"AppSecret and asks WeChat for access tokens.  It keeps the current token in\n"
+"the store file ([wxtoken] store), which every caller reads, and refreshes it\n"
+"  - before it expires, when less than refresh_margin seconds are left;\n"
+"  - when a caller reports, on the unix socket [wxtoken] listen, that WeChat\n"
+"    rejected it (40001, 40014, 42001): if the reported token is still the\n"
+"    current one it is refreshed, otherwise the newer one is handed back;\n"
+"  - when asked to (wxctl token --refresh).\n"
+"A lock file beside the store (STORE.lock) keeps two wxtoken processes on\n"
+"one store from refreshing at the same time.\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE   the config file (required)\n"
+"  -t, --test          check the config and exit\n"
+"  -h, --help          show this help and exit\n"
+"  -V, --version       show the version and exit\n"
+"\n"
+"Config ([wx] appid is needed too):\n"
+"  [wxtoken] appsecret      the AppSecret; better appsecret_file = PATH, or\n"
+"                           the environment variable WX_APPSECRET\n"
+"  [wxtoken] api            the API base URL (https://api.weixin.qq.com)\n"
+"  [wxtoken] grant          stable_token (default) or token\n"
+"  [wxtoken] store          the token file (/run/wxfcgi/token)\n"
+"  [wxtoken] listen         unix:/path of the report socket\n"
+"  [wxtoken] refresh_margin seconds before expiry to refresh (600)\n"
+"  [wxtoken] timeout_ms     per API call (5000)\n"
+"  [wxtoken] retry_min_ms, retry_max_ms\n"
+"                           backoff after -1 (system busy) or a transport\n"
+"                           error: doubling from min to max, with jitter;\n"
+"                           after a hard error (40013, 40125, 40164, 40243,\n"
+"                           45009, ...) no new attempt for retry_max_ms\n"
+"  [wxtoken] ca_file, proxy an extra CA bundle; an HTTP(S) proxy URL\n"
+"  [wxtoken] log, log_level stderr, syslog or a file; debug..error\n"
+"\n"
+"Report protocol (one line each way on the socket):\n"
+"  REJECTED TOKEN | REFRESH | STATUS  ->  OK VERSION EXPIRES TOKEN\n"
+"                                         ERR ERRCODE MESSAGE\n"
+"\n"
+"Signals: TERM and INT stop it; the store keeps the token for the next start.\n"
+"Exit status: 0 on a clean stop, 1 on a config or start-up error, 2 on a\n"
+"usage error.\n";
+
+static volatile sig_atomic_t wx_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    wx_stop = 1;
+}
+
+typedef struct {
+    const wx_config_t  *cfg;
+    wx_api_t           *api;
+    const char         *sock;           /* the report socket's path */
+    char                lock_path[4200];
+    wx_token_t          cur;            /* what the store holds */
+    int                 have;           /* cur is valid */
+    time_t              retry_at;       /* no API call before this */
+    unsigned            backoff_ms;     /* the next backoff */
+    long                last_errcode;   /* of the last failed refresh */
+    char                last_error[300];
+} wxtoken_t;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Errors that another attempt will not fix: a person must act. */
+static const char *hard_error_hint(long code)
+{
+    switch (code) {
+    case 40002: return "invalid grant_type";
+    case 40013: return "the AppID is wrong: check [wx] appid";
+    case 40125: return "the AppSecret is wrong: check [wxtoken] appsecret";
+    case 40001: return "the AppSecret is wrong or was reset: check [wxtoken] appsecret";
+    case 40164: return "this machine's IP is not in the account's IP allow-list "
+                       "(开发 - 基本配置 - IP白名单)";
+    case 40243: return "the AppSecret is frozen";
+    case 41002: return "the AppID is missing";
+    case 41004: return "the AppSecret is missing";
+    case 45009: return "the daily quota of token calls is used up "
+                       "(clear it with /cgi-bin/clear_quota/v2, or wait for tomorrow)";
+    case 45011: return "the per-minute quota is used up";
+    case 50004: return "calling the token API is forbidden for this account";
+    case 50007: return "the account is frozen";
+    case 89503: return "the call needs an administrator's confirmation";
+    case 89506:
+    case 89507: return "an administrator rejected calls from this IP";
+    default:    return NULL;
+    }
+}
+
+/* Take in what the store holds now (another wxtoken may have written it). */
+static void load_store(wxtoken_t *t)
+{
+    char err[512];
+    wx_token_t tok;
+    wx_err_t rc = wx_token_read(t->cfg->tok_store, time(NULL), &tok, err, sizeof(err));
+
+    if (rc == WX_OK) {
+        if (!t->have || tok.version != t->cur.version ||
+            strcmp(tok.token, t->cur.token) != 0)
+            t->cur = tok;
+        t->have = 1;
+        return;
+    }
+    if (rc == WX_EINVAL)
+        wx_log(WX_LOG_ERROR, "%s: not served; a new token will replace it", err);
+    else if (rc == WX_ESTALE)
+        wx_log(WX_LOG_INFO, "%s", err);
+    else if (rc != WX_EMISSING)
+        wx_log(WX_LOG_ERROR, "%s", err);
+    t->have = 0;
+}
+
+static void schedule_retry(wxtoken_t *t, int hard)
+{
+    unsigned ms, jitter;
+    unsigned char r[2];
+
+    if (hard) {
+        ms = t->cfg->tok_retry_max_ms;
+    } else {
+        ms = t->backoff_ms ? t->backoff_ms : t->cfg->tok_retry_min_ms;
+        t->backoff_ms = ms >= t->cfg->tok_retry_max_ms / 2 ? t->cfg->tok_retry_max_ms : ms * 2;
+        /* Jitter (plus or minus a quarter) so that the instances of a
+         * cluster do not retry in step. */
+        if (RAND_bytes(r, sizeof(r)) == 1 && ms >= 4) {
+            jitter = (unsigned)((r[0] << 8 | r[1]) % (ms / 2 + 1));
+            ms = ms - ms / 4 + jitter;
+        }
+    }
+    t->retry_at = (time_t)((now_ms() + ms + 999) / 1000);
+    wx_log(WX_LOG_INFO, "next attempt in %u ms", ms);
+}
+
+/* Ask WeChat for a token.  'force': the current one was rejected or a
+ * refresh was asked for, so stable_token must not hand it back. */
+static int fetch(wxtoken_t *t, int force, wx_token_t *out)
+{
+    const wx_config_t *cfg = t->cfg;
+    wx_api_result_t r;
+    char path[1024], brief[64];
+    char *body = NULL;
+    json_t *tok, *exp;
+    long long t0 = now_ms();
+    int rc = -1;
+
+    if (strcmp(cfg->tok_grant, "token") == 0) {
+        snprintf(path, sizeof(path), "/cgi-bin/token?grant_type=client_credential"
+                 "&appid=%s&secret=%s", cfg->appid, cfg->tok_appsecret);
+    } else {
+        json_t *req = json_pack("{s:s, s:s, s:s, s:b}", "grant_type", "client_credential",
+                                "appid", cfg->appid, "secret", cfg->tok_appsecret,
+                                "force_refresh", force);
+
+        body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+        json_decref(req);
+        if (body == NULL) {
+            wx_log(WX_LOG_ERROR, "out of memory");
+            return -1;
+        }
+        snprintf(path, sizeof(path), "/cgi-bin/stable_token");
+    }
+    wx_log(WX_LOG_INFO, "refresh start: %s%s", cfg->tok_grant, force ? " (forced)" : "");
+    wx_api_call(t->api, path, body, &r);
+    /* The request held the AppSecret. */
+    explicit_bzero(path, sizeof(path));
+    if (body) {
+        explicit_bzero(body, strlen(body));
+        free(body);
+    }
+    if (r.transport != WX_OK) {
+        snprintf(t->last_error, sizeof(t->last_error), "transport: %s", r.why);
+        t->last_errcode = -1;
+        wx_log(WX_LOG_WARN, "refresh failed after %lld ms: %s", now_ms() - t0, r.why);
+        schedule_retry(t, 0);
+        goto out;
+    }
+    if (r.errcode != 0) {
+        const char *hint = hard_error_hint(r.errcode);
+        char clean[160];
+
+        wx_log_clean(clean, sizeof(clean), wx_str_c(r.errmsg));
+        t->last_errcode = r.errcode;
+        snprintf(t->last_error, sizeof(t->last_error), "%s", clean);
+        if (hint != NULL) {
+            wx_log(WX_LOG_ERROR, "refresh refused: errcode %ld (%s): %s; not retried for "
+                   "%u ms", r.errcode, clean, hint, cfg->tok_retry_max_ms);
+            schedule_retry(t, 1);
+        } else {
+            wx_log(WX_LOG_WARN, "refresh failed: errcode %ld (%s)", r.errcode, clean);
+            schedule_retry(t, 0);
+        }
+        goto out;
+    }
+    tok = json_object_get(r.json, "access_token");
+    exp = json_object_get(r.json, "expires_in");
+    if (!json_is_string(tok) || !json_is_integer(exp) || json_integer_value(exp) <= 0 ||
+        json_string_length(tok) == 0 || json_string_length(tok) > WX_TOKEN_MAX) {
+        snprintf(t->last_error, sizeof(t->last_error), "answer without a usable token");
+        t->last_errcode = -1;
+        wx_log(WX_LOG_WARN, "refresh failed: the answer has no usable access_token");
+        schedule_retry(t, 0);
+        goto out;
+    }
+    memset(out, 0, sizeof(*out));
+    memcpy(out->token, json_string_value(tok), json_string_length(tok) + 1);
+    out->obtained = time(NULL);
+    out->expires = out->obtained + (time_t)json_integer_value(exp);
+    t->backoff_ms = 0;
+    t->retry_at = 0;
+    t->last_errcode = 0;
+    t->last_error[0] = '\0';
+    wx_log(WX_LOG_INFO, "refresh done in %lld ms: %s, expires in %lld s", now_ms() - t0,
+           wx_token_brief(brief, sizeof(brief), out->token),
+           (long long)json_integer_value(exp));
+    rc = 0;
+out:
+    wx_api_result_free(&r);
+    return rc;
+}
+
+/* Refresh unless the store already holds something better than 'stale'
+ * (a token a caller saw rejected, or NULL for a timed refresh).  Under the
+ * lock, so that two wxtoken processes never refresh at the same time;
+ * whoever waited for the lock finds the other's token and keeps it. */
+static int refresh(wxtoken_t *t, const char *stale, int force)
+{
+    wx_token_t fresh;
+    char err[512];
+    time_t now;
+    int fd, rc = -1;
+
+    fd = open(t->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        wx_log(WX_LOG_ERROR, "lock %s: %s", t->lock_path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    load_store(t);
+    now = time(NULL);
+    if (t->have) {
+        if (stale != NULL && strcmp(stale, t->cur.token) != 0) {
+            rc = 0;         /* already replaced */
+            goto out;
+        }
+        if (stale == NULL && !force &&
+            t->cur.expires - now > (time_t)t->cfg->tok_refresh_margin) {
+            rc = 0;         /* another instance refreshed it */
+            goto out;
+        }
+    }
+    if (fetch(t, force || stale != NULL, &fresh) != 0)
+        goto out;
+    if (t->have && strcmp(fresh.token, t->cur.token) == 0) {
+        /* stable_token hands the same token back until the platform
+         * renews it, five minutes before expiry. */
+        fresh.version = t->cur.version;
+        fresh.obtained = t->cur.obtained;
+    } else {
+        fresh.version = (t->have ? t->cur.version : 0) + 1;
+        if (!t->have) {
+            wx_token_t old;
+
+            /* Versions only grow, even over an expired or damaged store. */
+            if (wx_token_read(t->cfg->tok_store, 0, &old, err, sizeof(err)) == WX_OK)
+                fresh.version = old.version + 1;
+        }
+    }
+    if (wx_token_write(t->cfg->tok_store, &fresh, err, sizeof(err)) != WX_OK) {
+        wx_log(WX_LOG_ERROR, "%s", err);
+        snprintf(t->last_error, sizeof(t->last_error), "cannot write the store");
+        t->last_errcode = -1;
+        schedule_retry(t, 0);
+        goto out;
+    }
+    t->cur = fresh;
+    t->have = 1;
+    rc = 0;
+out:
+    flock(fd, LOCK_UN);
+    close(fd);
+    return rc;
+}
+
+/* When the next timed refresh is due (Unix seconds). */
+static time_t next_due(const wxtoken_t *t)
+{
+    time_t due;
+
+    if (!t->have)
+        due = time(NULL);
+    else
+        due = t->cur.expires - (time_t)t->cfg->tok_refresh_margin;
+    if (t->have && t->cur.expires - time(NULL) <= 300 && strcmp(t->cfg->tok_grant, "stable_token") == 0) {
+        /* stable_token renews in the last five minutes: ask again then. */
+        due = t->cur.expires - 299;
+    }
+    return due > t->retry_at ? due : t->retry_at;
+}
+
+static void answer(int fd, const char *line)
+{
+    size_t len = strlen(line), off = 0;
+
+    while (off < len) {
+        ssize_t w = send(fd, line + off, len - off, MSG_NOSIGNAL);
+
+        if (w <= 0)
+            return;
+        off += (size_t)w;
+    }
+}
+
+static void answer_current(wxtoken_t *t, int fd)
+{
+    char line[WX_TOKEN_MAX + 128];
+
+    if (t->have && t->cur.expires > time(NULL)) {
+        snprintf(line, sizeof(line), "OK %lu %lld %s\n", t->cur.version,
+                 (long long)t->cur.expires, t->cur.token);
+    } else {
+        snprintf(line, sizeof(line), "ERR %ld %s\n", t->last_errcode ? t->last_errcode : -1,
+                 t->last_error[0] ? t->last_error : "no token yet");
+    }
+    answer(fd, line);
+    explicit_bzero(line, sizeof(line));
+}
+
+static void serve_client(wxtoken_t *t, int fd)
+{
+    struct timeval tv = { 1, 0 };
+    char line[WX_TOKEN_MAX + 64], brief[64];
+    size_t got = 0;
+    char *nl;
+
+    /* A caller that connects and says nothing is dropped after a second. */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    while (got < sizeof(line) - 1) {
+        ssize_t r = recv(fd, line + got, sizeof(line) - 1 - got, 0);
+
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        if (memchr(line, '\n', got))
+            break;
+    }
+    line[got] = '\0';
+    nl = strchr(line, '\n');
+    if (nl == NULL) {
+        answer(fd, "ERR -2 incomplete request\n");
+        return;
+    }
+    *nl = '\0';
+    if (nl > line && nl[-1] == '\r')
+        nl[-1] = '\0';
+    if (strcmp(line, "STATUS") == 0) {
+        load_store(t);
+    } else if (strcmp(line, "REFRESH") == 0) {
+        wx_log(WX_LOG_INFO, "refresh asked for");
+        refresh(t, NULL, 1);
+    } else if (strncmp(line, "REJECTED ", 9) == 0 && line[9] != '\0') {
+        load_store(t);
+        if (t->have && strcmp(line + 9, t->cur.token) == 0) {
+            wx_log(WX_LOG_INFO, "current token reported rejected: %s",
+                   wx_token_brief(brief, sizeof(brief), line + 9));
+            if (time(NULL) >= t->retry_at)
+                refresh(t, line + 9, 1);
+        }
+    } else {
+        answer(fd, "ERR -2 unknown request (REJECTED TOKEN, REFRESH or STATUS)\n");
+        explicit_bzero(line, sizeof(line));
+        return;
+    }
+    explicit_bzero(line, sizeof(line));
+    answer_current(t, fd);
+}
+
+static int run(const wx_config_t *cfg)
+{
+    wx_api_opts_t opts = {
+        .base = cfg->tok_api, .ca_file = cfg->tok_ca_file, .proxy = cfg->tok_proxy,
+        .timeout_ms = cfg->tok_timeout_ms,
+    };
+    struct sigaction sa;
+    wxtoken_t t;
+    char err[256];
+    int lfd, status = 1;
+
+    memset(&t, 0, sizeof(t));
+    t.cfg = cfg;
+    t.sock = cfg->tok_listen + 5;
+    snprintf(t.lock_path, sizeof(t.lock_path), "%s.lock", cfg->tok_store);
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_signal;      /* no SA_RESTART: poll returns EINTR */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+
+    t.api = wx_api_new(&opts, err, sizeof(err));
+    if (t.api == NULL) {
+        wx_log(WX_LOG_ERROR, "%s", err);
+        return 1;
+    }
+    lfd = wx_listen(cfg->tok_listen, 0660);
+    if (lfd < 0)
+        goto out;
+    if (fcntl(lfd, F_SETFL, O_NONBLOCK) != 0)
+        goto out;
+    load_store(&t);
+    wx_log(WX_LOG_INFO, "wxtoken %s ready: store %s, reports on %s, grant %s", WX_VERSION,
+           cfg->tok_store, t.sock, cfg->tok_grant);
+
+    while (!wx_stop) {
+        struct pollfd p = { .fd = lfd, .events = POLLIN };
+        time_t due = next_due(&t), now = time(NULL);
+        long long wait = due > now ? (long long)(due - now) * 1000 : 0;
+        int n;
+
+        if (wait > 60000)
+            wait = 60000;   /* look at the store now and then */
+        n = poll(&p, 1, (int)wait);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (wx_stop)
+            break;
+        if (n > 0) {
+            int c;
+
+            while ((c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+                serve_client(&t, c);
+                close(c);
+            }
+            continue;
+        }
+        if (time(NULL) >= next_due(&t)) {
+            load_store(&t);
+            if (time(NULL) >= next_due(&t))
+                refresh(&t, NULL, 0);
+        }
+    }
+    wx_log(WX_LOG_INFO, "stopping");
+    status = 0;
+out:
+    if (lfd >= 0) {
+        close(lfd);
+        unlink(t.sock);
+    }
+    wx_api_free(t.api);
+    explicit_bzero(&t.cur, sizeof(t.cur));
+    return status;
+}
+
+static int all_alnum(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+            return 0;
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "test", no_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *path = NULL;
+    wx_config_t cfg;
+    char err[512];
+    int o, test = 0, rc;
+
+    while ((o = getopt_long(argc, argv, "c:thV", longopts, NULL)) != -1) {
+        switch (o) {
+        case 'c': path = optarg; break;
+        case 't': test = 1; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        case 'V': puts("wxtoken " WX_VERSION); return 0;
+        default:
+            fputs("Try 'wxtoken --help' for more information.\n", stderr);
+            return 2;
+        }
+    }
+    if (path == NULL || optind != argc) {
+        fputs(path == NULL ? "wxtoken: -c FILE is required\n" : "wxtoken: unexpected argument\n",
+              stderr);
+        fputs("Try 'wxtoken --help' for more information.\n", stderr);
+        return 2;
+    }
+    if (wx_config_load(&cfg, path, err, sizeof(err)) != WX_OK) {
+        fprintf(stderr, "wxtoken: %s\n", err);
+        return 1;
+    }
+    rc = 1;
+    if (cfg.appid == NULL) {
+        fprintf(stderr, "wxtoken: %s: [wx] appid is missing\n", path);
+        goto out;
+    }
+    if (cfg.tok_appsecret == NULL || !all_alnum(cfg.tok_appsecret) ||
+        strlen(cfg.tok_appsecret) < 16 || strlen(cfg.tok_appsecret) > 64) {
+        fprintf(stderr, "wxtoken: %s: [wxtoken] appsecret is %s: set appsecret_file "
+                "or WX_APPSECRET\n", path,
+                cfg.tok_appsecret == NULL ? "missing" : "not 16 to 64 letters and digits");
+        goto out;
+    }
+    if (cfg.tok_retry_min_ms > cfg.tok_retry_max_ms) {
+        fprintf(stderr, "wxtoken: %s: [wxtoken] retry_min_ms is above retry_max_ms\n", path);
+        goto out;
+    }
+    if (test) {
+        printf("wxtoken: %s is valid: appid %s, grant %s, store %s, reports on %s\n", path,
+               cfg.appid, cfg.tok_grant, cfg.tok_store, cfg.tok_listen + 5);
+        rc = 0;
+        goto out;
+    }
+    if (wx_log_open(cfg.tok_log, "wxtoken", cfg.tok_log_level) != 0) {
+        fprintf(stderr, "wxtoken: cannot open log %s\n", cfg.tok_log);
+        goto out;
+    }
+    rc = run(&cfg);
+    wx_log_close();
+out:
+    wx_config_free(&cfg);
+    return rc;
+}
