@@ -23,6 +23,7 @@ typedef struct wx_api_opts {
     const char *ca_file;        /* extra CA bundle, or NULL */
     const char *proxy;          /* proxy URL, or NULL for none */
     unsigned    timeout_ms;     /* whole call, connection included */
+    const char *header;         /* one extra request header line ("X-Wx-Key: ..."), or NULL */
 } wx_api_opts_t;
 
 typedef struct wx_api_result {

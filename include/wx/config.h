@@ -28,6 +28,17 @@ typedef struct wx_click_reply {
 
 #define WX_CONFIG_MAX_CLICKS    256
 
+/* [wxproxy.key.NAME]: one internal caller of the API proxy. */
+typedef struct wx_proxy_key {
+    char       *name;       /* NAME, for logs */
+    char       *key;        /* the secret the caller presents (key or key_file) */
+    char       *paths;      /* blank-separated API paths; a trailing '*' matches a prefix */
+    unsigned    rate;       /* calls per second, refilled continuously */
+    unsigned    burst;      /* bucket size; 0 = rate */
+} wx_proxy_key_t;
+
+#define WX_CONFIG_MAX_PROXY_KEYS 64
+
 typedef struct wx_config {
     char           *path;
 
@@ -85,6 +96,31 @@ typedef struct wx_config {
     char           *sim_data_dir;       /* uploaded media */
     char           *sim_log;
     wx_log_level_t  sim_log_level;
+
+    /* [wxproxy]: the only door to the WeChat API for internal callers */
+    char           *px_listen;          /* unix:/path or tcp:host:port */
+    unsigned        px_workers;
+    char           *px_api;             /* base URL of the WeChat API */
+    char           *px_ca_file;
+    char           *px_proxy;           /* outbound HTTP(S) proxy, or NULL */
+    unsigned        px_timeout_ms;
+    size_t          px_max_body;        /* largest request body forwarded */
+    char           *px_state_dir;       /* the shared rate-limit table */
+    char           *px_log;
+    wx_log_level_t  px_log_level;
+    wx_proxy_key_t *px_keys;            /* [wxproxy.key.NAME] sections */
+    size_t          n_px_keys;
+
+    /* [upstream]: handler = upstream, the business service */
+    char           *up_url;             /* where each message is POSTed as JSON */
+    unsigned        up_timeout_ms;      /* how long a late answer is awaited */
+    char           *up_proxy;           /* wxproxy's base URL, for late answers */
+    char           *up_proxy_key;       /* or proxy_key_file, or $WX_PROXY_KEY */
+
+    /* [wxctl] */
+    char           *ctl_proxy;          /* wxproxy's base URL */
+    char           *ctl_proxy_key;      /* or proxy_key_file, or $WX_PROXY_KEY */
+    unsigned        ctl_timeout_ms;
 } wx_config_t;
 
 /* Load 'path' into 'cfg' (zeroed first, defaults applied).  On failure

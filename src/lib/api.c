@@ -13,6 +13,7 @@
 
 struct wx_api {
     CURL       *curl;
+    char       *header;         /* the extra header line, or NULL */
     char       *base;
     char       *url;            /* base + path, rebuilt for each call */
     size_t      urlcap;
@@ -62,6 +63,7 @@ wx_api_t *wx_api_new(const wx_api_opts_t *o, char *err, size_t errlen)
     }
     api = calloc(1, sizeof(*api));
     if (api == NULL || (api->base = strdup(o->base)) == NULL ||
+        (o->header && (api->header = strdup(o->header)) == NULL) ||
         (api->curl = curl_easy_init()) == NULL) {
         snprintf(err, errlen, "out of memory");
         wx_api_free(api);
@@ -92,6 +94,11 @@ void wx_api_free(wx_api_t *api)
     if (api->curl)
         curl_easy_cleanup(api->curl);
     free(api->base);
+    if (api->header) {
+        /* It may carry a key. */
+        explicit_bzero(api->header, strlen(api->header));
+        free(api->header);
+    }
     if (api->url) {
         /* The URL may have held the AppSecret. */
         memset(api->url, 0, api->urlcap);
@@ -133,15 +140,16 @@ wx_err_t wx_api_call(wx_api_t *api, const char *path_query, const char *json_bod
     snprintf(api->url, api->urlcap, "%s%s", api->base, path_query);
     curl_easy_setopt(api->curl, CURLOPT_URL, api->url);
     curl_easy_setopt(api->curl, CURLOPT_WRITEDATA, &body);
+    if (api->header)
+        hdr = curl_slist_append(hdr, api->header);
     if (json_body) {
         hdr = curl_slist_append(hdr, "Content-Type: application/json; charset=utf-8");
-        curl_easy_setopt(api->curl, CURLOPT_HTTPHEADER, hdr);
         curl_easy_setopt(api->curl, CURLOPT_POSTFIELDS, json_body);
         curl_easy_setopt(api->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(json_body));
     } else {
-        curl_easy_setopt(api->curl, CURLOPT_HTTPHEADER, NULL);
         curl_easy_setopt(api->curl, CURLOPT_HTTPGET, 1L);
     }
+    curl_easy_setopt(api->curl, CURLOPT_HTTPHEADER, hdr);
     cc = curl_easy_perform(api->curl);
     curl_easy_setopt(api->curl, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hdr);

@@ -87,13 +87,30 @@ static const wx_setting_t wx_settings[] = {
     { "wxsim",  "data_dir",         T_STR,   O(sim_data_dir),     0, 0, "/run/wxfcgi/wxsim" },
     { "wxsim",  "log",              T_STR,   O(sim_log),          0, 0, "stderr" },
     { "wxsim",  "log_level",        T_LEVEL, O(sim_log_level),    0, 0, "info" },
+    { "wxproxy", "listen",          T_STR,   O(px_listen),        0, 0, "unix:/run/wxfcgi/wxproxy.sock" },
+    { "wxproxy", "workers",         T_UINT,  O(px_workers),       1, 256, "2" },
+    { "wxproxy", "api",             T_STR,   O(px_api),           0, 0, "https://api.weixin.qq.com" },
+    { "wxproxy", "ca_file",         T_STR,   O(px_ca_file),       0, 0, NULL },
+    { "wxproxy", "proxy",           T_STR,   O(px_proxy),         0, 0, NULL },
+    { "wxproxy", "timeout_ms",      T_UINT,  O(px_timeout_ms),    100, 600000, "30000" },
+    { "wxproxy", "max_body",        T_SIZE,  O(px_max_body),      1024, 64UL << 20, "20m" },
+    { "wxproxy", "state_dir",       T_STR,   O(px_state_dir),     0, 0, "/run/wxfcgi" },
+    { "wxproxy", "log",             T_STR,   O(px_log),           0, 0, "stderr" },
+    { "wxproxy", "log_level",       T_LEVEL, O(px_log_level),     0, 0, "info" },
+    { "upstream", "url",            T_STR,   O(up_url),           0, 0, NULL },
+    { "upstream", "timeout_ms",     T_UINT,  O(up_timeout_ms),    100, 600000, "30000" },
+    { "upstream", "proxy",          T_STR,   O(up_proxy),         0, 0, NULL },
+    { "upstream", "proxy_key",      T_STR,   O(up_proxy_key),     0, 0, NULL },
+    { "wxctl",  "proxy",            T_STR,   O(ctl_proxy),        0, 0, "http://127.0.0.1:8080/wxapi" },
+    { "wxctl",  "proxy_key",        T_STR,   O(ctl_proxy_key),    0, 0, NULL },
+    { "wxctl",  "timeout_ms",       T_UINT,  O(ctl_timeout_ms),   100, 3600000, "120000" },
 };
 #undef O
 #define N_SETTINGS (sizeof(wx_settings) / sizeof(wx_settings[0]))
 
 /* Sections read by the other programs of the suite: not ours to check. */
 static const char *const wx_foreign_sections[] = {
-    "wxproxy", "wxctl", "upstream", "state", "redis",
+    "state", "redis",
 };
 
 /* Secrets that may come from a *_file key or the environment. */
@@ -109,6 +126,8 @@ static const struct {
       offsetof(wx_config_t, encoding_aes_key_previous) },
     { "wxtoken", "appsecret",   "WX_APPSECRET",        offsetof(wx_config_t, tok_appsecret) },
     { "wxsim", "appsecret",     "WXSIM_APPSECRET",     offsetof(wx_config_t, sim_appsecret) },
+    { "upstream", "proxy_key",  "WX_PROXY_KEY",        offsetof(wx_config_t, up_proxy_key) },
+    { "wxctl", "proxy_key",     "WX_PROXY_KEY",        offsetof(wx_config_t, ctl_proxy_key) },
 };
 #define N_SECRETS (sizeof(wx_secrets) / sizeof(wx_secrets[0]))
 
@@ -290,6 +309,86 @@ static int add_click(wx_load_t *ld, const char *key, const char *text)
     return 0;
 }
 
+static char *slurp(const char *path, size_t max, size_t *len, int *err);
+static char *resolve(const char *cfgpath, const char *p);
+
+/* [wxproxy.key.NAME] key|key_file|paths|rate|burst */
+static int add_proxy_key(wx_load_t *ld, const char *name, const char *k, const char *v)
+{
+    wx_config_t *cfg = ld->cfg;
+    wx_proxy_key_t *pk = NULL;
+    char **slot = NULL, *copy;
+    unsigned long n;
+    size_t i;
+
+    for (i = 0; i < cfg->n_px_keys; i++)
+        if (strcmp(cfg->px_keys[i].name, name) == 0)
+            pk = &cfg->px_keys[i];
+    if (pk == NULL) {
+        if (*name == '\0') {
+            seterr(ld, "[wxproxy.key.] needs a name: [wxproxy.key.NAME]");
+            return 0;
+        }
+        if (cfg->n_px_keys == WX_CONFIG_MAX_PROXY_KEYS) {
+            seterr(ld, "more than %d [wxproxy.key.*] sections", WX_CONFIG_MAX_PROXY_KEYS);
+            return 0;
+        }
+        if (cfg->px_keys == NULL &&
+            (cfg->px_keys = calloc(WX_CONFIG_MAX_PROXY_KEYS, sizeof(*cfg->px_keys))) == NULL)
+            goto nomem;
+        pk = &cfg->px_keys[cfg->n_px_keys];
+        if ((pk->name = strdup(name)) == NULL)
+            goto nomem;
+        pk->rate = 10;
+        cfg->n_px_keys++;
+    }
+    if (strcmp(k, "rate") == 0 || strcmp(k, "burst") == 0) {
+        if (parse_ulong(v, 10, &n) != 0 || n > 1000000 || (n == 0 && k[0] == 'r')) {
+            seterr(ld, "[wxproxy.key.%s] %s: '%s' is not a number (%s..1000000)", name, k, v,
+                   k[0] == 'r' ? "1" : "0");
+            return 0;
+        }
+        *(k[0] == 'r' ? &pk->rate : &pk->burst) = (unsigned)n;
+        return 1;
+    }
+    if (strcmp(k, "key") == 0 || strcmp(k, "paths") == 0) {
+        slot = k[0] == 'k' ? &pk->key : &pk->paths;
+        if ((copy = strdup(v)) == NULL)
+            goto nomem;
+        if (*slot)
+            explicit_bzero(*slot, strlen(*slot));
+        free(*slot);
+        *slot = copy;
+        return 1;
+    }
+    if (strcmp(k, "key_file") == 0) {
+        char *path = resolve(cfg->path, v);
+        size_t len = 0;
+        int e = 0;
+
+        if (path == NULL)
+            goto nomem;
+        copy = slurp(path, WX_SECRET_MAX, &len, &e);
+        if (copy == NULL) {
+            seterr(ld, "[wxproxy.key.%s] key_file: cannot read %s: %s", name, path, strerror(e));
+            free(path);
+            return 0;
+        }
+        free(path);
+        while (len && (copy[len - 1] == '\n' || copy[len - 1] == '\r'))
+            copy[--len] = '\0';
+        free(pk->key);
+        pk->key = copy;
+        return 1;
+    }
+    seterr(ld, "[wxproxy.key.%s] has no setting '%s' (key, key_file, paths, rate, burst)",
+           name, k);
+    return 0;
+nomem:
+    seterr(ld, "out of memory");
+    return 0;
+}
+
 static int is_foreign(const char *section)
 {
     size_t i;
@@ -307,6 +406,8 @@ static int on_ini(void *user, const char *section, const char *name,
     char why[160];
     size_t i, nlen = strlen(name);
 
+    if (strncmp(section, "wxproxy.key.", 12) == 0)
+        return add_proxy_key(ld, section + 12, name, value);
     if (strcmp(section, "echo.click") == 0) {
         int rc = add_click(ld, name, value);
 
@@ -558,6 +659,25 @@ static int validate(wx_load_t *ld)
         seterr(ld, "[wxtoken] api '%s' is not an http(s):// URL", cfg->tok_api);
         return -1;
     }
+    for (n = 0; n < cfg->n_px_keys; n++) {
+        const wx_proxy_key_t *pk = &cfg->px_keys[n];
+
+        if (pk->key == NULL || strlen(pk->key) < 16) {
+            seterr(ld, "[wxproxy.key.%s] key is %s: at least 16 characters (or key_file)",
+                   pk->name, pk->key ? "too short" : "missing");
+            return -1;
+        }
+        if (pk->paths == NULL || strspn(pk->paths, " \t") == strlen(pk->paths)) {
+            seterr(ld, "[wxproxy.key.%s] paths is missing: the API paths it may call",
+                   pk->name);
+            return -1;
+        }
+    }
+    if (check_listen(cfg->px_listen) != 0) {
+        seterr(ld, "[wxproxy] listen '%s' is not unix:/absolute/path or tcp:host:port",
+               cfg->px_listen);
+        return -1;
+    }
     if (check_listen(cfg->sim_listen) != 0) {
         seterr(ld, "[wxsim] listen '%s' is not unix:/absolute/path or tcp:host:port",
                cfg->sim_listen);
@@ -683,6 +803,14 @@ void wx_config_free(wx_config_t *cfg)
         free(cfg->clicks[i].text);
     }
     free(cfg->clicks);
+    for (i = 0; i < cfg->n_px_keys; i++) {
+        if (cfg->px_keys[i].key)
+            explicit_bzero(cfg->px_keys[i].key, strlen(cfg->px_keys[i].key));
+        free(cfg->px_keys[i].name);
+        free(cfg->px_keys[i].key);
+        free(cfg->px_keys[i].paths);
+    }
+    free(cfg->px_keys);
     free(cfg->path);
     memset(cfg, 0, sizeof(*cfg));
 }

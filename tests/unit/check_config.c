@@ -109,8 +109,12 @@ START_TEST(test_full_file)
             "log = /var/log/wxfcgi.log\n"
             "log_level = debug\n"
             "handler = echo\n"
-            "[wxproxy]\n"
+            "[redis]\n"
             "anything = goes here\n"
+            "[wxproxy.key.ops]\n"
+            "key = 0123456789abcdefXYZ\n"
+            "paths = /cgi-bin/menu/* /cgi-bin/message/custom/send\n"
+            "rate = 5\n"
             "[wxtoken]\n"
             "grant = token\n"
             "appsecret = s3cret\n"
@@ -124,6 +128,12 @@ START_TEST(test_full_file)
     ck_assert_str_eq(cfg.tok_grant, "token");
     ck_assert_str_eq(cfg.tok_appsecret, "s3cret");
     ck_assert_uint_eq(cfg.tok_refresh_margin, 600);
+    ck_assert_uint_eq(cfg.n_px_keys, 1);
+    ck_assert_str_eq(cfg.px_keys[0].name, "ops");
+    ck_assert_str_eq(cfg.px_keys[0].key, "0123456789abcdefXYZ");
+    ck_assert_str_eq(cfg.px_keys[0].paths, "/cgi-bin/menu/* /cgi-bin/message/custom/send");
+    ck_assert_uint_eq(cfg.px_keys[0].rate, 5);
+    ck_assert_uint_eq(cfg.px_keys[0].burst, 0);
     ck_assert_uint_eq(cfg.socket_mode, 0600);
     ck_assert_uint_eq(cfg.workers, 256);
     ck_assert_uint_eq(cfg.max_body, 1048576);
@@ -236,6 +246,34 @@ START_TEST(test_bad_mode)
     load_bad("[wx]\ntoken = testtoken\nmode = secret\n", "mode");
     load_bad("[wx]\ntoken = testtoken\nmode = SAFE\n", "mode");
     load_bad("[wx]\ntoken = testtoken\n[wxfcgi]\nlog_level = verbose\n", "log_level");
+}
+END_TEST
+
+START_TEST(test_proxy_keys)
+{
+    static const char head[] = "[wx]\ntoken = testtoken\n";
+    char text[512];
+
+    snprintf(text, sizeof(text), "%s[wxproxy.key.app]\nkey = short\npaths = /cgi-bin/*\n", head);
+    load_bad(text, "wxproxy.key.app");
+    snprintf(text, sizeof(text), "%s[wxproxy.key.app]\nkey = 0123456789abcdef\n", head);
+    load_bad(text, "paths");
+    snprintf(text, sizeof(text), "%s[wxproxy.key.app]\nkey = 0123456789abcdef\n"
+             "paths = /x\nrate = 0\n", head);
+    load_bad(text, "rate");
+    snprintf(text, sizeof(text), "%s[wxproxy.key.app]\nkey = 0123456789abcdef\n"
+             "paths = /x\nlimit = 3\n", head);
+    load_bad(text, "limit");
+    snprintf(text, sizeof(text), "%s[wxproxy.key.app]\nkey_file = /nonexistent/key\n"
+             "paths = /x\n", head);
+    load_bad(text, "key_file");
+    snprintf(text, sizeof(text), "%s[wxproxy.key.a]\nkey = 0123456789abcdef\npaths = /x\n"
+             "[wxproxy.key.b]\nkey = fedcba9876543210\npaths = /y /z*\nburst = 7\n", head);
+    load_ok(text);
+    ck_assert_uint_eq(cfg.n_px_keys, 2);
+    ck_assert_str_eq(cfg.px_keys[1].name, "b");
+    ck_assert_uint_eq(cfg.px_keys[1].rate, 10);
+    ck_assert_uint_eq(cfg.px_keys[1].burst, 7);
 }
 END_TEST
 
@@ -494,6 +532,7 @@ Suite *config_suite(void)
     tcase_add_test(tc, test_socket_mode_octal);
     tcase_add_test(tc, test_bad_mode);
     tcase_add_test(tc, test_bad_listen);
+    tcase_add_test(tc, test_proxy_keys);
     tcase_add_test(tc, test_token_and_token_file);
     tcase_add_test(tc, test_token_file);
     tcase_add_test(tc, test_token_file_unreadable);
