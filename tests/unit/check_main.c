@@ -17,6 +17,7 @@ int main(void)
     srunner_add_suite(sr, log_suite());
     srunner_add_suite(sr, config_suite());
     srunner_add_suite(sr, gateway_suite());
+    srunner_add_suite(sr, token_suite());
     srunner_add_suite(sr, dedup_suite());
 
     srunner_run_all(sr, CK_NORMAL);

@@ -23,6 +23,7 @@ Suite *crypt_suite(void);
 Suite *log_suite(void);
 Suite *config_suite(void);
 Suite *gateway_suite(void);
+Suite *token_suite(void);
 Suite *dedup_suite(void);
 
 /* A counted string equals a C string, byte for byte. */
