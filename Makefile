@@ -109,7 +109,7 @@ check: $(BUILD)/check_wx
 # End-to-end: real nginx, spawn-fcgi and the master on loopback; wxsim
 # behind nginx with TLS; wxtoken against it.  Every suite runs; the target
 # fails if any did.
-E2E := run sim token
+E2E := run sim token proxy
 e2e: $(PROGS)
 	$(Q)rc=0; for t in $(E2E); do tests/e2e/$$t.sh $(BUILD) || rc=1; done; exit $$rc
 
@@ -143,13 +143,13 @@ lint:
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wxfcgi/nginx \
 	    $(DESTDIR)$(PREFIX)/share/doc/wxfcgi
-	install -m 0755 $(PROGS) scripts/wx-replay scripts/wx-spawn $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 nginx/wx.conf nginx/nginx.conf.in $(DESTDIR)$(PREFIX)/share/wxfcgi/nginx/
+	install -m 0755 $(PROGS) scripts/wx-replay scripts/wx-spawn scripts/wx-certs $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 nginx/wx.conf nginx/wxproxy.conf nginx/wxsim.conf.in nginx/nginx.conf.in $(DESTDIR)$(PREFIX)/share/wxfcgi/nginx/
 	install -m 0644 wx.ini README.md $(DESTDIR)$(PREFIX)/share/doc/wxfcgi/
 
 uninstall:
 	rm -f $(PROG_NAMES:%=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/bin/wx-replay \
-	    $(DESTDIR)$(PREFIX)/bin/wx-spawn
+	    $(DESTDIR)$(PREFIX)/bin/wx-spawn $(DESTDIR)$(PREFIX)/bin/wx-certs
 	rm -rf $(DESTDIR)$(PREFIX)/share/wxfcgi $(DESTDIR)$(PREFIX)/share/doc/wxfcgi
 
 clean:

@@ -100,6 +100,7 @@ typedef struct wx_config {
     /* [wxproxy]: the only door to the WeChat API for internal callers */
     char           *px_listen;          /* unix:/path or tcp:host:port */
     unsigned        px_workers;
+    unsigned        px_socket_mode;     /* permissions of a unix socket */
     char           *px_api;             /* base URL of the WeChat API */
     char           *px_ca_file;
     char           *px_proxy;           /* outbound HTTP(S) proxy, or NULL */

@@ -89,6 +89,7 @@ static const wx_setting_t wx_settings[] = {
     { "wxsim",  "log_level",        T_LEVEL, O(sim_log_level),    0, 0, "info" },
     { "wxproxy", "listen",          T_STR,   O(px_listen),        0, 0, "unix:/run/wxfcgi/wxproxy.sock" },
     { "wxproxy", "workers",         T_UINT,  O(px_workers),       1, 256, "2" },
+    { "wxproxy", "socket_mode",     T_OCTAL, O(px_socket_mode),   0, 0777, "0660" },
     { "wxproxy", "api",             T_STR,   O(px_api),           0, 0, "https://api.weixin.qq.com" },
     { "wxproxy", "ca_file",         T_STR,   O(px_ca_file),       0, 0, NULL },
     { "wxproxy", "proxy",           T_STR,   O(px_proxy),         0, 0, NULL },

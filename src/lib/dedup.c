@@ -1,26 +1,21 @@
 /* dedup.c - the retry table shared by all workers (see wx/dedup.h). */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <linux/magic.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "wx/dedup.h"
 #include "wx/log.h"
+#include "wx/shm.h"
 #include "wx/sign.h"
 
 #define WX_DEDUP_MAGIC      0x77786464U     /* "wxdd" */
-#define WX_DEDUP_VERSION    1U
+/* 2: the header of wx/shm.h (1 had slot_size beside the slot count) */
+#define WX_DEDUP_VERSION    2U
 #define WX_DEDUP_PROBE      16              /* slots searched per key */
 #define WX_DEDUP_POLL_MS    5
 /* An entry in progress for longer than this is taken over even if a
@@ -30,11 +25,7 @@
 enum { SLOT_EMPTY = 0, SLOT_BUSY, SLOT_DONE };
 
 typedef struct wx_dedup_hdr {
-    uint32_t            magic;
-    uint32_t            version;
-    uint32_t            slots;
-    uint32_t            slot_size;
-    pthread_mutex_t     lock;
+    wx_shm_hdr_t        shm;            /* magic, version, slot count, lock */
     uint64_t            early_evictions;
 } wx_dedup_hdr_t;
 
@@ -49,10 +40,11 @@ typedef struct wx_dedup_slot {
 
 #define WX_DEDUP_REPLY_MAX  (WX_DEDUP_SLOT_SIZE - sizeof(wx_dedup_slot_t))
 #define WX_DEDUP_HDR_SIZE   4096
+_Static_assert(sizeof(wx_dedup_hdr_t) <= WX_DEDUP_HDR_SIZE, "dedup header too large");
 
 struct wx_dedup {
+    wx_shm_t            shm;
     char               *map;
-    size_t              size;
     wx_dedup_hdr_t     *hdr;
     unsigned            slots;
 };
@@ -72,119 +64,51 @@ static wx_dedup_slot_t *slot_at(wx_dedup_t *d, unsigned i)
 
 static void lock(wx_dedup_t *d)
 {
-    int rc = pthread_mutex_lock(&d->hdr->lock);
-
-    /* The holder died: the table may be mid-update in one slot, which is
-     * at worst a lost entry.  Mark the lock usable again. */
-    if (rc == EOWNERDEAD)
-        pthread_mutex_consistent(&d->hdr->lock);
+    wx_shm_lock(&d->shm);
 }
 
 static void unlock(wx_dedup_t *d)
 {
-    pthread_mutex_unlock(&d->hdr->lock);
-}
-
-static int init_header(wx_dedup_hdr_t *h, unsigned slots)
-{
-    pthread_mutexattr_t a;
-    int rc;
-
-    memset(h, 0, sizeof(*h));
-    if (pthread_mutexattr_init(&a) != 0)
-        return -1;
-    rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) ||
-         pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) ||
-         pthread_mutex_init(&h->lock, &a);
-    pthread_mutexattr_destroy(&a);
-    if (rc)
-        return -1;
-    h->slots = slots;
-    h->slot_size = WX_DEDUP_SLOT_SIZE;
-    h->version = WX_DEDUP_VERSION;
-    /* The magic last: a reader that sees it sees a whole header. */
-    __atomic_store_n(&h->magic, WX_DEDUP_MAGIC, __ATOMIC_RELEASE);
-    return 0;
+    wx_shm_unlock(&d->shm);
 }
 
 wx_dedup_t *wx_dedup_open(const char *path, unsigned slots, char *err,
                           size_t errlen)
 {
-    wx_dedup_t *d = calloc(1, sizeof(*d));
-    size_t size = WX_DEDUP_HDR_SIZE + (size_t)slots * WX_DEDUP_SLOT_SIZE;
-    struct stat st;
-    int fd = -1;
+    wx_dedup_t *d;
+    wx_shm_spec_t spec = {
+        .what = "dedup table",
+        .size_hint = "remove it, or give each dedup_slots its own state_dir",
+        .magic = WX_DEDUP_MAGIC,
+        .version = WX_DEDUP_VERSION,
+        .param = slots,
+        .size = WX_DEDUP_HDR_SIZE + (size_t)slots * WX_DEDUP_SLOT_SIZE,
+    };
 
-    if (d == NULL || slots == 0) {
-        snprintf(err, errlen, "dedup: %s", slots ? "out of memory" : "no slots");
-        goto fail;
+    if (slots == 0) {
+        snprintf(err, errlen, "dedup: no slots");
+        return NULL;
     }
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(err, errlen, "dedup table %s: %s", path, strerror(errno));
-        goto fail;
+    d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        snprintf(err, errlen, "dedup: out of memory");
+        return NULL;
     }
-    /* One process initialises; the others wait on the file lock. */
-    if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "dedup table %s: %s", path, strerror(errno));
-        goto fail;
+    if (wx_shm_open(&d->shm, path, &spec, err, errlen) != WX_OK) {
+        free(d);
+        return NULL;
     }
-    if ((size_t)st.st_size != size && st.st_size != 0) {
-        snprintf(err, errlen, "dedup table %s has another size (%lld bytes, want %zu): "
-                 "remove it, or give each dedup_slots its own state_dir",
-                 path, (long long)st.st_size, size);
-        goto fail;
-    }
-    if (st.st_size == 0) {
-        struct statfs fs;
-
-        if (ftruncate(fd, (off_t)size) != 0) {
-            snprintf(err, errlen, "dedup table %s: %s", path, strerror(errno));
-            goto fail;
-        }
-        /* Said once, by the process that creates the table. */
-        if (fstatfs(fd, &fs) == 0 && fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC)
-            wx_log(WX_LOG_WARN, "dedup table %s is not on a tmpfs: the kernel will write "
-                   "its pages back to disk; a state_dir under /run or /dev/shm is faster",
-                   path);
-    }
-    d->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (d->map == MAP_FAILED) {
-        d->map = NULL;
-        snprintf(err, errlen, "dedup table %s: mmap: %s", path, strerror(errno));
-        goto fail;
-    }
-    d->size = size;
+    d->map = d->shm.map;
     d->hdr = (wx_dedup_hdr_t *)d->map;
     d->slots = slots;
-    if (d->hdr->magic != WX_DEDUP_MAGIC || d->hdr->version != WX_DEDUP_VERSION ||
-        d->hdr->slots != slots || d->hdr->slot_size != WX_DEDUP_SLOT_SIZE) {
-        if (d->hdr->magic != 0 && d->hdr->magic != WX_DEDUP_MAGIC) {
-            snprintf(err, errlen, "dedup table %s is not a dedup table", path);
-            goto fail;
-        }
-        memset(d->map, 0, size);
-        if (init_header(d->hdr, slots) != 0) {
-            snprintf(err, errlen, "dedup table %s: cannot create its lock", path);
-            goto fail;
-        }
-    }
-    flock(fd, LOCK_UN);
-    close(fd);
     return d;
-fail:
-    if (fd >= 0)
-        close(fd);
-    wx_dedup_close(d);
-    return NULL;
 }
 
 void wx_dedup_close(wx_dedup_t *d)
 {
     if (d == NULL)
         return;
-    if (d->map)
-        munmap(d->map, d->size);
+    wx_shm_close(&d->shm);
     free(d);
 }
 

@@ -1,257 +1,91 @@
 /*
- * master.c - the prefork supervisor of standalone mode.
- *
- * Signal handlers only set flags and write a byte to a self-pipe; the main
- * loop polls that pipe and acts: it reaps with waitpid(WNOHANG) until
- * nothing is left, restarts dead workers with a growing backoff, forwards
- * TERM for a graceful stop, and on HUP starts a new generation of workers
- * with the new config before telling the old one to finish, so that the
- * listening socket is never without a worker.
+ * master.c - standalone mode: bind [wxfcgi] listen, write the pidfile and
+ * hand the workers to the prefork supervisor of libwx (wx/prefork.h),
+ * which restarts dead workers with a backoff, stops gracefully on TERM and
+ * on HUP starts a new generation on the reloaded config.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "wx/gateway.h"
 #include "wx/log.h"
 #include "wx/net.h"
+#include "wx/prefork.h"
 #include "wxfcgi.h"
 
-#define BACKOFF_MIN_MS  100
-#define BACKOFF_MAX_MS  10000
-#define STABLE_SECS     30      /* a worker that lived this long resets its backoff */
-
-typedef struct wx_slot {
-    pid_t       pid;            /* 0: not running */
-    unsigned    fails;          /* crashes in a row */
-    long long   start_at_ms;    /* when to (re)start it; 0 = now */
-    long long   started_ms;
-} wx_slot_t;
-
-static volatile sig_atomic_t m_stop, m_reload, m_child;
-static int m_pipe[2] = { -1, -1 };
-
-static void m_signal(int sig)
+static int run_worker(int listen_fd, void *ctx, pid_t master)
 {
-    int saved = errno;
-
-    if (sig == SIGHUP)
-        m_reload = 1;
-    else if (sig == SIGCHLD)
-        m_child = 1;
-    else
-        m_stop = 1;
-    if (write(m_pipe[1], "", 1) < 0) {
-        /* full: a wake-up is pending anyway */
-    }
-    errno = saved;
+    return wxfcgi_worker_run(listen_fd, ctx, master);
 }
 
-static long long now_ms(void)
+static void release(void *ctx)
 {
-    struct timespec ts;
+    wx_config_t *cfg = ctx;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    wx_config_free(cfg);
+    free(cfg);
 }
 
-typedef struct wx_master {
-    wx_config_t    *cfg;
-    int             listen_fd;
-    wx_slot_t      *slots;          /* the current generation */
-    unsigned        n_slots;
-    pid_t          *old;            /* workers of earlier generations */
-    unsigned        n_old, cap_old;
-} wx_master_t;
-
-static void spawn(wx_master_t *m, wx_slot_t *s)
+static unsigned workers(const void *ctx)
 {
-    pid_t master = getpid(), pid;
-
-    pid = fork();
-    if (pid < 0) {
-        wx_log(WX_LOG_ERROR, "fork: %s", strerror(errno));
-        s->start_at_ms = now_ms() + BACKOFF_MAX_MS;
-        return;
-    }
-    if (pid == 0) {
-        int rc;
-
-        close(m_pipe[0]);
-        close(m_pipe[1]);
-        rc = wxfcgi_worker_run(m->listen_fd, m->cfg, master);
-        _exit(rc);
-    }
-    s->pid = pid;
-    s->started_ms = now_ms();
-    s->start_at_ms = 0;
+    return ((const wx_config_t *)ctx)->workers;
 }
 
-static int track_old(wx_master_t *m, pid_t pid)
+static unsigned shutdown_timeout(const void *ctx)
 {
-    if (m->n_old == m->cap_old) {
-        unsigned cap = m->cap_old ? 2 * m->cap_old : 16;
-        pid_t *n = realloc(m->old, cap * sizeof(*n));
-
-        if (n == NULL)
-            return -1;
-        m->old = n;
-        m->cap_old = cap;
-    }
-    m->old[m->n_old++] = pid;
-    return 0;
+    return ((const wx_config_t *)ctx)->shutdown_timeout;
 }
 
-static void describe_exit(char *buf, size_t len, int st)
+/* HUP: the new config, checked once here rather than in every new worker;
+ * NULL keeps the old one. */
+static void *reload(void *ctx)
 {
-    if (WIFSIGNALED(st))
-        snprintf(buf, len, "killed by signal %d%s", WTERMSIG(st),
-                 WCOREDUMP(st) ? " (core dumped)" : "");
-    else
-        snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
-}
-
-static void reap(wx_master_t *m, int stopping)
-{
-    char how[64];
-    pid_t pid;
-    int st;
-    unsigned i;
-
-    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-        for (i = 0; i < m->n_old; i++) {
-            if (m->old[i] == pid) {
-                m->old[i] = m->old[--m->n_old];
-                break;
-            }
-        }
-        for (i = 0; i < m->n_slots; i++) {
-            wx_slot_t *s = &m->slots[i];
-            long long lived;
-
-            if (s->pid != pid)
-                continue;
-            s->pid = 0;
-            describe_exit(how, sizeof(how), st);
-            if (stopping)
-                break;
-            lived = now_ms() - s->started_ms;
-            if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-                /* Recycled after max_requests: replace at once. */
-                s->fails = 0;
-                s->start_at_ms = 0;
-                wx_log(WX_LOG_DEBUG, "worker %ld %s", (long)pid, how);
-                break;
-            }
-            if (lived >= STABLE_SECS * 1000)
-                s->fails = 0;
-            s->fails++;
-            {
-                long long delay = BACKOFF_MIN_MS;
-                unsigned k;
-
-                for (k = 1; k < s->fails && delay < BACKOFF_MAX_MS; k++)
-                    delay *= 2;
-                if (delay > BACKOFF_MAX_MS)
-                    delay = BACKOFF_MAX_MS;
-                s->start_at_ms = now_ms() + delay;
-                wx_log(WX_LOG_WARN, "worker %ld %s; restarting in %lld ms",
-                       (long)pid, how, delay);
-            }
-            break;
-        }
-    }
-}
-
-static unsigned running(const wx_master_t *m)
-{
-    unsigned i, n = m->n_old;
-
-    for (i = 0; i < m->n_slots; i++)
-        n += m->slots[i].pid != 0;
-    return n;
-}
-
-static void signal_all(wx_master_t *m, int sig)
-{
-    unsigned i;
-
-    for (i = 0; i < m->n_slots; i++)
-        if (m->slots[i].pid)
-            kill(m->slots[i].pid, sig);
-    for (i = 0; i < m->n_old; i++)
-        kill(m->old[i], sig);
-}
-
-/* HUP: a new generation on the new config, then the old one is told to
- * finish what it has and leave.  The socket stays open throughout. */
-static void reload(wx_master_t *m)
-{
+    const wx_config_t *cfg = ctx;
     wx_config_t *ncfg = malloc(sizeof(*ncfg));
-    wx_slot_t *nslots;
     char err[512];
     wx_gw_t *probe;
-    unsigned i;
 
     if (ncfg == NULL)
-        return;
-    if (wx_config_load(ncfg, m->cfg->path, err, sizeof(err)) != WX_OK) {
+        return NULL;
+    if (wx_config_load(ncfg, cfg->path, err, sizeof(err)) != WX_OK) {
         wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s", err);
         free(ncfg);
-        return;
+        return NULL;
     }
-    /* Fail here, once, rather than in every new worker. */
     probe = wx_gw_new(ncfg, err, sizeof(err));
     if (probe == NULL) {
         wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s", err);
-        goto drop;
+        release(ncfg);
+        return NULL;
     }
     wx_gw_free(probe);
-    if (strcmp(ncfg->listen, m->cfg->listen) != 0)
+    if (strcmp(ncfg->listen, cfg->listen) != 0)
         wx_log(WX_LOG_WARN, "[wxfcgi] listen changed to %s: that needs a restart; "
-               "still listening on %s", ncfg->listen, m->cfg->listen);
-    nslots = calloc(ncfg->workers, sizeof(*nslots));
-    if (nslots == NULL)
-        goto drop;
-    for (i = 0; i < m->n_slots; i++) {
-        if (m->slots[i].pid && track_old(m, m->slots[i].pid) != 0) {
-            /* Cannot track it: stop it now rather than lose it. */
-            kill(m->slots[i].pid, SIGTERM);
-        }
-    }
+               "still listening on %s", ncfg->listen, cfg->listen);
     /* The listen address stays that of the running socket. */
     free(ncfg->listen);
-    ncfg->listen = strdup(m->cfg->listen);
+    ncfg->listen = strdup(cfg->listen);
+    if (ncfg->listen == NULL) {
+        release(ncfg);
+        return NULL;
+    }
     if (wx_log_open(ncfg->log, "wxfcgi", ncfg->log_level) != 0)
         wx_log(WX_LOG_ERROR, "cannot open log %s: %s", ncfg->log, strerror(errno));
-    wx_config_free(m->cfg);
-    free(m->cfg);
-    free(m->slots);
-    m->cfg = ncfg;
-    m->slots = nslots;
-    m->n_slots = ncfg->workers;
-    for (i = 0; i < m->n_slots; i++)
-        spawn(m, &m->slots[i]);
-    for (i = 0; i < m->n_old; i++)
-        kill(m->old[i], SIGTERM);
-    wx_log(WX_LOG_INFO, "reloaded %s: %u workers, %u finishing", ncfg->path,
-           m->n_slots, m->n_old);
-    return;
-drop:
-    wx_config_free(ncfg);
-    free(ncfg);
+    wx_log(WX_LOG_INFO, "reloaded %s", ncfg->path);
+    return ncfg;
 }
+
+static const wx_prefork_ops_t wxfcgi_prefork = {
+    .worker = run_worker,
+    .reload = reload,
+    .release = release,
+    .workers = workers,
+    .shutdown_timeout = shutdown_timeout,
+};
 
 static int write_pidfile(const char *path)
 {
@@ -271,112 +105,35 @@ static int write_pidfile(const char *path)
 
 int wxfcgi_master_run(wx_config_t *cfg, const char *pidfile)
 {
-    wx_master_t m;
-    struct sigaction sa;
-    long long deadline = 0;
-    int status = 1;
-    unsigned i;
+    char *listen = strdup(cfg->listen);
+    int fd = -1, status = 1;
 
-    memset(&m, 0, sizeof(m));
-    m.cfg = cfg;
-    m.listen_fd = -1;
-    if (pipe2(m_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-        wx_log(WX_LOG_ERROR, "pipe: %s", strerror(errno));
+    if (listen == NULL) {
+        release(cfg);
         return 1;
     }
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-    sa.sa_handler = m_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGCHLD, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-
-    m.listen_fd = wx_listen(cfg->listen, cfg->socket_mode);
-    if (m.listen_fd < 0)
+    fd = wx_listen(cfg->listen, cfg->socket_mode);
+    if (fd < 0) {
+        release(cfg);
         goto out;
+    }
     if (pidfile && write_pidfile(pidfile) != 0) {
         wx_log(WX_LOG_ERROR, "pidfile %s: %s", pidfile, strerror(errno));
+        release(cfg);
         goto out;
     }
-    m.n_slots = cfg->workers;
-    m.slots = calloc(m.n_slots, sizeof(*m.slots));
-    if (m.slots == NULL)
-        goto out;
-    for (i = 0; i < m.n_slots; i++)
-        spawn(&m, &m.slots[i]);
     wx_log(WX_LOG_INFO, "listening on %s with %u workers (mode %s, handler %s)",
            cfg->listen, cfg->workers, wx_mode_name(cfg->mode), cfg->handler);
-
-    for (;;) {
-        struct pollfd pfd = { m_pipe[0], POLLIN, 0 };
-        long long now = now_ms(), next = -1;
-        int timeout;
-
-        if (!m_stop) {
-            for (i = 0; i < m.n_slots; i++) {
-                wx_slot_t *s = &m.slots[i];
-
-                if (s->pid || s->start_at_ms == -1)
-                    continue;
-                if (s->start_at_ms <= now)
-                    spawn(&m, s);
-                else if (next < 0 || s->start_at_ms < next)
-                    next = s->start_at_ms;
-            }
-        }
-        timeout = next < 0 ? -1 : (int)(next - now);
-        if (m_stop)
-            timeout = 100;
-        if (poll(&pfd, 1, timeout) > 0) {
-            char drain[64];
-
-            while (read(m_pipe[0], drain, sizeof(drain)) > 0)
-                ;
-        }
-        if (m_child) {
-            m_child = 0;
-            reap(&m, m_stop);
-        }
-        if (m_stop) {
-            if (deadline == 0) {
-                wx_log(WX_LOG_INFO, "stopping: letting %u workers finish", running(&m));
-                signal_all(&m, SIGTERM);
-                deadline = now_ms() + (long long)m.cfg->shutdown_timeout * 1000;
-            }
-            reap(&m, 1);
-            if (running(&m) == 0)
-                break;
-            if (now_ms() >= deadline) {
-                wx_log(WX_LOG_WARN, "shutdown_timeout passed: killing %u workers",
-                       running(&m));
-                signal_all(&m, SIGKILL);
-                deadline = now_ms() + 60 * 1000;
-            }
-            continue;
-        }
-        if (m_reload) {
-            m_reload = 0;
-            reload(&m);
-        }
-    }
-    status = 0;
-    wx_log(WX_LOG_INFO, "stopped");
+    /* From here the supervisor owns cfg and every reloaded one. */
+    status = wx_prefork_run(fd, &wxfcgi_prefork, cfg);
 out:
-    if (m.listen_fd >= 0) {
-        close(m.listen_fd);
-        if (strncmp(m.cfg->listen, "unix:", 5) == 0)
-            unlink(m.cfg->listen + 5);
+    if (fd >= 0) {
+        close(fd);
+        if (strncmp(listen, "unix:", 5) == 0)
+            unlink(listen + 5);
     }
     if (pidfile && status == 0)
         unlink(pidfile);
-    free(m.slots);
-    free(m.old);
-    wx_config_free(m.cfg);
-    free(m.cfg);
+    free(listen);
     return status;
 }

@@ -1,0 +1,333 @@
+/*
+ * main.c - wxproxy, the API proxy: the only door to the WeChat API for
+ * internal callers.
+ *
+ * Under spawn-fcgi the listening socket is fd 0 and each process is one
+ * worker; otherwise wxproxy binds [wxproxy] listen itself and preforks
+ * [wxproxy] workers under the supervisor of libwx (wx/prefork.h).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wx/config.h"
+#include "wx/log.h"
+#include "wx/net.h"
+#include "wx/prefork.h"
+#include "wxproxy.h"
+
+#ifndef WX_VERSION
+#define WX_VERSION "0.1.0"
+#endif
+
+static const char usage_text[] =
+"Usage: wxproxy -c FILE [-p PIDFILE]\n"
+"       wxproxy -t -c FILE\n"
+"       wxproxy -h | -V\n"
+"\n"
+"The WeChat API proxy: a FastCGI responder behind an internal nginx location\n"
+"(/wxapi/, nginx/wxproxy.conf).  Internal callers send\n"
+"    METHOD /wxapi/<WeChat API path>?<query>   with the header  X-Wx-Key: KEY\n"
+"and the proxy, after checking the key, the path and the key's rate limit,\n"
+"calls [wxproxy] api + PATH?access_token=TOKEN&QUERY with the caller's\n"
+"Content-Type and body (JSON or multipart), using the token wxtoken keeps in\n"
+"its store, and returns WeChat's answer unchanged (status, Content-Type,\n"
+"Content-Disposition, body; binary for media/get).  An access_token given by\n"
+"the caller is dropped.  When WeChat answers errcode 40001, 42001 or 40014\n"
+"the token is reported to wxtoken ([wxtoken] listen), which refreshes it\n"
+"once however many callers report it, and the call is made once more with\n"
+"the new token.  No program but wxtoken holds the AppSecret.\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE    the INI config file (required; see wx.ini)\n"
+"  -p, --pidfile FILE   standalone mode: write the master's pid to FILE\n"
+"  -t, --test           check the config, print a summary and exit\n"
+"  -h, --help           show this help and exit\n"
+"  -V, --version        show the version and exit\n"
+"\n"
+"Modes:\n"
+"  Under spawn-fcgi (fd 0 is a listening socket) every process is one worker:\n"
+"      spawn-fcgi -s /run/wxfcgi/wxproxy.sock -F 4 -- wxproxy -c /etc/wxfcgi/wx.ini\n"
+"  Otherwise wxproxy binds [wxproxy] listen (unix:/path or tcp:host:port),\n"
+"  preforks [wxproxy] workers processes and supervises them in the\n"
+"  foreground, restarting one that dies.  The rate limits are shared by\n"
+"  every worker of the machine either way (a table in state_dir).\n"
+"\n"
+"Config:\n"
+"  [wxproxy] listen       unix:/path or tcp:host:port (unix:/run/wxfcgi/wxproxy.sock)\n"
+"  [wxproxy] workers      worker processes in standalone mode (2)\n"
+"  [wxproxy] api          the API base URL (https://api.weixin.qq.com)\n"
+"  [wxproxy] ca_file      an extra CA bundle (a private CA, wxsim's)\n"
+"  [wxproxy] proxy        an outbound HTTP(S) proxy URL\n"
+"  [wxproxy] timeout_ms   per call to WeChat, connection included (30000)\n"
+"  [wxproxy] max_body     the largest request body forwarded (20m)\n"
+"  [wxproxy] state_dir    the rate-limit table ratelimit.shm, and bodies over\n"
+"                         1 MiB while they are sent (/run/wxfcgi; a tmpfs)\n"
+"  [wxproxy] log, log_level  stderr, syslog or a file; debug..error\n"
+"  [wxtoken] store, listen   the token store read, and wxtoken's report socket\n"
+"  [wxproxy.key.NAME]     one internal caller:\n"
+"      key        the secret it sends in X-Wx-Key (16 characters or more);\n"
+"                 better key_file = PATH\n"
+"      paths      the API paths it may call, blank-separated; a trailing *\n"
+"                 matches a prefix: /cgi-bin/menu/* /cgi-bin/media/get\n"
+"                 (/cgi-bin/token and stable_token are never forwarded)\n"
+"      rate       calls a second, for all workers together (10)\n"
+"      burst      calls allowed at once after a quiet spell (0 = rate)\n"
+"\n"
+"Answers of its own (JSON {\"error\":CODE,\"message\":TEXT}):\n"
+"  400 bad_request        not /wxapi/<path>, a bad query or Content-Length\n"
+"  401 unknown_key        X-Wx-Key missing or unknown\n"
+"  403 path_not_allowed   the key may not call this path\n"
+"  405 method_not_allowed only GET and POST are forwarded\n"
+"  413 body_too_large     the body is over max_body\n"
+"  429 rate_limited       over the key's rate; Retry-After says when to retry\n"
+"  502 upstream_failed    no usable answer: connection or TLS error, a\n"
+"                         dropped connection, an HTTP 5xx\n"
+"  503 no_token           no token in the store and wxtoken not answering\n"
+"  504 upstream_timeout   no answer within timeout_ms\n"
+"  Anything WeChat answers (errcodes included, malformed JSON too) is passed\n"
+"  through unchanged.\n"
+"\n"
+"Log: one line per call: key=NAME path=PATH status=N errcode=N ms=N; never\n"
+"the key, the token or the query string.\n"
+"\n"
+"Signals (standalone master):\n"
+"  TERM, INT   stop: workers finish the calls in flight, then exit\n"
+"  HUP         reload the config: new workers start, old ones finish and exit\n"
+"  Under spawn-fcgi, HUP makes each worker reload the config in place.\n"
+"\n"
+"Exit status: 0 on a clean stop, 1 on a config or runtime error,\n"
+"2 on a usage error.\n";
+
+static int is_listening_socket(int fd)
+{
+    int v = 0;
+    socklen_t len = sizeof(v);
+
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
+}
+
+static void release(void *ctx)
+{
+    wx_config_t *cfg = ctx;
+
+    wx_config_free(cfg);
+    free(cfg);
+}
+
+/* In the child, whose copy of the config nobody else uses: the worker
+ * takes it over. */
+static int run_worker(int listen_fd, void *ctx, pid_t master)
+{
+    return px_worker_run(listen_fd, ctx, master);
+}
+
+static unsigned workers(const void *ctx)
+{
+    return ((const wx_config_t *)ctx)->px_workers;
+}
+
+static unsigned shutdown_timeout(const void *ctx)
+{
+    const wx_config_t *cfg = ctx;
+
+    /* A call may take two attempts and a token report. */
+    return 2 * cfg->px_timeout_ms / 1000 + 12;
+}
+
+/* Check what only a built proxy can (the rate-limit table, libcurl). */
+static int probe(const wx_config_t *cfg, char *err, size_t errlen)
+{
+    px_t *px;
+
+    if (mkdir(cfg->px_state_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "[wxproxy] state_dir %s: %s", cfg->px_state_dir,
+                 strerror(errno));
+        return -1;
+    }
+    px = px_new(cfg, err, errlen);
+    if (px == NULL)
+        return -1;
+    px_free(px);
+    return 0;
+}
+
+static void *reload(void *ctx)
+{
+    const wx_config_t *cfg = ctx;
+    wx_config_t *ncfg = malloc(sizeof(*ncfg));
+    char err[512];
+
+    if (ncfg == NULL)
+        return NULL;
+    if (wx_config_load(ncfg, cfg->path, err, sizeof(err)) != WX_OK) {
+        wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s", err);
+        free(ncfg);
+        return NULL;
+    }
+    if (probe(ncfg, err, sizeof(err)) != 0) {
+        wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s", err);
+        release(ncfg);
+        return NULL;
+    }
+    if (strcmp(ncfg->px_listen, cfg->px_listen) != 0)
+        wx_log(WX_LOG_WARN, "[wxproxy] listen changed to %s: that needs a restart; "
+               "still listening on %s", ncfg->px_listen, cfg->px_listen);
+    if (wx_log_open(ncfg->px_log, "wxproxy", ncfg->px_log_level) != 0)
+        wx_log(WX_LOG_ERROR, "cannot open log %s: %s", ncfg->px_log, strerror(errno));
+    wx_log(WX_LOG_INFO, "reloaded %s", ncfg->path);
+    return ncfg;
+}
+
+static const wx_prefork_ops_t px_prefork = {
+    .worker = run_worker,
+    .reload = reload,
+    .release = release,
+    .workers = workers,
+    .shutdown_timeout = shutdown_timeout,
+};
+
+static int write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "we");
+
+    if (f == NULL)
+        return -1;
+    fprintf(f, "%ld\n", (long)getpid());
+    return fclose(f);
+}
+
+static int standalone(wx_config_t *cfg, const char *pidfile)
+{
+    char *listen = strdup(cfg->px_listen);
+    int fd, status = 1;
+
+    if (listen == NULL) {
+        release(cfg);
+        return 1;
+    }
+    fd = wx_listen(cfg->px_listen, cfg->px_socket_mode);
+    if (fd < 0) {
+        release(cfg);
+        goto out;
+    }
+    if (pidfile && write_pidfile(pidfile) != 0) {
+        wx_log(WX_LOG_ERROR, "pidfile %s: %s", pidfile, strerror(errno));
+        release(cfg);
+        goto out;
+    }
+    wx_log(WX_LOG_INFO, "listening on %s with %u workers, forwarding to %s",
+           cfg->px_listen, cfg->px_workers, cfg->px_api);
+    status = wx_prefork_run(fd, &px_prefork, cfg);
+out:
+    if (fd >= 0) {
+        close(fd);
+        if (strncmp(listen, "unix:", 5) == 0)
+            unlink(listen + 5);
+    }
+    if (pidfile && status == 0)
+        unlink(pidfile);
+    free(listen);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "config",  required_argument, NULL, 'c' },
+        { "pidfile", required_argument, NULL, 'p' },
+        { "test",    no_argument,       NULL, 't' },
+        { "help",    no_argument,       NULL, 'h' },
+        { "version", no_argument,       NULL, 'V' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *path = NULL, *pidfile = NULL;
+    wx_config_t *cfg;
+    char err[512];
+    int opt, test = 0, rc;
+    size_t i;
+
+    while ((opt = getopt_long(argc, argv, "c:p:thV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': path = optarg; break;
+        case 'p': pidfile = optarg; break;
+        case 't': test = 1; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        case 'V': printf("wxproxy %s\n", WX_VERSION); return 0;
+        default:
+            fputs("Try 'wxproxy --help' for more information.\n", stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "wxproxy: unexpected argument '%s'\n"
+                "Try 'wxproxy --help' for more information.\n", argv[optind]);
+        return 2;
+    }
+    if (path == NULL) {
+        fputs("wxproxy: no config file: use -c FILE\n"
+              "Try 'wxproxy --help' for more information.\n", stderr);
+        return 2;
+    }
+    cfg = malloc(sizeof(*cfg));
+    if (cfg == NULL) {
+        fputs("wxproxy: out of memory\n", stderr);
+        return 1;
+    }
+    if (wx_config_load(cfg, path, err, sizeof(err)) != WX_OK) {
+        fprintf(stderr, "wxproxy: %s\n", err);
+        free(cfg);
+        return 1;
+    }
+    if (strncmp(cfg->px_api, "https://", 8) != 0 && strncmp(cfg->px_api, "http://", 7) != 0) {
+        fprintf(stderr, "wxproxy: %s: [wxproxy] api '%s' is not an http(s):// URL\n",
+                path, cfg->px_api);
+        rc = 1;
+        goto done;
+    }
+    if (cfg->n_px_keys == 0)
+        fprintf(stderr, "wxproxy: %s: warning: no [wxproxy.key.NAME] section: "
+                "every call will be refused\n", path);
+    if (probe(cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "wxproxy: %s: %s\n", path, err);
+        rc = 1;
+        goto done;
+    }
+    if (test) {
+        printf("wxproxy: %s is valid: listen %s, %u workers, api %s, timeout_ms %u, "
+               "max_body %zu, %zu keys\n", path, cfg->px_listen, cfg->px_workers,
+               cfg->px_api, cfg->px_timeout_ms, cfg->px_max_body, cfg->n_px_keys);
+        for (i = 0; i < cfg->n_px_keys; i++) {
+            const wx_proxy_key_t *k = &cfg->px_keys[i];
+
+            printf("  key %s: rate %u/s, burst %u, paths %s\n", k->name, k->rate,
+                   k->burst ? k->burst : k->rate, k->paths);
+        }
+        rc = 0;
+        goto done;
+    }
+    if (wx_log_open(cfg->px_log, "wxproxy", cfg->px_log_level) != 0) {
+        fprintf(stderr, "wxproxy: cannot open log %s: %s\n", cfg->px_log, strerror(errno));
+        rc = 1;
+        goto done;
+    }
+    if (is_listening_socket(0)) {
+        wx_log(WX_LOG_INFO, "worker under spawn-fcgi, forwarding to %s", cfg->px_api);
+        rc = px_worker_run(0, cfg, 0);
+        wx_log_close();
+        return rc;
+    }
+    rc = standalone(cfg, pidfile);
+    wx_log_close();
+    return rc;
+
+done:
+    wx_config_free(cfg);
+    free(cfg);
+    return rc;
+}

@@ -1,0 +1,30 @@
+/* wxproxy.h - the parts of the wxproxy program: worker and forwarder. */
+#ifndef WXPROXY_H
+#define WXPROXY_H
+
+#include <sys/types.h>
+#include <fcgiapp.h>
+#include "wx/config.h"
+
+/* What one worker process keeps between requests: the config, the shared
+ * rate-limit table, the libcurl handle (its connection to the API stays
+ * open) and the digests of the keys. */
+typedef struct px px_t;
+
+/* NULL with 'err' set when the rate-limit table or libcurl cannot be set
+ * up.  'cfg' stays the caller's. */
+px_t *px_new(const wx_config_t *cfg, char *err, size_t errlen);
+void px_free(px_t *px);
+
+/* Answer one request: check the key, the path and the rate, forward it
+ * with the current token, retry once after a token rejection, and write
+ * the answer and the access-log line. */
+void px_serve(px_t *px, FCGX_Request *rq);
+
+/* Serve requests on 'listen_fd' until told to stop.  'master' is the pid
+ * of the supervising master, or 0 under spawn-fcgi (then HUP reloads the
+ * config in place).  'cfg' (malloc'ed) is the worker's from here on: it
+ * is freed before the return.  Returns the process exit status. */
+int px_worker_run(int listen_fd, wx_config_t *cfg, pid_t master);
+
+#endif
