@@ -352,6 +352,19 @@ static int add_proxy_key(wx_load_t *ld, const char *name, const char *k, const c
         *(k[0] == 'r' ? &pk->rate : &pk->burst) = (unsigned)n;
         return 1;
     }
+    if (strcmp(k, "paths") == 0 && pk->paths != NULL) {
+        /* An indented continuation line adds more paths. */
+        size_t a = strlen(pk->paths), b = strlen(v);
+
+        if ((copy = malloc(a + 1 + b + 1)) == NULL)
+            goto nomem;
+        memcpy(copy, pk->paths, a);
+        copy[a] = ' ';
+        memcpy(copy + a + 1, v, b + 1);
+        free(pk->paths);
+        pk->paths = copy;
+        return 1;
+    }
     if (strcmp(k, "key") == 0 || strcmp(k, "paths") == 0) {
         slot = k[0] == 'k' ? &pk->key : &pk->paths;
         if ((copy = strdup(v)) == NULL)

@@ -268,12 +268,13 @@ START_TEST(test_proxy_keys)
              "paths = /x\n", head);
     load_bad(text, "key_file");
     snprintf(text, sizeof(text), "%s[wxproxy.key.a]\nkey = 0123456789abcdef\npaths = /x\n"
-             "[wxproxy.key.b]\nkey = fedcba9876543210\npaths = /y /z*\nburst = 7\n", head);
+             "[wxproxy.key.b]\nkey = fedcba9876543210\npaths = /y /z*\n  /w\nburst = 7\n", head);
     load_ok(text);
     ck_assert_uint_eq(cfg.n_px_keys, 2);
     ck_assert_str_eq(cfg.px_keys[1].name, "b");
     ck_assert_uint_eq(cfg.px_keys[1].rate, 10);
     ck_assert_uint_eq(cfg.px_keys[1].burst, 7);
+    ck_assert_str_eq(cfg.px_keys[1].paths, "/y /z* /w");
 }
 END_TEST
 
