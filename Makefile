@@ -48,6 +48,8 @@ TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
 LIBWX    := $(BUILD)/libwx.a
 PROGS    := $(PROG_NAMES:%=$(BUILD)/%)
 BENCH    := $(BUILD)/wx-ceiling $(BUILD)/wx-bench-core
+# Each program's man page lives beside its source.
+MANS     := $(wildcard src/*/*.1)
 # Programs link only the libraries they use.
 LDFLAGS  += -Wl,--as-needed
 
@@ -109,7 +111,7 @@ check: $(BUILD)/check_wx
 # End-to-end: real nginx, spawn-fcgi and the master on loopback; wxsim
 # behind nginx with TLS; wxtoken against it.  Every suite runs; the target
 # fails if any did.
-E2E := run sim token proxy
+E2E := run sim token proxy ctl help
 e2e: $(PROGS)
 	$(Q)rc=0; for t in $(E2E); do tests/e2e/$$t.sh $(BUILD) || rc=1; done; exit $$rc
 
@@ -146,10 +148,13 @@ install: $(PROGS)
 	install -m 0755 $(PROGS) scripts/wx-replay scripts/wx-spawn scripts/wx-certs $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 nginx/wx.conf nginx/wxproxy.conf nginx/wxsim.conf.in nginx/nginx.conf.in $(DESTDIR)$(PREFIX)/share/wxfcgi/nginx/
 	install -m 0644 wx.ini README.md $(DESTDIR)$(PREFIX)/share/doc/wxfcgi/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 $(MANS) $(DESTDIR)$(PREFIX)/share/man/man1/
 
 uninstall:
 	rm -f $(PROG_NAMES:%=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/bin/wx-replay \
 	    $(DESTDIR)$(PREFIX)/bin/wx-spawn $(DESTDIR)$(PREFIX)/bin/wx-certs
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(MANS)))
 	rm -rf $(DESTDIR)$(PREFIX)/share/wxfcgi $(DESTDIR)$(PREFIX)/share/doc/wxfcgi
 
 clean:

@@ -1,35 +1,93 @@
 /*
- * main.c - wxctl, the command line of the suite.  This release has the
- * tools for testing a server the way WeChat does: sign, encrypt, decrypt.
+ * main.c - wxctl, the command line of the suite: the management APIs of
+ * the account through wxproxy (menus, media, materials, drafts, mass and
+ * customer-service messages, templates), the token's state, and the tools
+ * for testing a server the way WeChat does (sign, encrypt, decrypt).
+ * This file parses the command line and hands each family its words.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "wx/config.h"
-#include "wx/crypt.h"
-#include "wx/msg.h"
-#include "wx/reply.h"
-#include "wx/sign.h"
 #include "wxctl.h"
 
 #ifndef WX_VERSION
 #define WX_VERSION "0.1.0"
 #endif
 
-#define WXCTL_MAX_INPUT (4u << 20)
-
 static const char usage_text[] =
-"Usage: wxctl [-c FILE] COMMAND [ARGS]\n"
+"Usage: wxctl [-c FILE] [--json] COMMAND [ARGS] [OPTIONS]\n"
+"       wxctl -h | -V\n"
 "\n"
-"The command line of wxfcgi.  Keys and tokens come from the config file\n"
-"([wx] token, appid, encoding_aes_key) or the environment (WX_TOKEN,\n"
-"WX_ENCODING_AES_KEY), never from the command line.\n"
+"The command line of wxfcgi.  The management commands call the WeChat API\n"
+"through wxproxy ([wxctl] proxy, with the key [wxctl] proxy_key,\n"
+"proxy_key_file or WX_PROXY_KEY): wxctl never holds the AppSecret nor an\n"
+"access token.  Keys come from the config file or the environment, never\n"
+"from the command line, and are never printed.\n"
 "\n"
-"Commands:\n"
+"Menus (PROTOCOL.md 6.1):\n"
+"  menu create FILE.json   create the menu; with \"matchrule\" in the file, a\n"
+"                          conditional (personalised) menu.  The file is\n"
+"                          checked first: 1-3 buttons, 1-5 sub-buttons,\n"
+"                          names of 16/60 bytes, each type's keys\n"
+"  menu get                the default and the conditional menus\n"
+"  menu current            the menu as configured (API or web UI)\n"
+"  menu delete [MENUID]    delete every menu, or one conditional menu\n"
+"  menu try-match USER     the menu a follower (OpenID or WeChat ID) sees\n"
+"\n"
+"Media and material (6.2-6.4); TYPE is image, voice, video or thumb:\n"
+"  media upload TYPE FILE  upload temporary media (kept 3 days)\n"
+"  media get MEDIA_ID -o FILE\n"
+"                          download it (a video: print its link)\n"
+"  material add TYPE FILE [--title TEXT [--introduction TEXT]]\n"
+"                          upload permanent material; a video needs --title\n"
+"  material get MEDIA_ID -o FILE\n"
+"  material delete MEDIA_ID\n"
+"  material count\n"
+"  material list TYPE [--offset N] [--count N] [--all]\n"
+"                          TYPE image, voice, video or news; 20 a page\n"
+"  Uploads are checked before sending: extension and first bytes, and size:\n"
+"  image 10 MB (jpg png gif; material also bmp), voice 2 MB (amr mp3;\n"
+"  material also wav wma), video 10 MB (mp4), thumb 64 KB (jpg).\n"
+"\n"
+"Drafts and publishing (6.5):\n"
+"  draft add FILE.json     {\"articles\":[...]}, checked first; prints media_id\n"
+"  draft get MEDIA_ID | draft delete MEDIA_ID | draft count\n"
+"  draft list [--offset N] [--count N] [--all]\n"
+"  publish DRAFT_ID        publish a draft; prints the publish_id\n"
+"  publish status PUBLISH_ID\n"
+"\n"
+"Mass sending (6.6); MESSAGE is text TEXT, image MEDIA_ID..., voice\n"
+"MEDIA_ID, video MEDIA_ID (sent as mpvideo) or news MEDIA_ID (a draft, as\n"
+"mpnews):\n"
+"  mass send (--tag ID | --to-all | --to OPENID,... | --to-file FILE) MESSAGE\n"
+"            [--yes] [--clientmsgid ID] [--ignore-reprint]\n"
+"                          asks \"Send to tag 2 (text)? [y/N]\" on a terminal;\n"
+"                          without a terminal it needs --yes.  Prints the\n"
+"                          msg_id to keep\n"
+"  mass preview (OPENID | --wxname WECHAT_ID) MESSAGE\n"
+"  mass status MSG_ID\n"
+"  mass delete MSG_ID [--index N]\n"
+"  mass speed get | mass speed set LEVEL     LEVEL 0 (fastest) to 4\n"
+"\n"
+"Messages to one follower (6.7, 6.8):\n"
+"  send text OPENID TEXT\n"
+"  send image|voice|mpnews OPENID MEDIA_ID\n"
+"  send video OPENID MEDIA_ID [--thumb MEDIA_ID] [--title T] [--description D]\n"
+"  send article OPENID ARTICLE_ID\n"
+"  send news OPENID TITLE URL [--description D] [--picurl URL]\n"
+"  template send FILE.json a template message, the file checked first\n"
+"\n"
+"The token and the tools for testing a server:\n"
+"  token [--show] [--refresh | --rejected]\n"
+"        the access token in the store of wxtoken: its age and expiry, and\n"
+"        only its first characters; --show prints the whole token alone;\n"
+"        --refresh asks wxtoken for a new one first; --rejected reports the\n"
+"        token read from standard input as rejected by WeChat (wxtoken\n"
+"        refreshes it if it is still the current one)\n"
 "  sign TIMESTAMP NONCE [ENCRYPT]\n"
 "        print the signature of a callback (PROTOCOL.md 1.2), or with\n"
 "        ENCRYPT its msg_signature (4.5)\n"
@@ -41,258 +99,224 @@ static const char usage_text[] =
 "        decrypt an encrypted message or reply envelope (FILE or standard\n"
 "        input) and print the plaintext; a reply's MsgSignature is checked\n"
 "        unless --no-verify\n"
-"  token [--show] [--refresh | --rejected]\n"
-"        the access token in the store of wxtoken: its age and expiry, and\n"
-"        only its first characters; --show prints the whole token alone;\n"
-"        --refresh asks wxtoken for a new one first; --rejected reports the\n"
-"        token read from standard input as rejected by WeChat (wxtoken\n"
-"        refreshes it if it is still the current one)\n"
+"  These use [wx] token, appid, encoding_aes_key (or WX_TOKEN,\n"
+"  WX_ENCODING_AES_KEY); --previous uses [wx] encoding_aes_key_previous.\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE   the config file (default: $WX_CONFIG, else wx.ini)\n"
-"      --previous      use [wx] encoding_aes_key_previous\n"
+"      --json          print WeChat's JSON answer (a listing with --all: one\n"
+"                      combined answer) instead of a table; also on errors\n"
+"  -o, --output FILE   where a download goes (- for standard output)\n"
+"      --all           follow the pages of a listing to the end\n"
+"      --offset N      the first item of a listing (0)\n"
+"      --count N       items per page, 1 to 20 (20)\n"
+"  -y, --yes           send without asking\n"
+"      --tag ID, --to-all, --to OPENID,..., --to-file FILE\n"
+"                      the followers of a mass send\n"
+"      --clientmsgid ID  mass send: WeChat drops a repeat within 24 hours\n"
+"      --ignore-reprint  mass send: go on when judged a reprint\n"
+"      --wxname WECHAT_ID  mass preview to a WeChat ID\n"
+"      --index N       mass delete: only article N (1-based)\n"
+"      --title TEXT, --introduction TEXT, --description TEXT, --thumb MEDIA_ID,\n"
+"      --picurl URL    see the commands above\n"
+"      --kf ACCOUNT    send: as this customer-service account\n"
+"      --no-progress   no progress bar (shown on uploads, downloads and\n"
+"                      --all listings when stdout and stderr are terminals)\n"
+"      --compat, --previous, --no-verify, --show, --refresh, --rejected\n"
+"                      see encrypt, decrypt and token\n"
 "  -h, --help          show this help and exit\n"
 "  -V, --version       show the version and exit\n"
 "\n"
-"Exit status: 0 on success, 1 on a failure (bad signature, a message that\n"
-"does not decrypt, an unreadable file, no valid token, an error from\n"
-"WeChat), 2 on a usage error, 3 when wxtoken cannot be reached.\n";
+"Errors go to stderr: WeChat's errcode and errmsg, with a hint for the\n"
+"common ones (40001, 40164 IP allow-list, 45009 quota, 48001 unauthorized\n"
+"API), or wxproxy's refusal (unknown_key, path_not_allowed, rate_limited).\n"
+"\n"
+"Exit status:\n"
+"  0  success\n"
+"  1  WeChat answered an errcode, or wxproxy refused (HTTP 4xx); for sign,\n"
+"     encrypt, decrypt and token: any failure; a config that cannot be loaded\n"
+"  2  usage error or bad input (arguments, a JSON file, a menu or a media\n"
+"     file that would be refused, a mass send not confirmed): nothing sent\n"
+"  3  transport: wxproxy unreachable or timed out, wxproxy could not reach\n"
+"     WeChat (HTTP 5xx), a broken answer; for token: wxtoken unreachable\n";
 
-static int usage_error(const char *fmt, const char *arg)
+enum {
+    O_JSON = 256, O_ALL, O_TO_ALL, O_NO_PROGRESS, O_IGNORE_REPRINT, O_OFFSET, O_COUNT,
+    O_INDEX, O_TITLE, O_INTRO, O_DESCRIPTION, O_THUMB, O_PICURL, O_TAG, O_TO,
+    O_TO_FILE, O_WXNAME, O_CLIENTMSGID, O_KF,
+    O_COMPAT, O_PREVIOUS, O_NO_VERIFY, O_SHOW, O_REFRESH, O_REJECTED
+};
+
+static const struct option longopts[] = {
+    { "config",         required_argument, NULL, 'c' },
+    { "output",         required_argument, NULL, 'o' },
+    { "yes",            no_argument,       NULL, 'y' },
+    { "help",           no_argument,       NULL, 'h' },
+    { "version",        no_argument,       NULL, 'V' },
+    { "json",           no_argument,       NULL, O_JSON },
+    { "all",            no_argument,       NULL, O_ALL },
+    { "to-all",         no_argument,       NULL, O_TO_ALL },
+    { "no-progress",    no_argument,       NULL, O_NO_PROGRESS },
+    { "ignore-reprint", no_argument,       NULL, O_IGNORE_REPRINT },
+    { "offset",         required_argument, NULL, O_OFFSET },
+    { "count",          required_argument, NULL, O_COUNT },
+    { "index",          required_argument, NULL, O_INDEX },
+    { "title",          required_argument, NULL, O_TITLE },
+    { "introduction",   required_argument, NULL, O_INTRO },
+    { "description",    required_argument, NULL, O_DESCRIPTION },
+    { "thumb",          required_argument, NULL, O_THUMB },
+    { "picurl",         required_argument, NULL, O_PICURL },
+    { "tag",            required_argument, NULL, O_TAG },
+    { "to",             required_argument, NULL, O_TO },
+    { "to-file",        required_argument, NULL, O_TO_FILE },
+    { "wxname",         required_argument, NULL, O_WXNAME },
+    { "clientmsgid",    required_argument, NULL, O_CLIENTMSGID },
+    { "kf",             required_argument, NULL, O_KF },
+    { "compat",         no_argument,       NULL, O_COMPAT },
+    { "previous",       no_argument,       NULL, O_PREVIOUS },
+    { "no-verify",      no_argument,       NULL, O_NO_VERIFY },
+    { "show",           no_argument,       NULL, O_SHOW },
+    { "refresh",        no_argument,       NULL, O_REFRESH },
+    { "rejected",       no_argument,       NULL, O_REJECTED },
+    { NULL, 0, NULL, 0 }
+};
+
+typedef struct {
+    const char     *config;
+    wxctl_opts_t    o;
+    int             compat, previous, verify, show, refresh, rejected;
+} args_t;
+
+static int number(const char *name, const char *s, long min, long *v)
 {
-    fputs("wxctl: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\nTry 'wxctl --help' for more information.\n", stderr);
-    return 2;
+    char *end;
+
+    errno = 0;
+    *v = strtol(s, &end, 10);
+    if (errno || *end || end == s || *v < min)
+        return wxctl_usage("--%s takes a number of at least %ld", name, min);
+    return 0;
 }
 
-static char *read_input(const char *path, size_t *len)
+/* One option; 1 to exit at once with *rc (help, version, a usage error). */
+static int option(args_t *a, int opt, int *rc)
 {
-    FILE *f = path && strcmp(path, "-") != 0 ? fopen(path, "rb") : stdin;
-    char *buf = NULL;
-    size_t n;
+    wxctl_opts_t *o = &a->o;
 
-    if (f == NULL) {
-        fprintf(stderr, "wxctl: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    buf = malloc(WXCTL_MAX_INPUT + 1);
-    if (buf == NULL)
-        goto out;
-    n = fread(buf, 1, WXCTL_MAX_INPUT + 1, f);
-    if (ferror(f) || n > WXCTL_MAX_INPUT) {
-        fprintf(stderr, "wxctl: %s: %s\n", path ? path : "stdin",
-                ferror(f) ? strerror(errno) : "larger than 4 MiB");
-        free(buf);
-        buf = NULL;
-        goto out;
-    }
-    buf[n] = '\0';
-    *len = n;
-out:
-    if (f != stdin)
-        fclose(f);
-    return buf;
-}
-
-static int load_key(const wx_config_t *cfg, int previous, wx_crypt_t *key)
-{
-    const char *k = previous ? cfg->encoding_aes_key_previous : cfg->encoding_aes_key;
-
-    if (k == NULL || cfg->appid == NULL) {
-        fprintf(stderr, "wxctl: %s: [wx] appid and %s are needed\n", cfg->path,
-                previous ? "encoding_aes_key_previous" : "encoding_aes_key");
-        return -1;
-    }
-    if (wx_crypt_init(key, k, cfg->appid) != WX_OK) {
-        fprintf(stderr, "wxctl: %s: the AES key is invalid\n", cfg->path);
-        return -1;
+    *rc = 0;
+    switch (opt) {
+    case 'c': a->config = optarg; break;
+    case 'o': o->out = optarg; break;
+    case 'y': o->yes = 1; break;
+    case 'h': fputs(usage_text, stdout); return 1;
+    case 'V': printf("wxctl %s\n", WX_VERSION); return 1;
+    case O_JSON: o->json = 1; break;
+    case O_ALL: o->all = 1; break;
+    case O_TO_ALL: o->to_all = 1; break;
+    case O_NO_PROGRESS: o->no_progress = 1; break;
+    case O_IGNORE_REPRINT: o->ignore_reprint = 1; break;
+    case O_OFFSET: *rc = number("offset", optarg, 0, &o->offset); return *rc != 0;
+    case O_COUNT: *rc = number("count", optarg, 1, &o->count); return *rc != 0;
+    case O_INDEX: *rc = number("index", optarg, 0, &o->index); return *rc != 0;
+    case O_TITLE: o->title = optarg; break;
+    case O_INTRO: o->introduction = optarg; break;
+    case O_DESCRIPTION: o->description = optarg; break;
+    case O_THUMB: o->thumb = optarg; break;
+    case O_PICURL: o->picurl = optarg; break;
+    case O_TAG: o->tag = optarg; break;
+    case O_TO: o->to = optarg; break;
+    case O_TO_FILE: o->to_file = optarg; break;
+    case O_WXNAME: o->wxname = optarg; break;
+    case O_CLIENTMSGID: o->clientmsgid = optarg; break;
+    case O_KF: o->kf = optarg; break;
+    case O_COMPAT: a->compat = 1; break;
+    case O_PREVIOUS: a->previous = 1; break;
+    case O_NO_VERIFY: a->verify = 0; break;
+    case O_SHOW: a->show = 1; break;
+    case O_REFRESH: a->refresh = 1; break;
+    case O_REJECTED: a->rejected = 1; break;
+    default:
+        *rc = wxctl_usage("unknown option");
+        return 1;
     }
     return 0;
 }
 
-static int cmd_sign(const wx_config_t *cfg, int argc, char **argv)
+static const struct {
+    const char     *name;
+    wxctl_cmd_fn   *fn;
+} families[] = {
+    { "menu", wxctl_menu }, { "media", wxctl_media }, { "material", wxctl_material },
+    { "draft", wxctl_draft }, { "publish", wxctl_publish }, { "mass", wxctl_mass },
+    { "send", wxctl_send }, { "template", wxctl_template },
+};
+#define N_FAMILIES (sizeof(families) / sizeof(families[0]))
+
+static int run_local(const char *cmd, const args_t *a, const wx_config_t *cfg,
+                     int argc, char **argv)
 {
-    char hex[WX_SIGN_HEX_LEN + 1];
-    wx_str_t parts[4];
-    int i;
-
-    if (argc < 2 || argc > 3)
-        return usage_error("%s", "sign takes TIMESTAMP NONCE [ENCRYPT]");
-    parts[0] = wx_str_c(cfg->token);
-    for (i = 0; i < argc; i++)
-        parts[i + 1] = wx_str_c(argv[i]);
-    if (wx_sign(parts, (size_t)argc + 1, hex) != WX_OK) {
-        fputs("wxctl: signing failed\n", stderr);
-        return 1;
-    }
-    puts(hex);
-    return 0;
-}
-
-static int cmd_encrypt(const wx_config_t *cfg, int compat, int previous,
-                       const char *path)
-{
-    wx_parser_t *p = NULL;
-    wx_pool_t pool = { 0 };
-    wx_crypt_t key;
-    wx_buf_t b64;
-    wx_msg_t msg;
-    char *in = NULL, *end;
-    size_t len = 0;
-    int rc = 1;
-
-    if (load_key(cfg, previous, &key) != 0)
-        return 1;
-    if ((in = read_input(path, &len)) == NULL)
-        goto out;
-    if (wx_pool_init(&pool, 4 * len + 4096) != WX_OK || (p = wx_parser_new(NULL)) == NULL)
-        goto out;
-    /* Parse it first: encrypting garbage would only move the error. */
-    if (wx_msg_parse(p, &pool, in, len, &msg) != WX_OK) {
-        fprintf(stderr, "wxctl: %s: not a message: %s\n", path ? path : "stdin",
-                wx_parser_errmsg(p));
-        goto out;
-    }
-    wx_buf_init(&b64, wx_pool_alloc(&pool, 2 * len + 256), 2 * len + 256);
-    if (b64.data == NULL || wx_crypt_encrypt(&key, (wx_str_t){ len, in }, NULL, &pool, &b64) != WX_OK) {
-        fputs("wxctl: encryption failed\n", stderr);
-        goto out;
-    }
-    if (compat) {
-        end = strstr(in, "</xml>");
-        if (end == NULL) {
-            fputs("wxctl: no </xml> to add <Encrypt> before\n", stderr);
-            goto out;
-        }
-        printf("%.*s<Encrypt><![CDATA[%.*s]]></Encrypt>%s\n", (int)(end - in), in,
-               (int)b64.len, b64.data, end);
-    } else {
-        printf("<xml><ToUserName><![CDATA[%s]]></ToUserName>"
-               "<Encrypt><![CDATA[%.*s]]></Encrypt></xml>\n",
-               msg.to_user.data ? msg.to_user.data : "", (int)b64.len, b64.data);
-    }
-    rc = 0;
-out:
-    wx_crypt_clear(&key);
-    wx_parser_free(p);
-    wx_pool_free(&pool);
-    free(in);
-    return rc;
-}
-
-static int cmd_decrypt(const wx_config_t *cfg, int previous, int verify,
-                       const char *path)
-{
-    wx_parser_t *p = NULL;
-    wx_pool_t pool = { 0 };
-    wx_str_t plain, parts[4];
-    wx_crypt_t key;
-    wx_msg_t msg;
-    char *in = NULL;
-    size_t len = 0;
-    wx_err_t err;
-    int rc = 1;
-
-    if (load_key(cfg, previous, &key) != 0)
-        return 1;
-    if ((in = read_input(path, &len)) == NULL)
-        goto out;
-    if (wx_pool_init(&pool, 4 * len + 4096) != WX_OK || (p = wx_parser_new(NULL)) == NULL)
-        goto out;
-    if (wx_msg_parse(p, &pool, in, len, &msg) != WX_OK || msg.encrypt.data == NULL) {
-        fprintf(stderr, "wxctl: %s: no <Encrypt> element\n", path ? path : "stdin");
-        goto out;
-    }
-    if (verify && msg.env_signature.data != NULL) {
-        parts[0] = wx_str_c(cfg->token);
-        parts[1] = msg.env_timestamp;
-        parts[2] = msg.env_nonce;
-        parts[3] = msg.encrypt;
-        if (wx_sign_verify(parts, 4, msg.env_signature) != WX_OK) {
-            fputs("wxctl: MsgSignature does not match\n", stderr);
-            goto out;
-        }
-    }
-    err = wx_crypt_decrypt(&key, msg.encrypt, &pool, &plain);
-    if (err != WX_OK) {
-        fprintf(stderr, "wxctl: cannot decrypt: %s\n", wx_strerror(err));
-        goto out;
-    }
-    fwrite(plain.data, 1, plain.len, stdout);
-    putchar('\n');
-    rc = 0;
-out:
-    wx_crypt_clear(&key);
-    wx_parser_free(p);
-    wx_pool_free(&pool);
-    free(in);
-    return rc;
+    if (strcmp(cmd, "token") == 0)
+        return argc > 0 ? wxctl_usage("token takes no argument") :
+               a->refresh && a->rejected ? wxctl_usage("--refresh or --rejected, not both") :
+               wxctl_token(cfg, a->show, a->refresh, a->rejected);
+    if (strcmp(cmd, "sign") == 0)
+        return wxctl_sign(cfg, argc, argv);
+    if (argc > 1)
+        return wxctl_usage("one FILE at most");
+    if (strcmp(cmd, "encrypt") == 0)
+        return wxctl_encrypt(cfg, a->compat, a->previous, argc > 0 ? argv[0] : NULL);
+    return wxctl_decrypt(cfg, a->previous, a->verify, argc > 0 ? argv[0] : NULL);
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "config",    required_argument, NULL, 'c' },
-        { "compat",    no_argument,       NULL, 'C' },
-        { "previous",  no_argument,       NULL, 'P' },
-        { "no-verify", no_argument,       NULL, 'N' },
-        { "show",      no_argument,       NULL, 'S' },
-        { "refresh",   no_argument,       NULL, 'R' },
-        { "rejected",  no_argument,       NULL, 'J' },
-        { "help",      no_argument,       NULL, 'h' },
-        { "version",   no_argument,       NULL, 'V' },
-        { NULL, 0, NULL, 0 }
-    };
-    const char *path = getenv("WX_CONFIG");
-    int opt, compat = 0, previous = 0, verify = 1, show = 0, refresh = 0, rejected = 0, rc;
+    args_t a = { .verify = 1, .o = { .count = -1, .index = -1 } };
+    int opt, rc, cargc;
+    size_t fam;
+    char err[512], **cargv;
     wx_config_t cfg;
-    char err[512];
+    wxctl_t *ctl;
     const char *cmd;
 
-    while ((opt = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'c': path = optarg; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        case 'V': printf("wxctl %s\n", WX_VERSION); return 0;
-        default: return usage_error("%s", "unknown option");
-        }
-    }
+    a.config = getenv("WX_CONFIG");
+    /* Options before the command... */
+    while ((opt = getopt_long(argc, argv, "+c:o:yhV", longopts, NULL)) != -1)
+        if (option(&a, opt, &rc))
+            return rc;
     if (optind >= argc)
-        return usage_error("%s", "no command");
-    cmd = argv[optind++];
-    /* Options may also follow the command. */
-    while ((opt = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'c': path = optarg; break;
-        case 'C': compat = 1; break;
-        case 'P': previous = 1; break;
-        case 'N': verify = 0; break;
-        case 'S': show = 1; break;
-        case 'R': refresh = 1; break;
-        case 'J': rejected = 1; break;
-        default: return usage_error("%s", "unknown option");
-        }
-    }
-    if (strcmp(cmd, "sign") != 0 && strcmp(cmd, "encrypt") != 0 &&
+        return wxctl_usage("no command");
+    /* ...and anywhere after it ("--" ends them). */
+    cargc = argc - optind;
+    cargv = argv + optind;
+    cmd = cargv[0];
+    optind = 0;
+    while ((opt = getopt_long(cargc, cargv, "c:o:yhV", longopts, NULL)) != -1)
+        if (option(&a, opt, &rc))
+            return rc;
+    cargc -= optind;
+    cargv += optind;
+    for (fam = 0; fam < N_FAMILIES; fam++)
+        if (strcmp(cmd, families[fam].name) == 0)
+            break;
+    if (fam == N_FAMILIES && strcmp(cmd, "sign") != 0 && strcmp(cmd, "encrypt") != 0 &&
         strcmp(cmd, "decrypt") != 0 && strcmp(cmd, "token") != 0)
-        return usage_error("unknown command '%s'", cmd);
-    if (wx_config_load(&cfg, path ? path : "wx.ini", err, sizeof(err)) != WX_OK) {
+        return wxctl_usage("unknown command '%s'", cmd);
+    if (wx_config_load(&cfg, a.config ? a.config : "wx.ini", err, sizeof(err)) != WX_OK) {
         fprintf(stderr, "wxctl: %s\n", err);
         return 1;
     }
-    if (strcmp(cmd, "token") == 0)
-        rc = optind < argc ? usage_error("%s", "token takes no argument") :
-             refresh && rejected ? usage_error("%s", "--refresh or --rejected, not both") :
-             wxctl_token(&cfg, show, refresh, rejected);
-    else if (strcmp(cmd, "sign") == 0)
-        rc = cmd_sign(&cfg, argc - optind, argv + optind);
-    else if (argc - optind > 1)
-        rc = usage_error("%s", "one FILE at most");
-    else if (strcmp(cmd, "encrypt") == 0)
-        rc = cmd_encrypt(&cfg, compat, previous, optind < argc ? argv[optind] : NULL);
-    else
-        rc = cmd_decrypt(&cfg, previous, verify, optind < argc ? argv[optind] : NULL);
+    if (fam == N_FAMILIES) {
+        rc = run_local(cmd, &a, &cfg, cargc, cargv);
+    } else if ((ctl = wxctl_new(&cfg, &a.o)) == NULL) {
+        rc = WXCTL_EXIT_USAGE;
+    } else {
+        rc = families[fam].fn(ctl, cargc, cargv);
+        wxctl_free(ctl);
+    }
+    if (fflush(stdout) != 0 && rc == 0) {
+        fprintf(stderr, "wxctl: standard output: %s\n", strerror(errno));
+        rc = 1;
+    }
     wx_config_free(&cfg);
     return rc;
 }
