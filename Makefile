@@ -111,7 +111,7 @@ check: $(BUILD)/check_wx
 # End-to-end: real nginx, spawn-fcgi and the master on loopback; wxsim
 # behind nginx with TLS; wxtoken against it.  Every suite runs; the target
 # fails if any did.
-E2E := run sim token proxy ctl help
+E2E := run sim token proxy upstream ctl help
 e2e: $(PROGS)
 	$(Q)rc=0; for t in $(E2E); do tests/e2e/$$t.sh $(BUILD) || rc=1; done; exit $$rc
 

@@ -43,7 +43,7 @@ wx_gw_t *wx_gw_new(const wx_config_t *cfg, char *err, size_t errlen)
     gw->cfg = cfg;
     gw->handler = wx_handler_find(cfg->handler);
     if (gw->handler == NULL) {
-        snprintf(err, errlen, "[wxfcgi] handler '%s' is unknown (known: echo)",
+        snprintf(err, errlen, "[wxfcgi] handler '%s' is unknown (known: echo, upstream)",
                  cfg->handler);
         goto fail;
     }

@@ -2,9 +2,11 @@
 #include <string.h>
 
 #include "wx/handler.h"
+#include "wx/upstream.h"
 
 static const wx_handler_t *const wx_handlers[] = {
     &wx_handler_echo,
+    &wx_handler_upstream,
 };
 
 const wx_handler_t *wx_handler_find(const char *name)

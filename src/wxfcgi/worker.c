@@ -24,9 +24,10 @@
 #include "wx/query.h"
 #include "wx/gateway.h"
 #include "wx/log.h"
+#include "wx/upstream.h"
 #include "wxfcgi.h"
 
-static volatile sig_atomic_t wx_stop, wx_reload;
+static volatile sig_atomic_t wx_stop, wx_reload, wx_child;
 static int wx_sigpipe[2] = { -1, -1 };
 
 static void on_signal(int sig)
@@ -35,6 +36,8 @@ static void on_signal(int sig)
 
     if (sig == SIGHUP)
         wx_reload = 1;
+    else if (sig == SIGCHLD)
+        wx_child = 1;       /* a business call of the upstream handler ended */
     else
         wx_stop = 1;
     if (write(wx_sigpipe[1], "", 1) < 0) {
@@ -67,7 +70,8 @@ static int setup_signals(pid_t master)
     }
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
-    sa.sa_handler = SIG_DFL;
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sa.sa_handler = on_signal;
     sigaction(SIGCHLD, &sa, NULL);
     return 0;
 }
@@ -136,6 +140,7 @@ static void serve_one(wx_gw_t *gw, FCGX_Request *rq)
     struct timespec t0;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    wx_upstream_request_start(&t0);     /* the reply budget counts from here */
     req.method = wx_str_c(method ? method : "");
     req.query = wx_str_c(query ? query : "");
     req.content_length = wx_content_length(FCGX_GetParam("CONTENT_LENGTH", rq->envp));
@@ -183,6 +188,7 @@ int wxfcgi_worker_run(int listen_fd, wx_config_t *cfg, pid_t master)
 {
     struct epoll_event ev, evs[2];
     unsigned long served = 0;
+    unsigned pending;
     FCGX_Request rq;
     char err[512];
     wx_gw_t *gw;
@@ -244,6 +250,10 @@ int wxfcgi_worker_run(int listen_fd, wx_config_t *cfg, pid_t master)
                 ready = 1;
             }
         }
+        if (wx_child) {
+            wx_child = 0;
+            wx_upstream_reap();
+        }
         if (wx_reload) {
             wx_reload = 0;
             reload(&cfg, &gw);
@@ -272,6 +282,10 @@ int wxfcgi_worker_run(int listen_fd, wx_config_t *cfg, pid_t master)
 sys:
     wx_log(WX_LOG_ERROR, "worker: %s", strerror(errno));
 out:
+    /* Business calls still running finish on their own (upstream.c). */
+    pending = wx_upstream_reap();
+    if (pending > 0)
+        wx_log(WX_LOG_INFO, "worker leaves %u business calls to finish", pending);
     if (ep >= 0)
         close(ep);
     wx_gw_free(gw);

@@ -19,6 +19,7 @@ int main(void)
     srunner_add_suite(sr, gateway_suite());
     srunner_add_suite(sr, token_suite());
     srunner_add_suite(sr, dedup_suite());
+    srunner_add_suite(sr, upstream_suite());
     srunner_add_suite(sr, ratelimit_suite());
 
     srunner_run_all(sr, CK_NORMAL);

@@ -25,6 +25,7 @@ Suite *config_suite(void);
 Suite *gateway_suite(void);
 Suite *token_suite(void);
 Suite *dedup_suite(void);
+Suite *upstream_suite(void);
 Suite *ratelimit_suite(void);
 
 /* A counted string equals a C string, byte for byte. */
