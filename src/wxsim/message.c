@@ -38,6 +38,11 @@ static int check_payload(wxsim_t *sim, wxsim_req_t *rq, json_t *body,
         return -1;
     }
     obj = json_object_get(body, type);
+    /* The current form of an image mass send is "msgtype":"image" with
+     * {"images":{"media_ids":[...]}}; the legacy one {"image":{"media_id"}}
+     * (PROTOCOL.md 6.6). */
+    if (obj == NULL && strcmp(type, "image") == 0)
+        obj = json_object_get(body, "images");
     if (!json_is_object(obj)) {
         wxsim_reply_err(rq, 47001, "data format error");
         return -1;

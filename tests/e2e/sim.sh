@@ -505,6 +505,12 @@ check "mass/sendall" "send job submission success" "$(field .errmsg)"
 call POST "/cgi-bin/message/mass/sendall?$A" \
     '{"filter":{"is_to_all":true},"text":{"content":"hello all"},"msgtype":"text","clientmsgid":"job-1"}' >/dev/null
 check "mass/sendall: same clientmsgid -> 45065 with the msg_id" "45065 $MSG" "$(ec) $(field .msg_id)"
+call POST "/cgi-bin/message/mass/sendall?$A" \
+    '{"filter":{"is_to_all":true},"msgtype":"image","images":{"media_ids":["m1","m2"]}}' >/dev/null
+check "mass/sendall: several images in the current form" "send job submission success" "$(field .errmsg)"
+call POST "/cgi-bin/message/mass/sendall?$A" \
+    '{"filter":{"is_to_all":true},"msgtype":"image","images":{"media_ids":[]}}' >/dev/null
+check "mass/sendall: images without media_ids -> 40007" 40007 "$(ec)"
 call POST "/cgi-bin/message/mass/sendall?$A" '{"filter":{"is_to_all":true},"msgtype":"fax","fax":{}}' >/dev/null
 check "mass/sendall: unknown msgtype -> 40008" 40008 "$(ec)"
 call POST "/cgi-bin/message/mass/send?$A" "{\"touser\":[\"$OPENID\"],\"msgtype\":\"text\",\"text\":{\"content\":\"hi\"}}" >/dev/null
