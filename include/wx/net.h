@@ -10,4 +10,8 @@
  * with a message logged. */
 int wx_listen(const char *listen, unsigned mode);
 
+/* Whether 'fd' is a listening socket: how a server started by spawn-fcgi
+ * (which passes the socket as fd 0) knows it. */
+int wx_is_listening_socket(int fd);
+
 #endif

@@ -82,3 +82,11 @@ fail:
         close(fd);
     return -1;
 }
+
+int wx_is_listening_socket(int fd)
+{
+    int v = 0;
+    socklen_t len = sizeof(v);
+
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
+}

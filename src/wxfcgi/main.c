@@ -17,6 +17,7 @@
 #include "wx/config.h"
 #include "wx/gateway.h"
 #include "wx/log.h"
+#include "wx/net.h"
 #include "wxfcgi.h"
 
 #ifndef WX_VERSION
@@ -54,14 +55,6 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 on a clean stop, 1 on a config or runtime error,\n"
 "2 on a usage error.\n";
-
-static int is_listening_socket(int fd)
-{
-    int v = 0;
-    socklen_t len = sizeof(v);
-
-    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
-}
 
 int main(int argc, char **argv)
 {
@@ -141,7 +134,7 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    if (is_listening_socket(0)) {
+    if (wx_is_listening_socket(0)) {
         wx_log(WX_LOG_INFO, "worker under spawn-fcgi (mode %s, handler %s)",
                wx_mode_name(cfg->mode), cfg->handler);
         rc = wxfcgi_worker_run(0, cfg, 0);

@@ -104,14 +104,6 @@ static const char usage_text[] =
 "Exit status: 0 on a clean stop, 1 on a config or runtime error,\n"
 "2 on a usage error.\n";
 
-static int is_listening_socket(int fd)
-{
-    int v = 0;
-    socklen_t len = sizeof(v);
-
-    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
-}
-
 static void release(void *ctx)
 {
     wx_config_t *cfg = ctx;
@@ -120,8 +112,7 @@ static void release(void *ctx)
     free(cfg);
 }
 
-/* In the child, whose copy of the config nobody else uses: the worker
- * takes it over. */
+/* In the child, with its own copy of the config. */
 static int run_worker(int listen_fd, void *ctx, pid_t master)
 {
     return px_worker_run(listen_fd, ctx, master);
@@ -316,11 +307,11 @@ int main(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    if (is_listening_socket(0)) {
+    if (wx_is_listening_socket(0)) {
         wx_log(WX_LOG_INFO, "worker under spawn-fcgi, forwarding to %s", cfg->px_api);
         rc = px_worker_run(0, cfg, 0);
         wx_log_close();
-        return rc;
+        goto done;
     }
     rc = standalone(cfg, pidfile);
     wx_log_close();

@@ -155,14 +155,6 @@ static int setup_signals(void)
     return 0;
 }
 
-static int is_listening_socket(int fd)
-{
-    int v = 0;
-    socklen_t len = sizeof(v);
-
-    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
-}
-
 /* mkdir -p, for data_dir. */
 static int make_dirs(const char *path)
 {
@@ -445,7 +437,7 @@ static int run(wx_config_t *cfg)
         wx_log(WX_LOG_ERROR, "cannot set up signals: %s", strerror(errno));
         return 1;
     }
-    if (is_listening_socket(0)) {
+    if (wx_is_listening_socket(0)) {
         fd = 0;
         wx_log(WX_LOG_INFO, "serving under spawn-fcgi (appid %s)", cfg->sim_appid);
     } else {
