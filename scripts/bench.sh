@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # bench.sh BUILD - the benchmark of make bench.
 #
-# One nginx on a free loopback port serves two FastCGI applications, each
-# run by spawn-fcgi with the same number of processes:
-#   /ceiling  wx-ceiling: reads the body and answers a fixed reply (the most
-#             any FastCGI application can do on this machine), and
-#   /wx       wxfcgi with the echo handler, in plain mode, then safe mode.
-# wrk sends each the same pre-signed text messages, every one with its own
-# MsgId.  The ceiling is measured before and after the wxfcgi runs and the
-# higher of the two is used, so that a noisy neighbour cannot flatter the
-# ratio.  Then callgrind counts the instructions of the gateway's own path
-# (verify + parse + handler + reply, and AES in safe mode) per message.
+# One nginx on a free loopback port serves FastCGI applications, each run
+# by spawn-fcgi with the same number of processes:
+#   /ceiling      wx-ceiling: reads the body and answers a fixed reply (the
+#                 most any FastCGI application can do on this machine)
+#   /wx           wxfcgi with the echo handler, plain mode
+#   /ceilingsafe  wx-ceiling answering a real safe-mode envelope
+#   /wxsafe       wxfcgi, safe mode
+# wrk sends pre-signed text messages, every one with its own MsgId; each
+# ceiling gets the same requests as the wxfcgi run it is compared with
+# (plaintext, or encrypted) and answers as many bytes, so that the ratio
+# is the cost of wxfcgi's own work, not of bigger messages.  Then callgrind
+# counts the instructions of the gateway's own path (verify + parse +
+# handler + reply, and AES in safe mode) per message.
 #
-# Environment: WX_BENCH_SECS (default 5) seconds per run, WX_BENCH_ROUNDS
-# (default 3) rounds,
+# Environment: WX_BENCH_SECS (default 2) seconds per run, WX_BENCH_ROUNDS
+# (default 9) rounds,
 # WX_BENCH_CONNS (default 32) connections, WX_BENCH_WORKERS (default: the
 # number of CPUs) FastCGI processes, WX_BENCH_THREADS (default 1) wrk
-# threads; WX_BENCH_WXFCGI extra [wxfcgi] lines (e.g. "dedup_slots = 0").
+# threads; WX_BENCH_WXFCGI [wxfcgi] lines replacing the default
+# "log_level = info" (a line per request) and "log_buffer = 32k".
 # Exit status 0 when both modes reach their target ratio
 # (plain 0.90, safe 0.85), 1 otherwise.
 set -euo pipefail
@@ -27,8 +31,8 @@ export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
-secs=${WX_BENCH_SECS:-5}
-rounds=${WX_BENCH_ROUNDS:-3}
+secs=${WX_BENCH_SECS:-2}
+rounds=${WX_BENCH_ROUNDS:-9}
 conns=${WX_BENCH_CONNS:-32}
 workers=${WX_BENCH_WORKERS:-$(nproc)}
 threads=${WX_BENCH_THREADS:-1}
@@ -39,7 +43,7 @@ S=$(mktemp -d /dev/shm/wx-bench.XXXXXX 2>/dev/null || echo "$T")
 PORT=$(wx_free_port)
 
 cleanup() {
-    for s in wx safe ceiling; do
+    for s in wx safe ceiling ceilingsafe; do
         [ -f "$T/$s.pid" ] || continue
         for p in $(grep -E '^[0-9]+$' "$T/$s.pid"); do kill -TERM "$p" 2>/dev/null || true; done
     done
@@ -58,7 +62,8 @@ mode = $1
 [wxfcgi]
 state_dir = $S/state-$1
 log = $T/wxfcgi-$1.log
-${WX_BENCH_WXFCGI:-log_level = info}
+${WX_BENCH_WXFCGI:-log_level = info
+log_buffer = 32k}
 [echo]
 CONF
 }
@@ -85,8 +90,9 @@ loc() { # NAME
         "$top/nginx/wx.conf" | grep -v '^[[:space:]]*#' | tr '\n' ' '
 }
 wx_nginx_render "$T" "$PORT" "$T/wx.sock" /dev/null \
-    "upstream ceiling { server unix:$T/ceiling.sock; } upstream wxsafe { server unix:$T/safe.sock; }" \
-    "$(loc ceiling) $(loc wxsafe)"
+    "upstream ceiling { server unix:$T/ceiling.sock; } upstream wxsafe { server unix:$T/safe.sock; }
+     upstream ceilingsafe { server unix:$T/ceilingsafe.sock; }" \
+    "$(loc ceiling) $(loc wxsafe) $(loc ceilingsafe)"
 wx_nginx_start "$T"
 
 config plain
@@ -96,16 +102,24 @@ echo "# generating requests"
 # More than any run can send at the rates seen here; bench.lua reports
 # a wrap-around if not.
 # Each round replays its own slice of the file.
-per=$(( secs * 40000 ))
+per=$(( secs * 22000 ))
 nreq=$(( per * rounds ))
 "$build/wx-bench-core" gen "$T/plain.ini" "$nreq" > "$T/plain.reqs"
-"$build/wx-bench-core" gen "$T/safe.ini" "$nreq" > "$T/safe.reqs"
+# One more than the runs use: the last is the sample below.
+"$build/wx-bench-core" gen "$T/safe.ini" "$((nreq + 1))" > "$T/safe.reqs"
 
 # One pool per application, all behind the one nginx: /ceiling, /wx
 # (plain mode) and /wxsafe (safe mode).  Idle pools cost nothing.
 spawn ceiling "$build/wx-ceiling"
 spawn wx "$build/wxfcgi" -c "$T/plain.ini"
 spawn safe "$build/wxfcgi" -c "$T/safe.ini"
+# A real encrypted reply (from a message that is not part of the runs) is
+# what the safe-mode ceiling answers.
+tail -n 1 "$T/safe.reqs" > "$T/sample.req"
+curl -s -o "$T/safe.reply" --data-binary "$(cut -f2 "$T/sample.req")" \
+    "http://127.0.0.1:$PORT/wxsafe?$(cut -f1 "$T/sample.req")"
+grep -q '<Encrypt>' "$T/safe.reply" || { echo "bench: no safe-mode reply to copy" >&2; exit 1; }
+spawn ceilingsafe "$build/wx-ceiling" "$T/safe.reply"
 
 declare -A rps p50 p99 ratios
 run() { # LABEL PATH REQS ROUND
@@ -135,9 +149,10 @@ echo "# $rounds rounds of ${secs}s runs"
 for r in $(seq 1 "$rounds"); do
     run "ceiling$r" /ceiling "$T/plain.reqs" "$r"
     run "plain$r" /wx "$T/plain.reqs" "$r"
+    run "ceilingsafe$r" /ceilingsafe "$T/safe.reqs" "$r"
     run "safe$r" /wxsafe "$T/safe.reqs" "$r"
     ratios[plain]+=" $(awk -v a="${rps[plain$r]}" -v c="${rps[ceiling$r]}" 'BEGIN { print a / c }')"
-    ratios[safe]+=" $(awk -v a="${rps[safe$r]}" -v c="${rps[ceiling$r]}" 'BEGIN { print a / c }')"
+    ratios[safe]+=" $(awk -v a="${rps[safe$r]}" -v c="${rps[ceilingsafe$r]}" 'BEGIN { print a / c }')"
 done
 hwm=$(for p in $(grep -hE '^[0-9]+$' "$T/wx.pid" "$T/safe.pid"); do
           awk '/^VmHWM/ { print $2 }' "/proc/$p/status" 2>/dev/null
@@ -145,6 +160,7 @@ hwm=$(for p in $(grep -hE '^[0-9]+$' "$T/wx.pid" "$T/safe.pid"); do
 unspawn wx
 unspawn safe
 unspawn ceiling
+unspawn ceilingsafe
 
 med() { # LABEL-PREFIX ARRAY
     local r v=""
@@ -172,12 +188,14 @@ row() { # LABEL RATIO TARGET INSNS
         "$(med "$1" p50)" "$(med "$1" p99)" "$2" "$3" "$4"
 }
 echo
-echo "Median of $rounds rounds; the ratio is each round's req/s over the same round's ceiling."
+echo "Median of $rounds rounds; the ratio is each round's req/s over the same round's ceiling"
+echo "(ceilingsafe: the ceiling fed the encrypted requests and answering an encrypted reply)."
 echo
 echo "| run     |  req/s | p50 ms | p99 ms | ratio to ceiling | target | instructions/msg |"
 echo "|---------|-------:|-------:|-------:|-----------------:|-------:|-----------------:|"
 row ceiling 1.000 "" ""
 row plain "$r_plain" "0.90 $(verdict "$r_plain" 0.90)" "$i_plain"
+row ceilingsafe 1.000 "" ""
 row safe "$r_safe" "0.85 $(verdict "$r_safe" 0.85)" "$i_safe"
 echo
 echo "Peak RSS of a wxfcgi worker: ${hwm:-?} KiB"

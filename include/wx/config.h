@@ -59,6 +59,7 @@ typedef struct wx_config {
     unsigned        shutdown_timeout;   /* seconds for in-flight work */
     char           *log;                /* stderr, syslog or a path */
     wx_log_level_t  log_level;
+    size_t          log_buffer;         /* a worker's info lines in batches; 0 = each at once */
     char           *handler;            /* "echo" */
     char           *state_dir;          /* shared state of the workers */
     unsigned        dedup_slots;        /* retry table entries; 0 = off */

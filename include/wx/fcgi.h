@@ -39,9 +39,10 @@ typedef struct wx_fcgi_app {
      * when the app has none (SIGCHLD then keeps its default). */
     unsigned (*reap)(void);
 
-    /* The log target and level of a config, reopened on a reload. */
+    /* The log target, level and buffer size (wx_log_buffer; 0 = none)
+     * of a config: set when the worker starts, again on a reload. */
     void  (*log_of)(const wx_config_t *cfg, const char **target,
-                    wx_log_level_t *level);
+                    wx_log_level_t *level, size_t *buffer);
     /* Requests after which the worker leaves to be replaced; 0 never. */
     unsigned long (*max_requests)(const wx_config_t *cfg);
 } wx_fcgi_app_t;

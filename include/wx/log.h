@@ -28,6 +28,14 @@ extern wx_log_level_t wx_log_threshold;
 int wx_log_open(const char *target, const char *ident, wx_log_level_t level);
 void wx_log_close(void);
 
+/* Keep info and debug lines in a buffer of 'bytes' (0: write each line
+ * at once, the default) and write them in one go: when it is full, when
+ * its oldest line is a second old, before a warning or an error, and on
+ * wx_log_flush(), which a server calls when it goes idle.  Not for
+ * syslog.  0, or -1 when out of memory. */
+int wx_log_buffer(size_t bytes);
+void wx_log_flush(void);
+
 /* Parse "debug", "info", "warn" or "error"; -1 when unknown. */
 int wx_log_level_parse(const char *s);
 

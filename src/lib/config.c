@@ -58,6 +58,7 @@ static const wx_setting_t wx_settings[] = {
     { "wxfcgi", "shutdown_timeout", T_UINT,  O(shutdown_timeout), 1, 3600, "10" },
     { "wxfcgi", "log",              T_STR,   O(log),              0, 0, "stderr" },
     { "wxfcgi", "log_level",        T_LEVEL, O(log_level),        0, 0, "info" },
+    { "wxfcgi", "log_buffer",       T_SIZE,  O(log_buffer),       0, 1UL << 20, "0" },
     { "wxfcgi", "handler",          T_STR,   O(handler),          0, 0, "echo" },
     { "wxfcgi", "state_dir",        T_STR,   O(state_dir),        0, 0, "/run/wxfcgi" },
     { "wxfcgi", "dedup_slots",      T_UINT,  O(dedup_slots),      0, 1U << 20, "8192" },

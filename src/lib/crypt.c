@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wx/proc.h"
 #include "wx/crypt.h"
 
 /* Fetched and allocated once per process, reused for every message. */
@@ -143,7 +144,7 @@ static int random_prefix(unsigned char *dst)
     static unsigned char buf[1024];
     static size_t off = sizeof(buf);
     static pid_t owner;
-    pid_t pid = getpid();
+    pid_t pid = wx_pid();
 
     if (off == sizeof(buf) || owner != pid) {
         if (RAND_bytes(buf, sizeof(buf)) != 1)

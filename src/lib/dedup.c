@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wx/proc.h"
 #include "wx/dedup.h"
 #include "wx/log.h"
 #include "wx/shm.h"
@@ -173,7 +174,7 @@ static void claim(wx_dedup_slot_t *s, const unsigned char key[20], int64_t now)
 {
     memcpy(s->key, key, 20);
     s->state = SLOT_BUSY;
-    s->pid = (int32_t)getpid();
+    s->pid = (int32_t)wx_pid();
     s->since_ms = now;
     s->reply_len = 0;
 }
@@ -255,7 +256,7 @@ void wx_dedup_finish(wx_dedup_t *d, const unsigned char key[20],
     lock(d);
     s = find(d, key, &found);
     /* Only our own claim is completed: it may have been taken over. */
-    if (s && found && s->state == SLOT_BUSY && s->pid == (int32_t)getpid()) {
+    if (s && found && s->state == SLOT_BUSY && s->pid == (int32_t)wx_pid()) {
         if (reply.len)
             memcpy(s->reply, reply.data, reply.len);
         s->reply_len = (uint32_t)reply.len;

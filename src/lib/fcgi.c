@@ -67,10 +67,25 @@ static void reopen_log(const wx_fcgi_app_t *app, const wx_config_t *cfg)
 {
     const char *target;
     wx_log_level_t level;
+    size_t buffer;
 
-    app->log_of(cfg, &target, &level);
+    app->log_of(cfg, &target, &level, &buffer);
     if (wx_log_open(target, app->name, level) != 0)
         wx_log(WX_LOG_ERROR, "cannot open log %s: %s", target, strerror(errno));
+    if (wx_log_buffer(buffer) != 0)
+        wx_log(WX_LOG_ERROR, "no memory for a %zu-byte log buffer", buffer);
+}
+
+/* Only workers buffer their lines: they flush whenever they go idle. */
+static void start_buffer(const wx_fcgi_app_t *app, const wx_config_t *cfg)
+{
+    const char *target;
+    wx_log_level_t level;
+    size_t buffer;
+
+    app->log_of(cfg, &target, &level, &buffer);
+    if (wx_log_buffer(buffer) != 0)
+        wx_log(WX_LOG_ERROR, "no memory for a %zu-byte log buffer", buffer);
 }
 
 /* Reload the config in place (spawn-fcgi mode).  On any error the old
@@ -117,7 +132,7 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
     char err[512];
     void *state;
     unsigned pending;
-    int ep = -1, status = 1, fl, owned = 0, req_ready = 0;
+    int ep = -1, status = 1, fl, owned = 0, req_ready = 0, busy = 0;
 
     if (master != 0) {
         /* Do not outlive a master killed with SIGKILL. */
@@ -157,23 +172,29 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
     }
     req_ready = 1;
 
+    start_buffer(app, cfg);
     wx_log(WX_LOG_DEBUG, "worker ready");
     while (!wx_stop) {
-        int i, n, ready = 0, rc;
+        int i, n, ready = busy, rc;
 
-        n = epoll_wait(ep, evs, 2, master ? 1000 : -1);
-        if (n < 0 && errno != EINTR)
-            goto sys;
-        if (master && getppid() != master)
-            break;
-        for (i = 0; i < n; i++) {
-            if (evs[i].data.fd == wx_sigpipe[0]) {
-                char drain[64];
+        /* A busy worker tries the next connection at once and sleeps in
+         * epoll only when there is none: under load a request costs no
+         * epoll_wait. */
+        if (!busy) {
+            n = epoll_wait(ep, evs, 2, master ? 1000 : -1);
+            if (n < 0 && errno != EINTR)
+                goto sys;
+            if (master && getppid() != master)
+                break;
+            for (i = 0; i < n; i++) {
+                if (evs[i].data.fd == wx_sigpipe[0]) {
+                    char drain[64];
 
-                while (read(wx_sigpipe[0], drain, sizeof(drain)) > 0)
-                    ;
-            } else {
-                ready = 1;
+                    while (read(wx_sigpipe[0], drain, sizeof(drain)) > 0)
+                        ;
+                } else {
+                    ready = 1;
+                }
             }
         }
         if (wx_child) {
@@ -189,11 +210,15 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
 
         rc = FCGX_Accept_r(&rq);
         if (rc < 0) {
+            /* Idle: buffered log lines go out now. */
+            wx_log_flush();
+            busy = 0;
             if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR &&
                 rc != -ECONNABORTED)
                 wx_log(WX_LOG_WARN, "accept failed: %s", strerror(-rc));
             continue;
         }
+        busy = 1;
         app->serve(state, &rq);
         FCGX_Finish_r(&rq);
         if (app->done)
@@ -210,6 +235,7 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
 sys:
     wx_log(WX_LOG_ERROR, "worker: %s", strerror(errno));
 out:
+    wx_log_flush();
     if (app->reap && (pending = app->reap()) > 0)
         wx_log(WX_LOG_INFO, "worker leaves %u child processes to finish", pending);
     if (req_ready)

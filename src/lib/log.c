@@ -1,13 +1,16 @@
-/* log.c - one write(2) per line to stderr, a file or syslog. */
+/* log.c - one write(2) per line to stderr, a file or syslog; or, when a
+ * buffer is set, info lines in batches (wx_log_buffer). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "wx/proc.h"
 #include "wx/log.h"
 
 wx_log_level_t wx_log_threshold = WX_LOG_INFO;
@@ -15,6 +18,13 @@ wx_log_level_t wx_log_threshold = WX_LOG_INFO;
 static int wx_log_fd = STDERR_FILENO;
 static int wx_log_syslog;
 static char wx_log_ident[32] = "wx";
+
+/* Buffered info lines (wx_log_buffer): written when the buffer is full,
+ * when a line is a second old, on wx_log_flush() and before any warning
+ * or error, so that the order of lines is kept. */
+static char    *wx_log_buf;
+static size_t   wx_log_buf_cap, wx_log_buf_len;
+static time_t   wx_log_buf_since;
 
 static const char *const wx_level_names[WX_LOG__MAX] = {
     "debug", "info", "warn", "error"
@@ -55,8 +65,49 @@ int wx_log_open(const char *target, const char *ident, wx_log_level_t level)
     return 0;
 }
 
+static void write_all(const char *p, size_t n)
+{
+    /* A failed log write has nowhere to be reported; the request goes on. */
+    while (n > 0) {
+        ssize_t w = write(wx_log_fd, p, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+void wx_log_flush(void)
+{
+    if (wx_log_buf_len) {
+        write_all(wx_log_buf, wx_log_buf_len);
+        wx_log_buf_len = 0;
+    }
+}
+
+int wx_log_buffer(size_t bytes)
+{
+    char *nb = NULL;
+
+    wx_log_flush();
+    if (bytes) {
+        nb = realloc(wx_log_buf, bytes);
+        if (nb == NULL)
+            return -1;
+    } else {
+        free(wx_log_buf);
+    }
+    wx_log_buf = nb;
+    wx_log_buf_cap = bytes;
+    return 0;
+}
+
 void wx_log_close(void)
 {
+    wx_log_flush();
     if (wx_log_syslog) {
         closelog();
         wx_log_syslog = 0;
@@ -87,7 +138,7 @@ void wx_log_write(wx_log_level_t level, const char *fmt, ...)
         gmtime_r(&ts.tv_sec, &tm);
         n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
         rc = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s[%ld] %s: ",
-                      ts.tv_nsec / 1000000L, wx_log_ident, (long)getpid(),
+                      ts.tv_nsec / 1000000L, wx_log_ident, (long)wx_pid(),
                       wx_level_names[level]);
         if (rc > 0)
             n += (size_t)rc < sizeof(line) - n ? (size_t)rc : sizeof(line) - n - 1;
@@ -105,9 +156,21 @@ void wx_log_write(wx_log_level_t level, const char *fmt, ...)
     if (n >= sizeof(line) - 1)
         n = sizeof(line) - 2;
     line[n++] = '\n';
-    /* A failed log write has nowhere to be reported; the request goes on. */
-    while (write(wx_log_fd, line, n) < 0 && errno == EINTR)
-        ;
+    if (wx_log_buf_cap && level <= WX_LOG_INFO && n <= wx_log_buf_cap) {
+        time_t now = time(NULL);
+
+        if (wx_log_buf_len + n > wx_log_buf_cap)
+            wx_log_flush();
+        if (wx_log_buf_len == 0)
+            wx_log_buf_since = now;
+        memcpy(wx_log_buf + wx_log_buf_len, line, n);
+        wx_log_buf_len += n;
+        if (now - wx_log_buf_since >= 1)
+            wx_log_flush();
+        return;
+    }
+    wx_log_flush();
+    write_all(line, n);
 }
 
 /* The bytes 'c' takes once cleaned. */

@@ -110,10 +110,12 @@ static void gw_done(void *state)
     wx_gw_done(state);
 }
 
-static void log_of(const wx_config_t *cfg, const char **target, wx_log_level_t *level)
+static void log_of(const wx_config_t *cfg, const char **target, wx_log_level_t *level,
+                   size_t *buffer)
 {
     *target = cfg->log;
     *level = cfg->log_level;
+    *buffer = cfg->log_buffer;
 }
 
 static unsigned long max_requests(const wx_config_t *cfg)

@@ -20,10 +20,12 @@ static void px_serve_one(void *state, FCGX_Request *rq)
     px_serve(state, rq);
 }
 
-static void log_of(const wx_config_t *cfg, const char **target, wx_log_level_t *level)
+static void log_of(const wx_config_t *cfg, const char **target, wx_log_level_t *level,
+                   size_t *buffer)
 {
     *target = cfg->px_log;
     *level = cfg->px_log_level;
+    *buffer = 0;
 }
 
 static const wx_fcgi_app_t wxproxy_app = {

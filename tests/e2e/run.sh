@@ -320,6 +320,19 @@ check "10 requests through a worker recycled every 3" 10 "$okc"
 grep -q "worker recycled after 3 requests" "$T/wxfcgi.log" && ok "the recycling is logged" || nok "the recycling is logged"
 stop_master
 
+echo "# log_buffer: lines in batches, none lost"
+write_config "log_buffer = 8k"
+start_master
+: > "$T/wxfcgi.log"
+pids=""
+for i in $(seq 1 30); do req POST "$(q)" "$body" >/dev/null & pids="$pids $!"; done
+for p in $pids; do wait "$p"; done
+for i in $(seq 1 5); do req GET "$(q)&echostr=e$i" >/dev/null; done
+sleep 0.3
+check "35 requests, 35 request lines once the workers are idle" 35 \
+    "$(grep -c ' status=' "$T/wxfcgi.log")"
+stop_master
+
 # ------------------------------------------------------------ spawn-fcgi --
 echo "# under spawn-fcgi"
 write_config

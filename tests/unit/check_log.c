@@ -193,6 +193,48 @@ START_TEST(test_log_to_file)
 }
 END_TEST
 
+START_TEST(test_log_buffered)
+{
+    char path[] = "/tmp/wx-ut-log.XXXXXX";
+    char *text;
+    size_t len;
+    int fd = mkstemp(path), i;
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(wx_log_open(path, "ut", WX_LOG_INFO), 0);
+    ck_assert_int_eq(wx_log_buffer(4096), 0);
+    wx_log(WX_LOG_INFO, "first");
+    wx_log(WX_LOG_INFO, "second");
+    text = slurp_file(path, &len);
+    ck_assert_uint_eq(len, 0);          /* held back */
+    free(text);
+    /* a warning goes out at once, after the lines before it */
+    wx_log(WX_LOG_WARN, "third");
+    text = slurp_file(path, &len);
+    ck_assert_ptr_nonnull(strstr(text, "first"));
+    ck_assert_ptr_nonnull(strstr(text, "third"));
+    ck_assert(strstr(text, "first") < strstr(text, "second"));
+    ck_assert(strstr(text, "second") < strstr(text, "third"));
+    free(text);
+    /* a full buffer is written, nothing is lost */
+    for (i = 0; i < 200; i++)
+        wx_log(WX_LOG_INFO, "line %03d of a batch", i);
+    wx_log_flush();
+    text = slurp_file(path, &len);
+    ck_assert_ptr_nonnull(strstr(text, "line 000 of"));
+    ck_assert_ptr_nonnull(strstr(text, "line 199 of"));
+    free(text);
+    wx_log(WX_LOG_INFO, "at close");
+    ck_assert_int_eq(wx_log_buffer(0), 0);
+    wx_log_close();
+    text = slurp_file(path, &len);
+    ck_assert_ptr_nonnull(strstr(text, "at close"));
+    free(text);
+    unlink(path);
+}
+END_TEST
+
 Suite *log_suite(void)
 {
     Suite *s = suite_create("log");
@@ -209,6 +251,7 @@ Suite *log_suite(void)
     tcase_add_test(tc, test_openid_cleaned);
     tcase_add_test(tc, test_level_parse);
     tcase_add_test(tc, test_log_to_file);
+    tcase_add_test(tc, test_log_buffered);
     suite_add_tcase(s, tc);
     return s;
 }
