@@ -250,6 +250,17 @@ wait_version_above 0 8 && ok "dropped connections are retried" || nok "no token 
 grep -q 'refresh failed.*Empty reply\|refresh failed.*transport\|refresh failed after' "$T/a.log" &&
     ok "the transport error is logged apart from API errors" || nok "transport error not logged"
 
+# An answer slower than timeout_ms (3000) is a transport error, retried.
+fault '{"path":"/cgi-bin/token","kind":"slow","ms":3600,"count":1}'
+stop_pid "$TOK_A"; rm -f "$T/store/token"
+: > "$T/a.log"
+n0=$(token_calls)
+start_tok a
+wait_version_above 0 15 && ok "a timed-out call is retried and the token obtained" || nok "no token after a timeout"
+grep -q 'refresh failed after [0-9]* ms: Timeout' "$T/a.log" && ok "the timeout is logged as a transport error" ||
+    nok "timeout not logged" "$(grep 'refresh' "$T/a.log" | head -3)"
+check "two upstream calls: the slow one and the retry" 2 $(( $(token_calls) - n0 ))
+
 echo "# hard errors: reported loudly, not retried in a loop"
 for code in 45009 40164; do
     stop_pid "$TOK_A"; rm -f "$T/store/token"
