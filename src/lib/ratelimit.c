@@ -118,13 +118,24 @@ static wx_rl_slot_t *find(wx_ratelimit_t *rl, const unsigned char key[20], int c
 }
 
 /* Bring the bucket's level up to 'now'. */
+/* How far apart two callers' readings of the clock may be: each reads it
+ * before it takes the lock. */
+#define WX_RL_RACE_US   (10 * 1000000LL)
+
 static void refill(wx_rl_slot_t *s, unsigned rate, int64_t full, int64_t now)
 {
     int64_t dt = now - s->last_us;
 
+    if (dt < 0 && dt > -WX_RL_RACE_US) {
+        /* Another worker read the clock after us but took the lock
+         * first: no time has passed for this bucket. */
+        dt = 0;
+    }
     if (dt < 0) {
-        /* The clock went backwards: a table from an earlier boot. */
+        /* The clock went far backwards: a table from an earlier boot. */
         s->level = full;
+        s->last_us = now;
+        return;
     } else if (rate > 0) {
         /* rate tokens/s = rate millionths/us.  Cap dt first, against
          * overflow: past the time to fill the bucket, it is full. */
@@ -135,7 +146,8 @@ static void refill(wx_rl_slot_t *s, unsigned rate, int64_t full, int64_t now)
     }
     if (s->level > full)
         s->level = full;
-    s->last_us = now;
+    if (now > s->last_us)
+        s->last_us = now;
 }
 
 int wx_ratelimit_take(wx_ratelimit_t *rl, const char *name, unsigned rate,

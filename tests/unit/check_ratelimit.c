@@ -145,6 +145,21 @@ START_TEST(test_clock_backwards)
 }
 END_TEST
 
+/* Workers read the clock before they take the lock, so a call may come
+ * with a time a little before the last one: that is no refill (it was
+ * one, and let a burst of concurrent callers through). */
+START_TEST(test_clock_race_no_refill)
+{
+    int64_t t = 1000 * SEC;
+
+    ck_assert_int_eq(take_n(rl, "a", 5, 5, t, 10), 5);
+    ck_assert_int_eq(take_n(rl, "a", 5, 5, t - 1000, 10), 0);
+    ck_assert_int_eq(take_n(rl, "a", 5, 5, t - 300000, 10), 0);
+    /* and the time of the last call does not go back either */
+    ck_assert_int_eq(take_n(rl, "a", 5, 5, t + SEC / 5, 10), 1);
+}
+END_TEST
+
 /* Two handles on one file (two processes' mappings) share the bucket. */
 START_TEST(test_shared_between_handles)
 {
@@ -295,6 +310,7 @@ Suite *ratelimit_suite(void)
     tcase_add_test(tc, test_names_apart);
     tcase_add_test(tc, test_new_burst_applies);
     tcase_add_test(tc, test_clock_backwards);
+    tcase_add_test(tc, test_clock_race_no_refill);
     tcase_add_test(tc, test_shared_between_handles);
     tcase_add_test(tc, test_processes_share);
     tcase_add_test(tc, test_shm_dead_holder);
