@@ -1,6 +1,6 @@
 /*
  * wx/fcgi.h - the FastCGI worker loop shared by the servers of the suite
- * (wxfcgi, wxproxy).
+ * (wxfcgi, wxproxy), and the standalone master around it.
  *
  * A worker waits in epoll on the listening socket (EPOLLEXCLUSIVE, so a
  * connection wakes one worker, not all) and on a self-pipe fed by its
@@ -45,6 +45,14 @@ typedef struct wx_fcgi_app {
                     wx_log_level_t *level, size_t *buffer);
     /* Requests after which the worker leaves to be replaced; 0 never. */
     unsigned long (*max_requests)(const wx_config_t *cfg);
+
+    /* Standalone mode: where to listen (unix:/path or tcp:host:port) and
+     * the permissions of a unix socket; how many workers; how long
+     * (seconds) the workers may take to finish after TERM. */
+    void     (*listen_of)(const wx_config_t *cfg, const char **listen,
+                          unsigned *mode);
+    unsigned (*workers)(const wx_config_t *cfg);
+    unsigned (*shutdown_timeout)(const wx_config_t *cfg);
 } wx_fcgi_app_t;
 
 /* Serve 'listen_fd' until told to stop.  'cfg' stays the caller's; a
@@ -52,5 +60,14 @@ typedef struct wx_fcgi_app {
  * stop, 1 on an error (logged). */
 int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
                        wx_config_t *cfg, pid_t master);
+
+/* Run the server: one worker on fd 0 when spawn-fcgi started the process
+ * (fd 0 is a listening socket), else the standalone master, which binds
+ * the app's listen address, writes 'pidfile' (if not NULL) and keeps the
+ * app's workers running under the prefork supervisor (wx/prefork.h); on
+ * HUP it checks the reloaded config by opening the app's state once
+ * before a new generation starts.  'cfg' (malloc'ed) is owned from here
+ * on.  The process exit status. */
+int wx_fcgi_run(const wx_fcgi_app_t *app, wx_config_t *cfg, const char *pidfile);
 
 #endif

@@ -10,9 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "wx/config.h"
 #include "wx/gateway.h"
@@ -134,16 +132,12 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    if (wx_is_listening_socket(0)) {
-        wx_log(WX_LOG_INFO, "worker under spawn-fcgi (mode %s, handler %s)",
-               wx_mode_name(cfg->mode), cfg->handler);
-        rc = wxfcgi_worker_run(0, cfg, 0);
-        /* The worker may have swapped in a reloaded config; it frees the
-         * gateway, the config is freed at exit with the process. */
-        wx_log_close();
-        return rc;
-    }
-    return wxfcgi_master_run(cfg, pidfile);
+    wx_log(WX_LOG_INFO, "%s (mode %s, handler %s)",
+           wx_is_listening_socket(0) ? "worker under spawn-fcgi" : "standalone master",
+           wx_mode_name(cfg->mode), cfg->handler);
+    rc = wx_fcgi_run(&wxfcgi_app, cfg, pidfile);
+    wx_log_close();
+    return rc;
 
 done:
     wx_config_free(cfg);

@@ -123,7 +123,23 @@ static unsigned long max_requests(const wx_config_t *cfg)
     return cfg->max_requests;
 }
 
-static const wx_fcgi_app_t wxfcgi_app = {
+static void listen_of(const wx_config_t *cfg, const char **listen, unsigned *mode)
+{
+    *listen = cfg->listen;
+    *mode = cfg->socket_mode;
+}
+
+static unsigned workers(const wx_config_t *cfg)
+{
+    return cfg->workers;
+}
+
+static unsigned shutdown_timeout(const wx_config_t *cfg)
+{
+    return cfg->shutdown_timeout;
+}
+
+const wx_fcgi_app_t wxfcgi_app = {
     .name = "wxfcgi",
     .open = gw_open,
     .close = gw_close,
@@ -133,9 +149,7 @@ static const wx_fcgi_app_t wxfcgi_app = {
     .reap = wx_upstream_reap,
     .log_of = log_of,
     .max_requests = max_requests,
+    .listen_of = listen_of,
+    .workers = workers,
+    .shutdown_timeout = shutdown_timeout,
 };
-
-int wxfcgi_worker_run(int listen_fd, wx_config_t *cfg, pid_t master)
-{
-    return wx_fcgi_worker_run(&wxfcgi_app, listen_fd, cfg, master);
-}

@@ -99,6 +99,11 @@ px_t *px_new(const wx_config_t *cfg, char *err, size_t errlen)
     if (px == NULL)
         goto oom;
     px->cfg = cfg;
+    if (mkdir(cfg->px_state_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "[wxproxy] state_dir %s: %s", cfg->px_state_dir,
+                 strerror(errno));
+        goto fail;
+    }
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
             snprintf(err, errlen, "libcurl initialisation failed");

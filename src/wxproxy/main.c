@@ -11,14 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "wx/config.h"
 #include "wx/log.h"
 #include "wx/net.h"
-#include "wx/prefork.h"
 #include "wxproxy.h"
 
 #ifndef WX_VERSION
@@ -104,127 +100,15 @@ static const char usage_text[] =
 "Exit status: 0 on a clean stop, 1 on a config or runtime error,\n"
 "2 on a usage error.\n";
 
-static void release(void *ctx)
-{
-    wx_config_t *cfg = ctx;
-
-    wx_config_free(cfg);
-    free(cfg);
-}
-
-/* In the child, with its own copy of the config. */
-static int run_worker(int listen_fd, void *ctx, pid_t master)
-{
-    return px_worker_run(listen_fd, ctx, master);
-}
-
-static unsigned workers(const void *ctx)
-{
-    return ((const wx_config_t *)ctx)->px_workers;
-}
-
-static unsigned shutdown_timeout(const void *ctx)
-{
-    const wx_config_t *cfg = ctx;
-
-    /* A call may take two attempts and a token report. */
-    return 2 * cfg->px_timeout_ms / 1000 + 12;
-}
-
 /* Check what only a built proxy can (the rate-limit table, libcurl). */
 static int probe(const wx_config_t *cfg, char *err, size_t errlen)
 {
-    px_t *px;
+    px_t *px = px_new(cfg, err, errlen);
 
-    if (mkdir(cfg->px_state_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "[wxproxy] state_dir %s: %s", cfg->px_state_dir,
-                 strerror(errno));
-        return -1;
-    }
-    px = px_new(cfg, err, errlen);
     if (px == NULL)
         return -1;
     px_free(px);
     return 0;
-}
-
-static void *reload(void *ctx)
-{
-    const wx_config_t *cfg = ctx;
-    wx_config_t *ncfg = malloc(sizeof(*ncfg));
-    char err[512];
-
-    if (ncfg == NULL)
-        return NULL;
-    if (wx_config_load(ncfg, cfg->path, err, sizeof(err)) != WX_OK) {
-        wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s", err);
-        free(ncfg);
-        return NULL;
-    }
-    if (probe(ncfg, err, sizeof(err)) != 0) {
-        wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s", err);
-        release(ncfg);
-        return NULL;
-    }
-    if (strcmp(ncfg->px_listen, cfg->px_listen) != 0)
-        wx_log(WX_LOG_WARN, "[wxproxy] listen changed to %s: that needs a restart; "
-               "still listening on %s", ncfg->px_listen, cfg->px_listen);
-    if (wx_log_open(ncfg->px_log, "wxproxy", ncfg->px_log_level) != 0)
-        wx_log(WX_LOG_ERROR, "cannot open log %s: %s", ncfg->px_log, strerror(errno));
-    wx_log(WX_LOG_INFO, "reloaded %s", ncfg->path);
-    return ncfg;
-}
-
-static const wx_prefork_ops_t px_prefork = {
-    .worker = run_worker,
-    .reload = reload,
-    .release = release,
-    .workers = workers,
-    .shutdown_timeout = shutdown_timeout,
-};
-
-static int write_pidfile(const char *path)
-{
-    FILE *f = fopen(path, "we");
-
-    if (f == NULL)
-        return -1;
-    fprintf(f, "%ld\n", (long)getpid());
-    return fclose(f);
-}
-
-static int standalone(wx_config_t *cfg, const char *pidfile)
-{
-    char *listen = strdup(cfg->px_listen);
-    int fd, status = 1;
-
-    if (listen == NULL) {
-        release(cfg);
-        return 1;
-    }
-    fd = wx_listen(cfg->px_listen, cfg->px_socket_mode);
-    if (fd < 0) {
-        release(cfg);
-        goto out;
-    }
-    if (pidfile && write_pidfile(pidfile) != 0) {
-        wx_log(WX_LOG_ERROR, "pidfile %s: %s", pidfile, strerror(errno));
-        release(cfg);
-        goto out;
-    }
-    wx_log(WX_LOG_INFO, "listening on %s with %u workers, forwarding to %s",
-           cfg->px_listen, cfg->px_workers, cfg->px_api);
-    status = wx_prefork_run(fd, &px_prefork, cfg);
-out:
-    if (fd >= 0) {
-        close(fd);
-        if (strncmp(listen, "unix:", 5) == 0)
-            unlink(listen + 5);
-    }
-    if (pidfile && status == 0)
-        unlink(pidfile);
-    free(listen);
-    return status;
 }
 
 int main(int argc, char **argv)
@@ -307,13 +191,10 @@ int main(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    if (wx_is_listening_socket(0)) {
-        wx_log(WX_LOG_INFO, "worker under spawn-fcgi, forwarding to %s", cfg->px_api);
-        rc = px_worker_run(0, cfg, 0);
-        wx_log_close();
-        goto done;
-    }
-    rc = standalone(cfg, pidfile);
+    wx_log(WX_LOG_INFO, "%s, forwarding to %s",
+           wx_is_listening_socket(0) ? "worker under spawn-fcgi" : "standalone master",
+           cfg->px_api);
+    rc = wx_fcgi_run(&wxproxy_app, cfg, pidfile);
     wx_log_close();
     return rc;
 

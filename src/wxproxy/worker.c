@@ -28,15 +28,30 @@ static void log_of(const wx_config_t *cfg, const char **target, wx_log_level_t *
     *buffer = 0;
 }
 
-static const wx_fcgi_app_t wxproxy_app = {
+static void listen_of(const wx_config_t *cfg, const char **listen, unsigned *mode)
+{
+    *listen = cfg->px_listen;
+    *mode = cfg->px_socket_mode;
+}
+
+static unsigned workers(const wx_config_t *cfg)
+{
+    return cfg->px_workers;
+}
+
+static unsigned shutdown_timeout(const wx_config_t *cfg)
+{
+    /* A call may take two attempts and a token report. */
+    return 2 * cfg->px_timeout_ms / 1000 + 12;
+}
+
+const wx_fcgi_app_t wxproxy_app = {
     .name = "wxproxy",
     .open = px_open,
     .close = px_close,
     .serve = px_serve_one,
     .log_of = log_of,
+    .listen_of = listen_of,
+    .workers = workers,
+    .shutdown_timeout = shutdown_timeout,
 };
-
-int px_worker_run(int listen_fd, wx_config_t *cfg, pid_t master)
-{
-    return wx_fcgi_worker_run(&wxproxy_app, listen_fd, cfg, master);
-}

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 #include <fcgiapp.h>
 #include "wx/config.h"
+#include "wx/fcgi.h"
 
 /* What one worker process keeps between requests: the config, the shared
  * rate-limit table, the libcurl handle (its connection to the API stays
@@ -21,10 +22,7 @@ void px_free(px_t *px);
  * the answer and the access-log line. */
 void px_serve(px_t *px, FCGX_Request *rq);
 
-/* Serve requests on 'listen_fd' until told to stop.  'master' is the pid
- * of the supervising master, or 0 under spawn-fcgi (then HUP reloads the
- * config in place).  'cfg' (malloc'ed) is the worker's from here on: it
- * is freed before the return.  Returns the process exit status. */
-int px_worker_run(int listen_fd, wx_config_t *cfg, pid_t master);
+/* The proxy as a FastCGI app (worker.c), run by wx_fcgi_run(). */
+extern const wx_fcgi_app_t wxproxy_app;
 
 #endif

@@ -1,8 +1,7 @@
 /*
- * master.c - standalone mode: bind [wxfcgi] listen, write the pidfile and
- * hand the workers to the prefork supervisor of libwx (wx/prefork.h),
- * which restarts dead workers with a backoff, stops gracefully on TERM and
- * on HUP starts a new generation on the reloaded config.
+ * fcgi_master.c - a FastCGI server's entry: a worker under spawn-fcgi, or
+ * the standalone master that binds, writes the pidfile and hands the
+ * workers to the prefork supervisor (wx/fcgi.h, wx/prefork.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,15 +10,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "wx/gateway.h"
-#include "wx/log.h"
+#include "wx/fcgi.h"
 #include "wx/net.h"
 #include "wx/prefork.h"
-#include "wxfcgi.h"
+
+/* One master a process: the prefork callbacks find their app here. */
+static const wx_fcgi_app_t *wx_master_app;
+static char *wx_master_listen;      /* the address of the running socket */
 
 static int run_worker(int listen_fd, void *ctx, pid_t master)
 {
-    return wxfcgi_worker_run(listen_fd, ctx, master);
+    return wx_fcgi_worker_run(wx_master_app, listen_fd, ctx, master);
 }
 
 static void release(void *ctx)
@@ -32,22 +33,27 @@ static void release(void *ctx)
 
 static unsigned workers(const void *ctx)
 {
-    return ((const wx_config_t *)ctx)->workers;
+    return wx_master_app->workers(ctx);
 }
 
 static unsigned shutdown_timeout(const void *ctx)
 {
-    return ((const wx_config_t *)ctx)->shutdown_timeout;
+    return wx_master_app->shutdown_timeout(ctx);
 }
 
 /* HUP: the new config, checked once here rather than in every new worker;
  * NULL keeps the old one. */
 static void *reload(void *ctx)
 {
+    const wx_fcgi_app_t *app = wx_master_app;
     const wx_config_t *cfg = ctx;
     wx_config_t *ncfg = malloc(sizeof(*ncfg));
+    const char *listen, *target;
+    wx_log_level_t level;
+    unsigned mode;
+    size_t buffer;
     char err[512];
-    wx_gw_t *probe;
+    void *probe;
 
     if (ncfg == NULL)
         return NULL;
@@ -56,30 +62,25 @@ static void *reload(void *ctx)
         free(ncfg);
         return NULL;
     }
-    probe = wx_gw_new(ncfg, err, sizeof(err));
+    probe = app->open(ncfg, err, sizeof(err));
     if (probe == NULL) {
         wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s", err);
         release(ncfg);
         return NULL;
     }
-    wx_gw_free(probe);
-    if (strcmp(ncfg->listen, cfg->listen) != 0)
-        wx_log(WX_LOG_WARN, "[wxfcgi] listen changed to %s: that needs a restart; "
-               "still listening on %s", ncfg->listen, cfg->listen);
-    /* The listen address stays that of the running socket. */
-    free(ncfg->listen);
-    ncfg->listen = strdup(cfg->listen);
-    if (ncfg->listen == NULL) {
-        release(ncfg);
-        return NULL;
-    }
-    if (wx_log_open(ncfg->log, "wxfcgi", ncfg->log_level) != 0)
-        wx_log(WX_LOG_ERROR, "cannot open log %s: %s", ncfg->log, strerror(errno));
+    app->close(probe);
+    app->listen_of(ncfg, &listen, &mode);
+    if (strcmp(listen, wx_master_listen) != 0)
+        wx_log(WX_LOG_WARN, "[%s] listen changed to %s: that needs a restart; "
+               "still listening on %s", app->name, listen, wx_master_listen);
+    app->log_of(ncfg, &target, &level, &buffer);
+    if (wx_log_open(target, app->name, level) != 0)
+        wx_log(WX_LOG_ERROR, "cannot open log %s: %s", target, strerror(errno));
     wx_log(WX_LOG_INFO, "reloaded %s", ncfg->path);
     return ncfg;
 }
 
-static const wx_prefork_ops_t wxfcgi_prefork = {
+static const wx_prefork_ops_t wx_fcgi_prefork = {
     .worker = run_worker,
     .reload = reload,
     .release = release,
@@ -103,16 +104,20 @@ static int write_pidfile(const char *path)
     return close(fd);
 }
 
-int wxfcgi_master_run(wx_config_t *cfg, const char *pidfile)
+static int run_master(const wx_fcgi_app_t *app, wx_config_t *cfg, const char *pidfile)
 {
-    char *listen = strdup(cfg->listen);
+    const char *listen;
+    unsigned mode;
     int fd = -1, status = 1;
 
-    if (listen == NULL) {
+    app->listen_of(cfg, &listen, &mode);
+    wx_master_app = app;
+    wx_master_listen = strdup(listen);
+    if (wx_master_listen == NULL) {
         release(cfg);
         return 1;
     }
-    fd = wx_listen(cfg->listen, cfg->socket_mode);
+    fd = wx_listen(listen, mode);
     if (fd < 0) {
         release(cfg);
         goto out;
@@ -122,18 +127,29 @@ int wxfcgi_master_run(wx_config_t *cfg, const char *pidfile)
         release(cfg);
         goto out;
     }
-    wx_log(WX_LOG_INFO, "listening on %s with %u workers (mode %s, handler %s)",
-           cfg->listen, cfg->workers, wx_mode_name(cfg->mode), cfg->handler);
+    wx_log(WX_LOG_INFO, "listening on %s with %u workers", listen, app->workers(cfg));
     /* From here the supervisor owns cfg and every reloaded one. */
-    status = wx_prefork_run(fd, &wxfcgi_prefork, cfg);
+    status = wx_prefork_run(fd, &wx_fcgi_prefork, cfg);
 out:
     if (fd >= 0) {
         close(fd);
-        if (strncmp(listen, "unix:", 5) == 0)
-            unlink(listen + 5);
+        if (strncmp(wx_master_listen, "unix:", 5) == 0)
+            unlink(wx_master_listen + 5);
     }
     if (pidfile && status == 0)
         unlink(pidfile);
-    free(listen);
+    free(wx_master_listen);
+    wx_master_listen = NULL;
     return status;
+}
+
+int wx_fcgi_run(const wx_fcgi_app_t *app, wx_config_t *cfg, const char *pidfile)
+{
+    int rc;
+
+    if (!wx_is_listening_socket(0))
+        return run_master(app, cfg, pidfile);
+    rc = wx_fcgi_worker_run(app, 0, cfg, 0);
+    release(cfg);
+    return rc;
 }
