@@ -82,3 +82,23 @@ wx_sim_server() {
         -e "s|@SIM_KEY@|$2/server.key|g" -e "s|@SIM_SOCKET@|$3|g" \
         -e 's/[[:space:]]*#.*$//' "$WX_TOP/nginx/wxsim.conf.in" | grep -v '^[[:space:]]*$'
 }
+
+# wx_sim_stack RUN BUILD PORT SIMPORT SOCKET CONFIG [EXTRA_UPSTREAMS] [EXTRA_LOCATIONS]
+# The offline WeChat API of the tests: a private CA and certificate in
+# RUN/certs, wxsim -c CONFIG (whose [wxsim] listen must be RUN/sim.sock;
+# stderr to RUN/sim.err, pid in WX_SIM_PID), and nginx serving /wx on PORT
+# (to SOCKET, with the extras) and wxsim over HTTPS on SIMPORT.
+wx_sim_stack() {
+    local run=$1 build=$2 port=$3 simport=$4 sock=$5 config=$6
+    "$WX_TOP/scripts/wx-certs" "$run/certs" >/dev/null 2>&1 ||
+        { echo "wx-certs failed" >&2; return 1; }
+    "$build/wxsim" -c "$config" 2>>"$run/sim.err" &
+    WX_SIM_PID=$!
+    wx_nginx_render "$run" "$port" "$sock" "$run/access.log" \
+        "$(wx_sim_server "$simport" "$run/certs" "$run/sim.sock")
+    ${7:-}" "${8:-}"
+    wx_wait_for "$run/sim.sock" 10 >/dev/null || return 1
+    wx_nginx_start "$run" || return 1
+    wx_wait_for "tcp:$port" 10 >/dev/null || return 1
+    wx_wait_for "tcp:$simport" 10 >/dev/null
+}

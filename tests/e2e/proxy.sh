@@ -166,17 +166,11 @@ mkdir -p "$T/store"
 STATE=$T/state
 [ -d /dev/shm ] && [ -w /dev/shm ] && STATE=$(mktemp -d /dev/shm/wx-proxy.XXXXXX)
 printf '%s\n' "$SECRET" > "$T/secret"
-"$top/scripts/wx-certs" "$T/certs" >/dev/null 2>&1 || { echo "wx-certs failed"; exit 1; }
 write_config
 cp "$top/nginx/wxproxy.conf" "$T/wxproxy.conf"
-"$build/wxsim" -c "$T/px.ini" 2>>"$T/sim.err" &
-SIM=$!
-wx_nginx_render "$T" "$PORT" "$T/wx.sock" "$T/access.log" \
-    "$(wx_sim_server "$SIMPORT" "$T/certs" "$T/sim.sock")
-    upstream wxproxy { server unix:$T/px.sock; }" "include wxproxy.conf;"
-wx_wait_for "$T/sim.sock" 10 || exit 1
-wx_nginx_start "$T" || exit 1
-wx_wait_for "tcp:$SIMPORT" 10 || exit 1
+wx_sim_stack "$T" "$build" "$PORT" "$SIMPORT" "$T/wx.sock" "$T/px.ini" \
+    "upstream wxproxy { server unix:$T/px.sock; }" "include wxproxy.conf;" || exit 1
+SIM=$WX_SIM_PID
 "$build/wxtoken" -c "$T/px.ini" >>"$T/tok.err" 2>&1 &
 TOK=$!
 wx_wait_for "$T/tok.sock" 10 || exit 1

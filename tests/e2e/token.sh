@@ -106,16 +106,10 @@ wait_version_above() { # N SECS
 # --- set-up: CA, wxsim under nginx with TLS ------------------------------
 mkdir -p "$T/store"
 printf '%s\n' "$SECRET" > "$T/secret"
-"$top/scripts/wx-certs" "$T/certs" >/dev/null 2>&1 || { echo "wx-certs failed"; exit 1; }
 SIM_TTL=20 write_config a
 write_config b
-"$build/wxsim" -c "$T/a.ini" 2>>"$T/sim.err" &
-SIM=$!
-wx_nginx_render "$T" "$PORT" "$T/wx.sock" "$T/access.log" \
-    "$(wx_sim_server "$SIMPORT" "$T/certs" "$T/sim.sock")" ""
-wx_wait_for "$T/sim.sock" 10 || exit 1
-wx_nginx_start "$T" || exit 1
-wx_wait_for "tcp:$SIMPORT" 10 || exit 1
+wx_sim_stack "$T" "$build" "$PORT" "$SIMPORT" "$T/wx.sock" "$T/a.ini" || exit 1
+SIM=$WX_SIM_PID
 
 echo "# command line"
 "$build/wxtoken" --help | grep -q 'REJECTED TOKEN' && ok "wxtoken --help documents the report protocol" ||

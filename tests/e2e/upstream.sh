@@ -184,25 +184,11 @@ zombies() { # defunct children of the workers
 echo "# upstream handler end-to-end tests (nginx on 127.0.0.1:$PORT, run dir $T)"
 mkdir -p "$T/store" "$T/state" "$T/pxstate"
 printf '%s\n' "$SECRET" > "$T/secret"
-"$top/scripts/wx-certs" "$T/certs" >/dev/null 2>&1 || { echo "wx-certs failed"; exit 1; }
 write_config
-ups="$(wx_sim_server "$SIMPORT" "$T/certs" "$T/sim.sock")
-    upstream wxproxy {
-        server unix:$T/wxproxy.sock;
-    }"
-if [ -f "$top/nginx/wxproxy.conf" ]; then
-    cp "$top/nginx/wxproxy.conf" "$T/wxproxy.conf"
-    locs="include wxproxy.conf;"
-else
-    locs="location /wxapi/ { include fastcgi_params; fastcgi_pass wxproxy; }"
-fi
-wx_nginx_render "$T" "$PORT" "$SOCK" "$T/access.log" "$ups" "$locs"
-"$build/wxsim" -c "$T/wx.ini" 2>>"$T/sim.err" &
-SIM=$!
-wx_wait_for "$T/sim.sock" 10 >/dev/null || exit 1
-wx_nginx_start "$T" || exit 1
-wx_wait_for "tcp:$PORT" 10 >/dev/null || exit 1
-wx_wait_for "tcp:$SIMPORT" 10 >/dev/null || exit 1
+cp "$top/nginx/wxproxy.conf" "$T/wxproxy.conf"
+wx_sim_stack "$T" "$build" "$PORT" "$SIMPORT" "$SOCK" "$T/wx.ini" \
+    "upstream wxproxy { server unix:$T/wxproxy.sock; }" "include wxproxy.conf;" || exit 1
+SIM=$WX_SIM_PID
 "$build/wxtoken" -c "$T/wx.ini" 2>>"$T/wxtoken.err" &
 TOK=$!
 wx_wait_for "$T/wxtoken.sock" 10 >/dev/null
