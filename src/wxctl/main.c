@@ -126,6 +126,8 @@ static const char usage_text[] =
 "                      see encrypt, decrypt and token\n"
 "  -h, --help          show this help and exit\n"
 "  -V, --version       show the version and exit\n"
+"  --                  the end of the options: an ID that begins with '-'\n"
+"                      goes after it (wxctl media get -o a.jpg -- -Abc)\n"
 "\n"
 "Errors go to stderr: WeChat's errcode and errmsg, with a hint for the\n"
 "common ones (40001, 40164 IP allow-list, 45009 quota, 48001 unauthorized\n"

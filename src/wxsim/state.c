@@ -25,6 +25,10 @@ void wxsim_random_id(char *dst, size_t len)
         for (j = 0; j < n; j++)
             dst[i++] = alphabet[r[j] & 63];
     }
+    /* Never a leading '-' or '_': an ID is a command-line argument in
+     * wxctl and in scripts, where "-abc" reads as options. */
+    if (len && (dst[0] == '-' || dst[0] == '_'))
+        dst[0] = alphabet[(unsigned char)dst[1 % len] % 62];
     dst[len] = '\0';
 }
 

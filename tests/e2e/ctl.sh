@@ -64,7 +64,6 @@ field() { awk -v k="$1" '$1 == k { print $2; exit }' <<<"$out"; }
 mkdir -p "$T/store" "$T/pxstate"
 printf '%s\n' "$SECRET" > "$T/secret"
 printf '%s\n' "$KEY" > "$T/ctlkey"
-"$top/scripts/wx-certs" "$T/certs" >/dev/null 2>&1 || { echo "wx-certs failed"; exit 1; }
 cat > "$T/ctl.ini" <<CONF
 [wx]
 token = ctltest42
@@ -111,15 +110,10 @@ proxy = http://127.0.0.1:$PORT/wxapi
 proxy_key_file = $T/ctlkey
 timeout_ms = 8000
 CONF
-"$build/wxsim" -c "$T/ctl.ini" 2>>"$T/sim.err" &
-SIM=$!
 cp "$top/nginx/wxproxy.conf" "$T/wxproxy.conf"
-wx_nginx_render "$T" "$PORT" "$T/wx.sock" "$T/access.log" \
-    "$(wx_sim_server "$SIMPORT" "$T/certs" "$T/sim.sock")
-    upstream wxproxy { server unix:$T/px.sock; }" "include wxproxy.conf;"
-wx_wait_for "$T/sim.sock" 10 || exit 1
-wx_nginx_start "$T" || exit 1
-wx_wait_for "tcp:$SIMPORT" 10 || exit 1
+wx_sim_stack "$T" "$build" "$PORT" "$SIMPORT" "$T/wx.sock" "$T/ctl.ini" \
+    "upstream wxproxy { server unix:$T/px.sock; }" "include wxproxy.conf;" || exit 1
+SIM=$WX_SIM_PID
 "$build/wxtoken" -c "$T/ctl.ini" 2>>"$T/tok.err" &
 TOK=$!
 wx_wait_for "$T/tok.sock" 10 || exit 1
@@ -226,6 +220,10 @@ cmp -s "$T/pic.jpg" "$T/got.jpg" && ok "... the bytes equal the uploaded file" |
 ctl media get "$img" -o - --no-progress
 "$build/wxctl" -c "$T/ctl.ini" media get "$img" -o - > "$T/got2.jpg" 2>/dev/null
 cmp -s "$T/pic.jpg" "$T/got2.jpg" && ok "media get -o - writes the bytes to stdout" || nok "-o -"
+# An ID after "--", as one that begins with '-' must be given.
+"$build/wxctl" -c "$T/ctl.ini" media get -o "$T/got3.jpg" -- "$img" 2>/dev/null
+check "media get -o FILE -- ID: 0" 0 "$?"
+cmp -s "$T/pic.jpg" "$T/got3.jpg" && ok "... the same bytes" || nok "-- ID: bytes differ"
 ctl media upload voice "$T/voice.amr"
 check "media upload voice (amr): 0" 0 "$rc"
 ctl media upload video "$T/clip.mp4"
