@@ -3,12 +3,19 @@
 
 WX_TOP=${WX_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 
-# wx_free_port: print a TCP port free on 127.0.0.1.
+# wx_free_port: print a TCP port free on 127.0.0.1.  It is taken below the
+# kernel's ephemeral range (ip_local_port_range), where no outgoing
+# connection can be holding it, and is in no socket of any state.
 wx_free_port() {
-    local p i
+    local p i low=32768 high=60999 base span
+    read -r low high < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    base=10000 span=$(( low - 10000 ))
+    # A range that starts low: above its end instead.
+    [ "$span" -gt 1000 ] || { base=$(( high + 1 )); span=$(( 65535 - high )); }
+    [ "$span" -gt 0 ] || { echo "no port outside ip_local_port_range" >&2; return 1; }
     for i in $(seq 1 200); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-        if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then
+        p=$(( base + (RANDOM * 32768 + RANDOM) % span ))
+        if ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
             echo "$p"
             return 0
         fi
