@@ -20,7 +20,7 @@ OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
             -Wshadow -Wformat=2 -Wno-format-nonliteral
-CPPFLAGS += -Iinclude -D_GNU_SOURCE -DWX_VERSION='"$(VERSION)"'
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DWX_VERSION='"$(VERSION)"'
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -MMD -MP
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -40,12 +40,17 @@ endif
 
 # Every directory of src/ but lib and bench is a program of that name.
 PROG_NAMES := $(filter-out lib bench,$(notdir $(wildcard src/*)))
-LIB_SRC  := $(wildcard src/lib/*.c)
+# libwx, one folder a layer (core, proto, server, state, api): see README "Layout".
+LIB_SRC  := $(wildcard src/lib/*/*.c)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 PROG_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(foreach p,$(PROG_NAMES),$(wildcard src/$(p)/*.c)))
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
 LIBWX    := $(BUILD)/libwx.a
+# The /wx application (gateway, handlers, retry table) without its main():
+# what the unit tests and the benchmark link besides libwx.
+APP_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/wxfcgi/main.c,$(wildcard src/wxfcgi/*.c)))
+APPWX    := $(BUILD)/libwxfcgi.a
 PROGS    := $(PROG_NAMES:%=$(BUILD)/%)
 BENCH    := $(BUILD)/wx-ceiling $(BUILD)/wx-bench-core
 # Each program's man page lives beside its source.
@@ -72,6 +77,10 @@ $(LIBWX): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(APPWX): $(APP_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 define wx_program
 $(BUILD)/$(1): $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/$(1)/*.c)) $(LIBWX)
 	@$$(if $$(Q),echo "  LD      $$@")
@@ -79,15 +88,15 @@ $(BUILD)/$(1): $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/$(1)/*.c)) $(L
 endef
 $(foreach p,$(PROG_NAMES),$(eval $(call wx_program,$(p))))
 
-$(BUILD)/check_wx: $(TEST_OBJ) $(LIBWX)
+$(BUILD)/check_wx: $(TEST_OBJ) $(APPWX) $(LIBWX)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIBWX) $(LIBS) $(CHECK_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(APPWX) $(LIBWX) $(LIBS) $(CHECK_LIBS)
 
 $(BUILD)/wx-ceiling: $(BUILD)/obj/bench/ceiling.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/wx-bench-core: $(BUILD)/obj/bench/core.o $(LIBWX)
+$(BUILD)/wx-bench-core: $(BUILD)/obj/bench/core.o $(APPWX) $(LIBWX)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -137,8 +146,9 @@ bench: deps-bench
 	$(Q)scripts/bench.sh $(BUILD)
 
 lint:
+	$(Q)scripts/check-layers.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --inline-suppr -Iinclude src
+	    --inline-suppr -Iinclude -Isrc src
 
 # --- installing ----------------------------------------------------------
 

@@ -20,10 +20,10 @@
 
 #include <openssl/rand.h>
 
-#include "wx/config.h"
-#include "wx/crypt.h"
-#include "wx/gateway.h"
-#include "wx/sign.h"
+#include "wx/core/config.h"
+#include "wx/proto/crypt.h"
+#include "wxfcgi/gateway.h"
+#include "wx/proto/sign.h"
 
 #define BODY_MAX    4096
 #define QUERY_MAX   512

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wx/crypt.h"
-#include "wx/msg.h"
-#include "wx/reply.h"
-#include "wx/sign.h"
+#include "wx/proto/crypt.h"
+#include "wx/proto/msg.h"
+#include "wx/proto/reply.h"
+#include "wx/proto/sign.h"
 #include "wxctl.h"
 
 #define WXCTL_MAX_INPUT (4u << 20)

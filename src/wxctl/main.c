@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wx/config.h"
+#include "wx/core/config.h"
 #include "wxctl.h"
 
 #ifndef WX_VERSION

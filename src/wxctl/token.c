@@ -3,7 +3,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "wx/token.h"
+#include "wx/state/token.h"
 #include "wxctl.h"
 
 #define WXCTL_TOKEN_TIMEOUT_MS  15000

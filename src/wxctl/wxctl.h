@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <jansson.h>
 
-#include "wx/config.h"
+#include "wx/core/config.h"
 
 /* The exit statuses, documented in usage_text and wxctl.1. */
 enum {

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "wx/config.h"
-#include "wx/gateway.h"
-#include "wx/log.h"
-#include "wx/net.h"
+#include "wx/core/config.h"
+#include "wxfcgi/gateway.h"
+#include "wx/core/log.h"
+#include "wx/core/net.h"
 #include "wxfcgi.h"
 
 #ifndef WX_VERSION

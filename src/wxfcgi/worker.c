@@ -1,6 +1,6 @@
 /*
  * worker.c - one wxfcgi worker: the gateway on the shared FastCGI loop
- * (wx/fcgi.h).  Each request goes through wx_gw_handle(); the answer is
+ * (wx/server/fcgi.h).  Each request goes through wx_gw_handle(); the answer is
  * written with its status line and logged.
  */
 #include <stdio.h>
@@ -8,10 +8,10 @@
 
 #include <fcgiapp.h>
 
-#include "wx/fcgi.h"
-#include "wx/gateway.h"
-#include "wx/query.h"
-#include "wx/upstream.h"
+#include "wx/server/fcgi.h"
+#include "wxfcgi/gateway.h"
+#include "wx/proto/query.h"
+#include "wxfcgi/upstream.h"
 #include "wxfcgi.h"
 
 typedef struct {

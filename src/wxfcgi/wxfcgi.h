@@ -2,7 +2,7 @@
 #ifndef WXFCGI_H
 #define WXFCGI_H
 
-#include "wx/fcgi.h"
+#include "wx/server/fcgi.h"
 
 /* The gateway as a FastCGI app (worker.c): run by wx_fcgi_run() under
  * spawn-fcgi or the standalone master. */

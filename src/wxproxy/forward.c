@@ -34,9 +34,9 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
-#include "wx/log.h"
-#include "wx/ratelimit.h"
-#include "wx/token.h"
+#include "wx/core/log.h"
+#include "wx/state/ratelimit.h"
+#include "wx/state/token.h"
 #include "wxproxy.h"
 
 #define PX_PREFIX       "/wxapi"

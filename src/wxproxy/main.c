@@ -4,7 +4,7 @@
  *
  * Under spawn-fcgi the listening socket is fd 0 and each process is one
  * worker; otherwise wxproxy binds [wxproxy] listen itself and preforks
- * [wxproxy] workers under the supervisor of libwx (wx/prefork.h).
+ * [wxproxy] workers under the supervisor of libwx (wx/server/prefork.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wx/config.h"
-#include "wx/log.h"
-#include "wx/net.h"
+#include "wx/core/config.h"
+#include "wx/core/log.h"
+#include "wx/core/net.h"
 #include "wxproxy.h"
 
 #ifndef WX_VERSION

@@ -1,8 +1,8 @@
 /*
  * worker.c - one wxproxy worker: the forwarder on the shared FastCGI loop
- * (wx/fcgi.h).
+ * (wx/server/fcgi.h).
  */
-#include "wx/fcgi.h"
+#include "wx/server/fcgi.h"
 #include "wxproxy.h"
 
 static void *px_open(const wx_config_t *cfg, char *err, size_t errlen)

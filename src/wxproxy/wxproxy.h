@@ -4,8 +4,8 @@
 
 #include <sys/types.h>
 #include <fcgiapp.h>
-#include "wx/config.h"
-#include "wx/fcgi.h"
+#include "wx/core/config.h"
+#include "wx/server/fcgi.h"
 
 /* What one worker process keeps between requests: the config, the shared
  * rate-limit table, the libcurl handle (its connection to the API stays

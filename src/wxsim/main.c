@@ -21,10 +21,10 @@
 
 #include <fcgiapp.h>
 
-#include "wx/query.h"
-#include "wx/config.h"
-#include "wx/log.h"
-#include "wx/net.h"
+#include "wx/proto/query.h"
+#include "wx/core/config.h"
+#include "wx/core/log.h"
+#include "wx/core/net.h"
 #include "wxsim.h"
 
 #ifndef WX_VERSION

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "wx/log.h"
+#include "wx/core/log.h"
 #include "wxsim.h"
 
 #define TEMP_LIFETIME   (3 * 86400)     /* 6.2: kept 3 days */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wx/log.h"
+#include "wx/core/log.h"
 #include "wxsim.h"
 
 #define MASS_TOUSER_MIN     2           /* 6.6: 2 - 10 000 OpenIDs */

@@ -9,7 +9,7 @@
 
 #include <openssl/rand.h>
 
-#include "wx/query.h"
+#include "wx/proto/query.h"
 #include "wxsim.h"
 
 /* WeChat's JSON content type, spelled as it spells it. */

@@ -12,7 +12,7 @@
 
 #include <openssl/crypto.h>
 
-#include "wx/log.h"
+#include "wx/core/log.h"
 #include "wxsim.h"
 
 #define STABLE_DAILY_LIMIT  500000u     /* 5.2 */

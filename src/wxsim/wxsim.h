@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "wx/config.h"
+#include "wx/core/config.h"
 
 /* ------------------------------------------------------------ requests -- */
 

@@ -2,7 +2,7 @@
  * wxtoken - the access-token central-control server (中控服务器).
  *
  * The one program that holds the AppSecret and calls /cgi-bin/token or
- * /cgi-bin/stable_token.  It keeps the token in the store file (wx/token.h)
+ * /cgi-bin/stable_token.  It keeps the token in the store file (wx/state/token.h)
  * that every other program reads, refreshes it before it expires, and on
  * request when a caller reports that WeChat rejected it.  One process,
  * one thread: reports are answered one after the other, so a burst of
@@ -26,11 +26,11 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 
-#include "wx/api.h"
-#include "wx/config.h"
-#include "wx/log.h"
-#include "wx/net.h"
-#include "wx/token.h"
+#include "wx/api/api.h"
+#include "wx/core/config.h"
+#include "wx/core/log.h"
+#include "wx/core/net.h"
+#include "wx/state/token.h"
 
 static const char usage_text[] =
 "Usage: wxtoken -c FILE\n"

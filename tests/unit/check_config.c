@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include "tests.h"
-#include "wx/config.h"
-#include "wx/err.h"
+#include "wx/core/config.h"
+#include "wx/core/err.h"
 
 static char cfg_path[64];
 static char extra_path[64];

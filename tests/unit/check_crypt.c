@@ -3,8 +3,8 @@
 #include <stdlib.h>
 
 #include "tests.h"
-#include "wx/crypt.h"
-#include "wx/err.h"
+#include "wx/proto/crypt.h"
+#include "wx/core/err.h"
 
 #define KEY_A       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define APPID_A     "wxba5fad812f8e6fb9"

@@ -1,4 +1,4 @@
-/* check_dedup.c - the retry table shared by all workers (wx/dedup.h). */
+/* check_dedup.c - the retry table shared by all workers (wxfcgi/dedup.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "tests.h"
-#include "wx/dedup.h"
-#include "wx/err.h"
-#include "wx/log.h"
-#include "wx/msg.h"
+#include "wxfcgi/dedup.h"
+#include "wx/core/err.h"
+#include "wx/core/log.h"
+#include "wx/proto/msg.h"
 
 #define TO      "gh_0123456789ab"
 #define FROM    "oUserOpenId0123456789abcdef"
@@ -425,7 +425,7 @@ START_TEST(test_replay_binary)
 }
 END_TEST
 
-/* A replay is a copy in the caller's pool, NUL-terminated (wx/str.h), and
+/* A replay is a copy in the caller's pool, NUL-terminated (wx/core/str.h), and
  * a later change of the table does not touch it. */
 START_TEST(test_replay_is_a_copy)
 {
@@ -461,7 +461,7 @@ START_TEST(test_reply_near_slot_size)
 }
 END_TEST
 
-/* wx/dedup.h: a reply too large for an entry is stored as "success". */
+/* wxfcgi/dedup.h: a reply too large for an entry is stored as "success". */
 START_TEST(test_reply_larger_than_slot)
 {
     static const size_t sizes[] = { WX_DEDUP_SLOT_SIZE, WX_DEDUP_SLOT_SIZE + 1,
@@ -1017,7 +1017,7 @@ START_TEST(test_fork_dead_owner_reclaimed)
 }
 END_TEST
 
-/* wx/dedup.h: a claim is finished by the process that made it; a finish
+/* wxfcgi/dedup.h: a claim is finished by the process that made it; a finish
  * from another process leaves it in progress. */
 START_TEST(test_fork_finish_by_other_process_ignored)
 {

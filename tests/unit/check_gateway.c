@@ -4,13 +4,13 @@
 #include <unistd.h>
 
 #include "tests.h"
-#include "wx/config.h"
-#include "wx/crypt.h"
-#include "wx/err.h"
-#include "wx/gateway.h"
-#include "wx/log.h"
-#include "wx/msg.h"
-#include "wx/sign.h"
+#include "wx/core/config.h"
+#include "wx/proto/crypt.h"
+#include "wx/core/err.h"
+#include "wxfcgi/gateway.h"
+#include "wx/core/log.h"
+#include "wx/proto/msg.h"
+#include "wx/proto/sign.h"
 
 #define TOKEN       "testtoken"
 #define NOW         ((time_t)1714112445)

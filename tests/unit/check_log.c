@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "tests.h"
-#include "wx/log.h"
+#include "wx/core/log.h"
 
 static void expect_clean(size_t cap, wx_str_t in, const char *want)
 {
@@ -68,7 +68,7 @@ START_TEST(test_clean_truncates)
 }
 END_TEST
 
-/* wx/log.h: "Copy at most cap-1 bytes ... truncated with "..." when too
+/* wx/core/log.h: "Copy at most cap-1 bytes ... truncated with "..." when too
  * long": a string that fits in cap-1 bytes is copied whole. */
 START_TEST(test_clean_fits_exactly)
 {

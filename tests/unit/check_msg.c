@@ -4,8 +4,8 @@
 #include <stdlib.h>
 
 #include "tests.h"
-#include "wx/err.h"
-#include "wx/msg.h"
+#include "wx/core/err.h"
+#include "wx/proto/msg.h"
 
 #define TO      "gh_0123456789ab"
 #define FROM    "oUserOpenId0123456789abcdef"

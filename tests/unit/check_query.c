@@ -2,8 +2,8 @@
 #include <stdlib.h>
 
 #include "tests.h"
-#include "wx/err.h"
-#include "wx/query.h"
+#include "wx/core/err.h"
+#include "wx/proto/query.h"
 
 static wx_pool_t pool;
 

@@ -1,4 +1,4 @@
-/* check_ratelimit.c - the shared token buckets (wx/ratelimit.h). */
+/* check_ratelimit.c - the shared token buckets (wx/state/ratelimit.h). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "tests.h"
-#include "wx/log.h"
-#include "wx/ratelimit.h"
-#include "wx/shm.h"
+#include "wx/core/log.h"
+#include "wx/state/ratelimit.h"
+#include "wx/core/shm.h"
 
 #define SEC 1000000LL
 
@@ -211,7 +211,7 @@ START_TEST(test_processes_share)
 }
 END_TEST
 
-/* wx/shm.h: a process killed while it holds a table's lock does not
+/* wx/core/shm.h: a process killed while it holds a table's lock does not
  * wedge it; the next locker is told. */
 START_TEST(test_shm_dead_holder)
 {

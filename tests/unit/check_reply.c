@@ -2,8 +2,8 @@
 #include <stdlib.h>
 
 #include "tests.h"
-#include "wx/err.h"
-#include "wx/reply.h"
+#include "wx/core/err.h"
+#include "wx/proto/reply.h"
 
 /* The request as the reply sees it: To/From are swapped in the reply. */
 static wx_msg_t req;

@@ -1,7 +1,7 @@
 /* check_sign.c - signatures and the timestamp window (PROTOCOL.md 1.2, 4.5). */
 #include "tests.h"
-#include "wx/err.h"
-#include "wx/sign.h"
+#include "wx/core/err.h"
+#include "wx/proto/sign.h"
 
 /* Vector A: the official safe-mode example, token AAAAA. */
 #define A_TOKEN     "AAAAA"

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 
 #include "tests.h"
-#include "wx/err.h"
-#include "wx/str.h"
+#include "wx/core/err.h"
+#include "wx/core/str.h"
 
 /* ---- counted strings ------------------------------------------------- */
 
@@ -92,7 +92,7 @@ START_TEST(test_pool_alloc_alignment)
 }
 END_TEST
 
-/* wx/str.h: "'n' bytes aligned for any scalar" - long double included,
+/* wx/core/str.h: "'n' bytes aligned for any scalar" - long double included,
  * i.e. the alignment of max_align_t, as malloc gives. */
 START_TEST(test_pool_alloc_any_scalar)
 {

@@ -1,4 +1,4 @@
-/* check_token.c - the access-token store file (wx/token.h). */
+/* check_token.c - the access-token store file (wx/state/token.h). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "tests.h"
-#include "wx/token.h"
+#include "wx/state/token.h"
 
 static char dir[64], path[128];
 static char err[512];

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "tests.h"
-#include "wx/upstream.h"
+#include "wxfcgi/upstream.h"
 
 static wx_parser_t *parser;
 static wx_pool_t pool;

@@ -12,7 +12,7 @@
 
 #include <check.h>
 
-#include "wx/str.h"
+#include "wx/core/str.h"
 
 Suite *str_suite(void);
 Suite *query_suite(void);

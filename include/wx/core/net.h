@@ -1,0 +1,17 @@
+/*
+ * wx/core/net.h - the listening socket of a server of the suite.
+ */
+#ifndef WX_NET_H
+#define WX_NET_H
+
+/* Open the listening socket described by 'listen': "unix:/path" (a stale
+ * socket file left by a dead server is replaced, a live one is not; the
+ * file gets permissions 'mode') or "tcp:host:port".  The descriptor, or -1
+ * with a message logged. */
+int wx_listen(const char *listen, unsigned mode);
+
+/* Whether 'fd' is a listening socket: how a server started by spawn-fcgi
+ * (which passes the socket as fd 0) knows it. */
+int wx_is_listening_socket(int fd);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * wx/server/fcgi.h - the FastCGI worker loop shared by the servers of the suite
+ * (wxfcgi, wxproxy), and the standalone master around it.
+ *
+ * A worker waits in epoll on the listening socket (EPOLLEXCLUSIVE, so a
+ * connection wakes one worker, not all) and on a self-pipe fed by its
+ * signal handlers.  Signals therefore never interrupt a request: TERM,
+ * INT and QUIT let the request in flight finish, then the worker leaves.
+ * The listening socket is made non-blocking, so a worker that loses the
+ * race for a connection gets EAGAIN from FCGX_Accept_r and waits again.
+ * Under a master (master != 0) a worker leaves when the master is gone
+ * and ignores HUP (a reload is a new generation of workers); under
+ * spawn-fcgi (master == 0) HUP reloads the config in place, between
+ * requests, keeping the old one when the new one is broken.
+ */
+#ifndef WX_FCGI_H
+#define WX_FCGI_H
+
+#include <sys/types.h>
+#include <fcgiapp.h>
+
+#include "wx/core/config.h"
+#include "wx/core/log.h"
+
+typedef struct wx_fcgi_app {
+    const char *name;           /* for the log: "wxfcgi", "wxproxy" */
+
+    /* The state of one worker for 'cfg' (which outlives it), or NULL with
+     * 'err' set. */
+    void *(*open)(const wx_config_t *cfg, char *err, size_t errlen);
+    void  (*close)(void *state);
+
+    /* Answer one accepted request; the loop finishes it afterwards. */
+    void  (*serve)(void *state, FCGX_Request *rq);
+    /* After the request was finished (release its memory); or NULL. */
+    void  (*done)(void *state);
+
+    /* Collect ended child processes, return how many still run; or NULL
+     * when the app has none (SIGCHLD then keeps its default). */
+    unsigned (*reap)(void);
+
+    /* The log target, level and buffer size (wx_log_buffer; 0 = none)
+     * of a config: set when the worker starts, again on a reload. */
+    void  (*log_of)(const wx_config_t *cfg, const char **target,
+                    wx_log_level_t *level, size_t *buffer);
+    /* Requests after which the worker leaves to be replaced; 0 never. */
+    unsigned long (*max_requests)(const wx_config_t *cfg);
+
+    /* Standalone mode: where to listen (unix:/path or tcp:host:port) and
+     * the permissions of a unix socket; how many workers; how long
+     * (seconds) the workers may take to finish after TERM. */
+    void     (*listen_of)(const wx_config_t *cfg, const char **listen,
+                          unsigned *mode);
+    unsigned (*workers)(const wx_config_t *cfg);
+    unsigned (*shutdown_timeout)(const wx_config_t *cfg);
+} wx_fcgi_app_t;
+
+/* Serve 'listen_fd' until told to stop.  'cfg' stays the caller's; a
+ * config loaded by a reload is the loop's and freed by it.  0 on a clean
+ * stop, 1 on an error (logged). */
+int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
+                       wx_config_t *cfg, pid_t master);
+
+/* Run the server: one worker on fd 0 when spawn-fcgi started the process
+ * (fd 0 is a listening socket), else the standalone master, which binds
+ * the app's listen address, writes 'pidfile' (if not NULL) and keeps the
+ * app's workers running under the prefork supervisor (wx/server/prefork.h); on
+ * HUP it checks the reloaded config by opening the app's state once
+ * before a new generation starts.  'cfg' (malloc'ed) is owned from here
+ * on.  The process exit status. */
+int wx_fcgi_run(const wx_fcgi_app_t *app, wx_config_t *cfg, const char *pidfile);
+
+#endif

@@ -1,0 +1,189 @@
+/* api.c - the WeChat API client: libcurl for HTTPS, jansson for JSON. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "wx/api/api.h"
+
+/* An answer larger than this is not one the API sends: refuse it rather
+ * than buffer it. */
+#define WX_API_MAX_ANSWER   (4u << 20)
+
+struct wx_api {
+    CURL       *curl;
+    char       *header;         /* the extra header line, or NULL */
+    char       *base;
+    char       *url;            /* base + path, rebuilt for each call */
+    size_t      urlcap;
+};
+
+typedef struct {
+    char   *data;
+    size_t  len, cap;
+    int     too_big;
+} wx_api_body_t;
+
+static size_t on_data(char *p, size_t size, size_t n, void *user)
+{
+    wx_api_body_t *b = user;
+    size_t len = size * n;
+
+    if (b->len + len > WX_API_MAX_ANSWER) {
+        b->too_big = 1;
+        return 0;
+    }
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = (b->len + len + 1) * 2;
+        char *nd = realloc(b->data, cap);
+
+        if (nd == NULL)
+            return 0;
+        b->data = nd;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return len;
+}
+
+wx_api_t *wx_api_new(const wx_api_opts_t *o, char *err, size_t errlen)
+{
+    static int global_done;
+    wx_api_t *api;
+
+    if (!global_done) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            snprintf(err, errlen, "libcurl initialisation failed");
+            return NULL;
+        }
+        global_done = 1;
+    }
+    api = calloc(1, sizeof(*api));
+    if (api == NULL || (api->base = strdup(o->base)) == NULL ||
+        (o->header && (api->header = strdup(o->header)) == NULL) ||
+        (api->curl = curl_easy_init()) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        wx_api_free(api);
+        return NULL;
+    }
+    /* Never follow a redirect off the API, never skip verification. */
+    curl_easy_setopt(api->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(api->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(api->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(api->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(api->curl, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(api->curl, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+    curl_easy_setopt(api->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)o->timeout_ms);
+    curl_easy_setopt(api->curl, CURLOPT_USERAGENT, "wxfcgi/" WX_VERSION);
+    curl_easy_setopt(api->curl, CURLOPT_WRITEFUNCTION, on_data);
+    if (o->ca_file && *o->ca_file)
+        curl_easy_setopt(api->curl, CURLOPT_CAINFO, o->ca_file);
+    /* An explicit proxy, or none at all: the environment's proxy variables
+     * must not silently divert calls that carry the AppSecret. */
+    curl_easy_setopt(api->curl, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+    return api;
+}
+
+void wx_api_free(wx_api_t *api)
+{
+    if (api == NULL)
+        return;
+    if (api->curl)
+        curl_easy_cleanup(api->curl);
+    free(api->base);
+    if (api->header) {
+        /* It may carry a key. */
+        explicit_bzero(api->header, strlen(api->header));
+        free(api->header);
+    }
+    if (api->url) {
+        /* The URL may have held the AppSecret. */
+        memset(api->url, 0, api->urlcap);
+        free(api->url);
+    }
+    free(api);
+}
+
+void wx_api_result_free(wx_api_result_t *r)
+{
+    json_decref(r->json);
+    r->json = NULL;
+}
+
+wx_err_t wx_api_call(wx_api_t *api, const char *path_query, const char *json_body,
+                     wx_api_result_t *r)
+{
+    wx_api_body_t body = { 0 };
+    struct curl_slist *hdr = NULL;
+    json_error_t jerr;
+    json_t *code, *msg;
+    size_t need;
+    CURLcode cc;
+
+    memset(r, 0, sizeof(*r));
+    r->errmsg = "";
+    need = strlen(api->base) + strlen(path_query) + 1;
+    if (need > api->urlcap) {
+        char *nu = realloc(api->url, need);
+
+        if (nu == NULL) {
+            r->transport = WX_ENOMEM;
+            snprintf(r->why, sizeof(r->why), "out of memory");
+            return r->transport;
+        }
+        api->url = nu;
+        api->urlcap = need;
+    }
+    snprintf(api->url, api->urlcap, "%s%s", api->base, path_query);
+    curl_easy_setopt(api->curl, CURLOPT_URL, api->url);
+    curl_easy_setopt(api->curl, CURLOPT_WRITEDATA, &body);
+    if (api->header)
+        hdr = curl_slist_append(hdr, api->header);
+    if (json_body) {
+        hdr = curl_slist_append(hdr, "Content-Type: application/json; charset=utf-8");
+        curl_easy_setopt(api->curl, CURLOPT_POSTFIELDS, json_body);
+        curl_easy_setopt(api->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(json_body));
+    } else {
+        curl_easy_setopt(api->curl, CURLOPT_HTTPGET, 1L);
+    }
+    curl_easy_setopt(api->curl, CURLOPT_HTTPHEADER, hdr);
+    cc = curl_easy_perform(api->curl);
+    curl_easy_setopt(api->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(hdr);
+    curl_easy_getinfo(api->curl, CURLINFO_RESPONSE_CODE, &r->http_status);
+    if (cc != CURLE_OK) {
+        r->transport = cc == CURLE_OPERATION_TIMEDOUT ? WX_ETIMEOUT : WX_EUPSTREAM;
+        snprintf(r->why, sizeof(r->why), "%s", body.too_big ? "answer too large" :
+                 curl_easy_strerror(cc));
+        goto out;
+    }
+    if (r->http_status != 200) {
+        r->transport = WX_EUPSTREAM;
+        snprintf(r->why, sizeof(r->why), "HTTP status %ld", r->http_status);
+        goto out;
+    }
+    r->json = json_loadb(body.data ? body.data : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (r->json == NULL || !json_is_object(r->json)) {
+        r->transport = WX_EUPSTREAM;
+        snprintf(r->why, sizeof(r->why), "the answer is not a JSON object (%s)",
+                 r->json ? "another JSON value" : jerr.text);
+        json_decref(r->json);
+        r->json = NULL;
+        goto out;
+    }
+    code = json_object_get(r->json, "errcode");
+    msg = json_object_get(r->json, "errmsg");
+    if (code != NULL && !json_is_integer(code)) {
+        r->transport = WX_EUPSTREAM;
+        snprintf(r->why, sizeof(r->why), "errcode is not a number");
+        goto out;
+    }
+    r->errcode = code ? (long)json_integer_value(code) : 0;
+    r->errmsg = json_is_string(msg) ? json_string_value(msg) : "";
+out:
+    free(body.data);
+    return r->transport;
+}

@@ -1,0 +1,262 @@
+/* crypt.c - AES-256-CBC with WeChat's 32-byte PKCS#7 (PROTOCOL.md 4). */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wx/core/proc.h"
+#include "wx/proto/crypt.h"
+
+/* Fetched and allocated once per process, reused for every message. */
+static EVP_CIPHER *wx_aes;
+
+/* The Base64 alphabet, as a table: the decoder checks every character of
+ * a message's ciphertext, so this is on the hot path. */
+static const unsigned char wx_b64_alphabet[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+    ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+    ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
+};
+
+static int b64_char(unsigned char c)
+{
+    return wx_b64_alphabet[c];
+}
+
+long wx_base64_decode(unsigned char *dst, const char *src, size_t len)
+{
+    size_t i, pad = 0;
+    int n;
+
+    if (len == 0 || len % 4 != 0 || len > (size_t)1 << 30)
+        return -1;
+    if (src[len - 1] == '=')
+        pad = src[len - 2] == '=' ? 2 : 1;
+    /* EVP_DecodeBlock is lenient (spaces, '=' anywhere, "Q==="): check the
+     * alphabet and the padding ourselves first. */
+    for (i = 0; i < len - pad; i++)
+        if (!b64_char((unsigned char)src[i]))
+            return -1;
+    n = EVP_DecodeBlock(dst, (const unsigned char *)src, (int)len);
+    if (n < 0 || (size_t)n < pad)
+        return -1;
+    return (long)((size_t)n - pad);
+}
+
+wx_err_t wx_crypt_init(wx_crypt_t *c, const char *encoding_aes_key,
+                       const char *appid)
+{
+    char b64[WX_AES_KEY_B64_LEN + 2];
+    unsigned char key[33];
+    size_t i;
+
+    memset(c, 0, sizeof(*c));
+    if (encoding_aes_key == NULL || strlen(encoding_aes_key) != WX_AES_KEY_B64_LEN)
+        return WX_EINVAL;
+    for (i = 0; i < WX_AES_KEY_B64_LEN; i++)
+        if (!b64_char((unsigned char)encoding_aes_key[i]))
+            return WX_EINVAL;
+    if (appid == NULL || (c->appid_len = strlen(appid)) == 0 || c->appid_len > WX_APPID_MAX)
+        return WX_EINVAL;
+    memcpy(b64, encoding_aes_key, WX_AES_KEY_B64_LEN);
+    b64[WX_AES_KEY_B64_LEN] = '=';
+    b64[WX_AES_KEY_B64_LEN + 1] = '\0';
+    if (wx_base64_decode(key, b64, WX_AES_KEY_B64_LEN + 1) != 32) {
+        OPENSSL_cleanse(key, sizeof(key));
+        return WX_EINVAL;
+    }
+    memcpy(c->key, key, 32);
+    OPENSSL_cleanse(key, sizeof(key));
+    memcpy(c->appid, appid, c->appid_len + 1);
+    return WX_OK;
+}
+
+void wx_crypt_clear(wx_crypt_t *c)
+{
+    OPENSSL_cleanse(c, sizeof(*c));
+}
+
+/* One context per direction, keyed once: the IV is fixed by the key
+ * (PROTOCOL.md 4.2), so a message only needs the CBC state reset, and the
+ * key schedule is not redone for every message. */
+typedef struct {
+    EVP_CIPHER_CTX *ctx;
+    unsigned char   key[32];
+    int             keyed;
+} wx_aes_state_t;
+
+static wx_aes_state_t wx_aes_state[2];
+
+static EVP_CIPHER_CTX *aes_ctx(const wx_crypt_t *c, int enc)
+{
+    wx_aes_state_t *st = &wx_aes_state[enc != 0];
+
+    if (wx_aes == NULL && (wx_aes = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL)) == NULL)
+        return NULL;
+    if (st->ctx == NULL && (st->ctx = EVP_CIPHER_CTX_new()) == NULL)
+        return NULL;
+    if (st->keyed && CRYPTO_memcmp(st->key, c->key, 32) == 0) {
+        if (!EVP_CipherInit_ex(st->ctx, NULL, NULL, NULL, c->key, enc))
+            return NULL;
+        return st->ctx;
+    }
+    st->keyed = 0;
+    /* IV = the first 16 bytes of the key. */
+    if (!EVP_CipherInit_ex(st->ctx, wx_aes, NULL, c->key, c->key, enc) ||
+        !EVP_CIPHER_CTX_set_padding(st->ctx, 0))
+        return NULL;
+    memcpy(st->key, c->key, 32);
+    st->keyed = 1;
+    return st->ctx;
+}
+
+/* Run AES-256-CBC over 'len' bytes (a multiple of 32) without padding. */
+static wx_err_t aes(const wx_crypt_t *c, int enc, const unsigned char *in,
+                    size_t len, unsigned char *out)
+{
+    EVP_CIPHER_CTX *ctx;
+    int n = 0, fin = 0;
+
+    if (len > (size_t)1 << 30 || (ctx = aes_ctx(c, enc)) == NULL)
+        return WX_ECRYPTO;
+    if (!EVP_CipherUpdate(ctx, out, &n, in, (int)len) ||
+        !EVP_CipherFinal_ex(ctx, out + n, &fin) || (size_t)(n + fin) != len) {
+        wx_aes_state[enc != 0].keyed = 0;
+        return WX_ECRYPTO;
+    }
+    return WX_OK;
+}
+
+/* 16 random bytes for a message's prefix.  They only make equal replies
+ * encrypt differently, so they are taken from a per-process buffer
+ * refilled from the CSPRNG, not one RAND_bytes call a message; the pid
+ * check keeps forked workers from sharing a buffer. */
+static int random_prefix(unsigned char *dst)
+{
+    static unsigned char buf[1024];
+    static size_t off = sizeof(buf);
+    static pid_t owner;
+    pid_t pid = wx_pid();
+
+    if (off == sizeof(buf) || owner != pid) {
+        if (RAND_bytes(buf, sizeof(buf)) != 1)
+            return -1;
+        off = 0;
+        owner = pid;
+    }
+    memcpy(dst, buf + off, WX_CRYPT_RANDOM_LEN);
+    OPENSSL_cleanse(buf + off, WX_CRYPT_RANDOM_LEN);
+    off += WX_CRYPT_RANDOM_LEN;
+    return 0;
+}
+
+wx_err_t wx_crypt_decrypt(const wx_crypt_t *c, wx_str_t b64, wx_pool_t *pool,
+                          wx_str_t *msg)
+{
+    unsigned char *ct, *pt;
+    size_t ctlen, padn, plen, mlen, i;
+    long n;
+    wx_err_t rc;
+
+    if (b64.len == 0 || b64.len % 4 != 0)
+        return b64.len == 0 ? WX_ECIPHERLEN : WX_EBASE64;
+    ct = wx_pool_alloc(pool, b64.len / 4 * 3);
+    if (ct == NULL)
+        return WX_ENOMEM;
+    n = wx_base64_decode(ct, b64.data, b64.len);
+    if (n < 0)
+        return WX_EBASE64;
+    ctlen = (size_t)n;
+    /* PROTOCOL.md 4.4: a non-zero multiple of 32. */
+    if (ctlen == 0 || ctlen % 32 != 0)
+        return WX_ECIPHERLEN;
+    pt = wx_pool_alloc(pool, ctlen + 1);
+    if (pt == NULL)
+        return WX_ENOMEM;
+    rc = aes(c, 0, ct, ctlen, pt);
+    if (rc != WX_OK)
+        return rc;
+
+    padn = pt[ctlen - 1];
+    if (padn < 1 || padn > 32)
+        return WX_EPADDING;
+    for (i = ctlen - padn; i < ctlen; i++)
+        if (pt[i] != padn)
+            return WX_EPADDING;
+    plen = ctlen - padn;
+    if (plen < WX_CRYPT_RANDOM_LEN + 4)
+        return WX_EMSGLEN;
+    mlen = (size_t)pt[16] << 24 | (size_t)pt[17] << 16 | (size_t)pt[18] << 8 | pt[19];
+    if (mlen > plen - WX_CRYPT_RANDOM_LEN - 4)
+        return WX_EMSGLEN;
+    if (plen - WX_CRYPT_RANDOM_LEN - 4 - mlen != c->appid_len ||
+        CRYPTO_memcmp(pt + 20 + mlen, c->appid, c->appid_len) != 0)
+        return WX_EAPPID;
+    /* NUL-terminate the message where the AppID began: the parser and the
+     * logs may treat it as a C string. */
+    pt[20 + mlen] = '\0';
+    msg->data = (const char *)pt + 20;
+    msg->len = mlen;
+    return WX_OK;
+}
+
+wx_err_t wx_crypt_encrypt(const wx_crypt_t *c, wx_str_t msg,
+                          const unsigned char *random16, wx_pool_t *pool,
+                          wx_buf_t *out)
+{
+    static const char alnum[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    size_t full, padded, i, b64len;
+    unsigned char *pt, *ct, padn;
+    wx_err_t rc;
+
+    if (msg.len > 0xffffffffUL - 64 || msg.len > (size_t)1 << 28)
+        return WX_ETOOBIG;
+    full = WX_CRYPT_RANDOM_LEN + 4 + msg.len + c->appid_len;
+    padn = (unsigned char)(32 - full % 32);
+    padded = full + padn;
+    pt = wx_pool_alloc(pool, padded);
+    ct = wx_pool_alloc(pool, padded);
+    if (pt == NULL || ct == NULL)
+        return WX_ENOMEM;
+    if (random16) {
+        memcpy(pt, random16, WX_CRYPT_RANDOM_LEN);
+    } else {
+        /* Letters and digits, as Tencent's samples use (PROTOCOL.md 4.3). */
+        if (random_prefix(pt) != 0)
+            return WX_ECRYPTO;
+        for (i = 0; i < WX_CRYPT_RANDOM_LEN; i++)
+            pt[i] = (unsigned char)alnum[pt[i] % (sizeof(alnum) - 1)];
+    }
+    pt[16] = (unsigned char)(msg.len >> 24);
+    pt[17] = (unsigned char)(msg.len >> 16);
+    pt[18] = (unsigned char)(msg.len >> 8);
+    pt[19] = (unsigned char)msg.len;
+    if (msg.len)
+        memcpy(pt + 20, msg.data, msg.len);
+    memcpy(pt + 20 + msg.len, c->appid, c->appid_len);
+    memset(pt + full, padn, padn);
+
+    rc = aes(c, 1, pt, padded, ct);
+    OPENSSL_cleanse(pt, padded);
+    if (rc != WX_OK)
+        return rc;
+    b64len = 4 * ((padded + 2) / 3);
+    if (b64len + 1 > out->cap - out->len) {
+        out->overflow = 1;
+        return WX_ENOMEM;
+    }
+    /* EVP_EncodeBlock writes one line, no newlines, and a NUL. */
+    if ((size_t)EVP_EncodeBlock((unsigned char *)out->data + out->len, ct, (int)padded) != b64len)
+        return WX_ECRYPTO;
+    out->len += b64len;
+    return WX_OK;
+}

@@ -1,0 +1,118 @@
+/* query.c - the query string of a WeChat callback (PROTOCOL.md 1.3). */
+#include <stddef.h>
+#include <string.h>
+
+#include "wx/proto/query.h"
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+long wx_url_decode(char *dst, const char *src, size_t len)
+{
+    size_t i, o = 0;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)src[i];
+
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi, lo;
+
+            if (len - i < 3)
+                return -1;
+            hi = hexval((unsigned char)src[i + 1]);
+            lo = hexval((unsigned char)src[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            c = (unsigned char)(hi << 4 | lo);
+            i += 2;
+        }
+        if (c == '\0')
+            return -1;
+        dst[o++] = (char)c;
+    }
+    return (long)o;
+}
+
+static const struct {
+    const char *name;
+    size_t      off;
+} wx_query_params[] = {
+    { "signature",     offsetof(wx_query_t, signature) },
+    { "timestamp",     offsetof(wx_query_t, timestamp) },
+    { "nonce",         offsetof(wx_query_t, nonce) },
+    { "echostr",       offsetof(wx_query_t, echostr) },
+    { "openid",        offsetof(wx_query_t, openid) },
+    { "encrypt_type",  offsetof(wx_query_t, encrypt_type) },
+    { "msg_signature", offsetof(wx_query_t, msg_signature) },
+};
+
+wx_err_t wx_query_parse(const char *qs, size_t len, wx_pool_t *pool,
+                        wx_query_t *q)
+{
+    const char *p = qs, *end = qs + len;
+
+    memset(q, 0, sizeof(*q));
+    if (len > WX_QUERY_MAX)
+        return WX_EINVAL;
+
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *pe = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(pe - p));
+        const char *kend = eq ? eq : pe;
+        size_t i, klen = (size_t)(kend - p);
+
+        for (i = 0; i < sizeof(wx_query_params) / sizeof(wx_query_params[0]); i++) {
+            wx_str_t *slot;
+            const char *v;
+            size_t vlen;
+            char *dst;
+            long dlen;
+
+            if (strlen(wx_query_params[i].name) != klen ||
+                memcmp(wx_query_params[i].name, p, klen) != 0)
+                continue;
+            slot = (wx_str_t *)((char *)q + wx_query_params[i].off);
+            if (slot->data != NULL)
+                return WX_EINVAL;           /* given twice */
+            v = eq ? eq + 1 : pe;
+            vlen = (size_t)(pe - v);
+            dst = wx_pool_alloc(pool, vlen + 1);
+            if (dst == NULL)
+                return WX_ENOMEM;
+            dlen = wx_url_decode(dst, v, vlen);
+            if (dlen < 0)
+                return WX_EINVAL;
+            dst[dlen] = '\0';
+            slot->data = dst;
+            slot->len = (size_t)dlen;
+            break;
+        }
+        p = amp ? amp + 1 : end;
+    }
+    return WX_OK;
+}
+
+long long wx_content_length(const char *s)
+{
+    long long v = 0;
+
+    if (s == NULL || *s == '\0')
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (1LL << 50))
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    return v;
+}

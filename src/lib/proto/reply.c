@@ -1,0 +1,186 @@
+/* reply.c - passive reply XML (PROTOCOL.md 3.2). */
+#include "wx/proto/reply.h"
+
+static const char *const wx_reply_names[WX_REPLY__MAX] = {
+    [WX_REPLY_SUCCESS]  = "success",
+    [WX_REPLY_TEXT]     = "text",
+    [WX_REPLY_IMAGE]    = "image",
+    [WX_REPLY_VOICE]    = "voice",
+    [WX_REPLY_VIDEO]    = "video",
+    [WX_REPLY_MUSIC]    = "music",
+    [WX_REPLY_NEWS]     = "news",
+    [WX_REPLY_TRANSFER] = "transfer_customer_service",
+};
+
+const char *wx_reply_type_name(wx_reply_type_t t)
+{
+    return (unsigned)t < WX_REPLY__MAX ? wx_reply_names[t] : "unknown";
+}
+
+/* XML 1.0 cannot carry C0 controls but tab, LF and CR, not even as
+ * character references (DESIGN.md: they are dropped). */
+static int xml_forbidden(unsigned char c)
+{
+    return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+}
+
+void wx_xml_cdata(wx_buf_t *out, wx_str_t s)
+{
+    const char *p = s.data, *end = s.data + s.len, *run = p;
+    int brackets = 0;   /* consecutive ']' at the end of what is written */
+
+    wx_buf_add(out, "<![CDATA[", 9);
+    for (; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (xml_forbidden(c)) {
+            /* Dropped, so it cannot separate "]]" from a following ">":
+             * the bracket count carries over it. */
+            wx_buf_add(out, run, (size_t)(p - run));
+            run = p + 1;
+        } else if (c == '>' && brackets >= 2) {
+            /* "]]>" would end the section: close it after the "]]" and
+             * open a new one for the ">". */
+            wx_buf_add(out, run, (size_t)(p - run));
+            wx_buf_add(out, "]]><![CDATA[", 12);
+            run = p;
+            brackets = 0;
+        } else {
+            brackets = c == ']' ? brackets + 1 : 0;
+        }
+    }
+    wx_buf_add(out, run, (size_t)(p - run));
+    wx_buf_add(out, "]]>", 3);
+}
+
+static void elem(wx_buf_t *out, const char *name, wx_str_t value)
+{
+    wx_buf_add(out, "<", 1);
+    wx_buf_adds(out, name);
+    wx_buf_add(out, ">", 1);
+    wx_xml_cdata(out, value);
+    wx_buf_add(out, "</", 2);
+    wx_buf_adds(out, name);
+    wx_buf_add(out, ">", 1);
+}
+
+/* An optional element is written only when it was given. */
+static void opt_elem(wx_buf_t *out, const char *name, wx_str_t value)
+{
+    if (value.data != NULL)
+        elem(out, name, value);
+}
+
+size_t wx_reply_news_limit(const wx_msg_t *req)
+{
+    /* PROTOCOL.md 3.2: one article when answering a message the follower
+     * sent, up to eight otherwise (events). */
+    if (req != NULL && req->type != WX_MSG_EVENT)
+        return WX_REPLY_NEWS_MAX_TO_MSG;
+    return WX_REPLY_NEWS_MAX;
+}
+
+static wx_err_t check(const wx_reply_t *r)
+{
+    switch (r->type) {
+    case WX_REPLY_TEXT:
+        return r->content.data ? WX_OK : WX_EINVAL;
+    case WX_REPLY_IMAGE:
+    case WX_REPLY_VOICE:
+    case WX_REPLY_VIDEO:
+        return r->media_id.len ? WX_OK : WX_EINVAL;
+    case WX_REPLY_MUSIC:
+        return r->thumb_media_id.len ? WX_OK : WX_EINVAL;
+    case WX_REPLY_NEWS:
+        return r->n_articles && r->articles ? WX_OK : WX_EINVAL;
+    case WX_REPLY_SUCCESS:
+    case WX_REPLY_TRANSFER:
+        return WX_OK;
+    default:
+        return WX_EINVAL;
+    }
+}
+
+wx_err_t wx_reply_write(const wx_reply_t *r, const wx_msg_t *req,
+                        time_t now, wx_buf_t *out)
+{
+    wx_err_t rc = check(r);
+    size_t i, n;
+
+    if (rc != WX_OK)
+        return rc;
+    if (r->type == WX_REPLY_SUCCESS) {
+        wx_buf_add(out, "success", 7);
+        return out->overflow ? WX_ENOMEM : WX_OK;
+    }
+
+    wx_buf_adds(out, "<xml>");
+    elem(out, "ToUserName", req->from_user);
+    elem(out, "FromUserName", req->to_user);
+    wx_buf_adds(out, "<CreateTime>");
+    wx_buf_addi64(out, (long long)now);
+    wx_buf_adds(out, "</CreateTime>");
+    elem(out, "MsgType", wx_str_c(wx_reply_names[r->type]));
+
+    switch (r->type) {
+    case WX_REPLY_TEXT:
+        elem(out, "Content", r->content);
+        break;
+    case WX_REPLY_IMAGE:
+        wx_buf_adds(out, "<Image>");
+        elem(out, "MediaId", r->media_id);
+        wx_buf_adds(out, "</Image>");
+        break;
+    case WX_REPLY_VOICE:
+        wx_buf_adds(out, "<Voice>");
+        elem(out, "MediaId", r->media_id);
+        wx_buf_adds(out, "</Voice>");
+        break;
+    case WX_REPLY_VIDEO:
+        wx_buf_adds(out, "<Video>");
+        elem(out, "MediaId", r->media_id);
+        opt_elem(out, "Title", r->title);
+        opt_elem(out, "Description", r->description);
+        wx_buf_adds(out, "</Video>");
+        break;
+    case WX_REPLY_MUSIC:
+        wx_buf_adds(out, "<Music>");
+        opt_elem(out, "Title", r->title);
+        opt_elem(out, "Description", r->description);
+        opt_elem(out, "MusicUrl", r->music_url);
+        opt_elem(out, "HQMusicUrl", r->hq_music_url);
+        elem(out, "ThumbMediaId", r->thumb_media_id);
+        wx_buf_adds(out, "</Music>");
+        break;
+    case WX_REPLY_NEWS:
+        n = wx_reply_news_limit(req);
+        if (n > r->n_articles)
+            n = r->n_articles;
+        wx_buf_adds(out, "<ArticleCount>");
+        wx_buf_addu64(out, n);
+        wx_buf_adds(out, "</ArticleCount><Articles>");
+        for (i = 0; i < n; i++) {
+            const wx_article_t *a = &r->articles[i];
+
+            wx_buf_adds(out, "<item>");
+            elem(out, "Title", a->title);
+            elem(out, "Description", a->description);
+            elem(out, "PicUrl", a->pic_url);
+            elem(out, "Url", a->url);
+            wx_buf_adds(out, "</item>");
+        }
+        wx_buf_adds(out, "</Articles>");
+        break;
+    case WX_REPLY_TRANSFER:
+        if (r->kf_account.len) {
+            wx_buf_adds(out, "<TransInfo>");
+            elem(out, "KfAccount", r->kf_account);
+            wx_buf_adds(out, "</TransInfo>");
+        }
+        break;
+    default:
+        break;
+    }
+    wx_buf_adds(out, "</xml>");
+    return out->overflow ? WX_ENOMEM : WX_OK;
+}

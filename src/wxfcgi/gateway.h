@@ -1,0 +1,65 @@
+/*
+ * wxfcgi/gateway.h - the request path of /wx, free of any transport.
+ *
+ * wx_gw_handle() takes a request (method, query string, body reader) and
+ * produces a response: verify the signature, stream the body through the
+ * SAX parser, run the handler and write the reply.  The FastCGI worker,
+ * the unit tests and the benchmark all drive this same function.
+ *
+ * One wx_gw_t per worker process.  It owns the per-request arena: the
+ * response body points into it and stays valid until wx_gw_done().
+ */
+#ifndef WX_GATEWAY_H
+#define WX_GATEWAY_H
+
+#include <time.h>
+#include "wx/core/config.h"
+#include "wx/core/err.h"
+#include "wxfcgi/handler.h"
+#include "wx/core/str.h"
+
+/* Read up to 'len' body bytes: the count, 0 at the end, -1 on error. */
+typedef long (*wx_read_fn)(void *ctx, char *buf, size_t len);
+
+typedef struct wx_request {
+    wx_str_t    method;
+    wx_str_t    query;
+    long long   content_length;     /* -1: absent or not a number */
+    wx_read_fn  read;
+    void       *read_ctx;
+} wx_request_t;
+
+typedef struct wx_response {
+    int         status;
+    const char *content_type;
+    wx_str_t    body;
+
+    /* for the access log */
+    wx_err_t    err;
+    const char *result;             /* "text", "success", "echostr", ... */
+    int         encrypted;          /* the reply is an AES envelope */
+    const char *detail;             /* why, for refusals and failures */
+    wx_str_t    msg_type;           /* as received (untrusted) */
+    wx_str_t    event;              /* as received (untrusted) */
+    wx_str_t    openid;             /* sender, to be shortened */
+} wx_response_t;
+
+typedef struct wx_gw wx_gw_t;
+
+/* A gateway for 'cfg', which must outlive it.  NULL with 'err' set. */
+wx_gw_t *wx_gw_new(const wx_config_t *cfg, char *err, size_t errlen);
+void wx_gw_free(wx_gw_t *gw);
+
+void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
+                  wx_response_t *resp);
+
+/* Release the request's memory (the arena).  Call after the response has
+ * been sent. */
+void wx_gw_done(wx_gw_t *gw);
+
+/* The access-log line for one request: method, type, result, status and
+ * latency in microseconds; the sender shortened, untrusted text cleaned. */
+void wx_gw_log(const wx_request_t *req, const wx_response_t *resp,
+               long usec);
+
+#endif
