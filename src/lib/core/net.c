@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -89,4 +90,27 @@ int wx_is_listening_socket(int fd)
     socklen_t len = sizeof(v);
 
     return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
+}
+
+int wx_listen_valid(const char *l)
+{
+    const char *colon;
+    char *end;
+    unsigned long port;
+
+    if (strncmp(l, "unix:", 5) == 0)
+        return l[5] == '/' && strlen(l + 5) < 108;
+    if (strncmp(l, "tcp:", 4) != 0)
+        return 0;
+    colon = strrchr(l + 4, ':');
+    if (colon == NULL || colon == l + 4 || colon[1] < '0' || colon[1] > '9')
+        return 0;
+    errno = 0;
+    port = strtoul(colon + 1, &end, 10);
+    return errno == 0 && *end == '\0' && port > 0 && port <= 65535;
+}
+
+int wx_url_is_http(const char *url)
+{
+    return url != NULL && (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0);
 }
