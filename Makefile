@@ -51,6 +51,8 @@ LIBWX    := $(BUILD)/libwx.a
 # what the unit tests and the benchmark link besides libwx.
 APP_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/wxfcgi/main.c,$(wildcard src/wxfcgi/*.c)))
 APPWX    := $(BUILD)/libwxfcgi.a
+# The config sections of wxproxy and wxtoken: the config tests load them too.
+CONF_OBJ := $(BUILD)/obj/wxproxy/conf.o $(BUILD)/obj/wxtoken/conf.o
 PROGS    := $(PROG_NAMES:%=$(BUILD)/%)
 BENCH    := $(BUILD)/wx-ceiling $(BUILD)/wx-bench-core
 # Each program's man page lives beside its source.
@@ -88,9 +90,9 @@ $(BUILD)/$(1): $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/$(1)/*.c)) $(L
 endef
 $(foreach p,$(PROG_NAMES),$(eval $(call wx_program,$(p))))
 
-$(BUILD)/check_wx: $(TEST_OBJ) $(APPWX) $(LIBWX)
+$(BUILD)/check_wx: $(TEST_OBJ) $(CONF_OBJ) $(APPWX) $(LIBWX)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(APPWX) $(LIBWX) $(LIBS) $(CHECK_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(CONF_OBJ) $(APPWX) $(LIBWX) $(LIBS) $(CHECK_LIBS)
 
 $(BUILD)/wx-ceiling: $(BUILD)/obj/bench/ceiling.o
 	@$(if $(Q),echo "  LD      $@")

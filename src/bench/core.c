@@ -50,7 +50,7 @@ static long body_read(void *ctx, char *buf, size_t len)
 }
 
 /* Request number 'i': a text message as a follower sends it. */
-static int make_req(const wx_config_t *cfg, const wx_crypt_t *key,
+static int make_req(const wxfcgi_conf_t *cfg, const wx_crypt_t *key,
                     unsigned long i, time_t now, bench_req_t *r)
 {
     char ts[24], nonce[24], sig[WX_SIGN_HEX_LEN + 1], msig[WX_SIGN_HEX_LEN + 1];
@@ -72,7 +72,7 @@ static int make_req(const wx_config_t *cfg, const wx_crypt_t *key,
                  (long long)now, i, 24000000000000000UL + i);
     snprintf(ts, sizeof(ts), "%lld", (long long)now);
     snprintf(nonce, sizeof(nonce), "%lu", 100000000UL + i);
-    parts[0] = wx_str_c(cfg->token);
+    parts[0] = wx_str_c(cfg->wx.token);
     parts[1] = wx_str_c(ts);
     parts[2] = wx_str_c(nonce);
     if (wx_sign(parts, 3, sig) != WX_OK)
@@ -103,7 +103,7 @@ static int make_req(const wx_config_t *cfg, const wx_crypt_t *key,
     return 0;
 }
 
-static int run(const wx_config_t *cfg, const wx_crypt_t *key, unsigned long n)
+static int run(const wxfcgi_conf_t *cfg, const wx_crypt_t *key, unsigned long n)
 {
     char err[256];
     wx_gw_t *gw = wx_gw_new(cfg, err, sizeof(err));
@@ -153,7 +153,7 @@ out:
     return bad || i < n ? 1 : 0;
 }
 
-static int gen(const wx_config_t *cfg, const wx_crypt_t *key, unsigned long n)
+static int gen(const wxfcgi_conf_t *cfg, const wx_crypt_t *key, unsigned long n)
 {
     time_t now = time(NULL);
     bench_req_t r;
@@ -171,7 +171,8 @@ static int gen(const wx_config_t *cfg, const wx_crypt_t *key, unsigned long n)
 
 int main(int argc, char **argv)
 {
-    wx_config_t cfg;
+    const wxfcgi_conf_t *c;
+    wx_config_t *cfg;
     wx_crypt_t key;
     char err[512];
     unsigned long n;
@@ -187,22 +188,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "wx-bench-core: '%s' is not a positive count\n", argv[3]);
         return 2;
     }
-    if (wx_config_load(&cfg, argv[2], err, sizeof(err)) != WX_OK) {
+    if ((cfg = wx_config_load(&wxfcgi_spec, argv[2], err, sizeof(err))) == NULL) {
         fprintf(stderr, "wx-bench-core: %s\n", err);
         return 1;
     }
-    if (cfg.mode != WX_MODE_PLAIN &&
-        wx_crypt_init(&key, cfg.encoding_aes_key, cfg.appid) != WX_OK) {
+    c = wxfcgi_conf(cfg);
+    if (c->wx.mode != WX_MODE_PLAIN &&
+        wx_crypt_init(&key, c->wx.encoding_aes_key, c->wx.appid) != WX_OK) {
         fputs("wx-bench-core: bad encoding_aes_key or appid\n", stderr);
-        wx_config_free(&cfg);
+        wx_config_free(cfg);
         return 1;
     }
     if (strcmp(argv[1], "gen") == 0)
-        rc = gen(&cfg, cfg.mode == WX_MODE_PLAIN ? NULL : &key, n);
+        rc = gen(c, c->wx.mode == WX_MODE_PLAIN ? NULL : &key, n);
     else
-        rc = run(&cfg, cfg.mode == WX_MODE_PLAIN ? NULL : &key, n);
-    if (cfg.mode != WX_MODE_PLAIN)
+        rc = run(c, c->wx.mode == WX_MODE_PLAIN ? NULL : &key, n);
+    if (c->wx.mode != WX_MODE_PLAIN)
         wx_crypt_clear(&key);
-    wx_config_free(&cfg);
+    wx_config_free(cfg);
     return rc;
 }

@@ -45,23 +45,34 @@ out:
     return buf;
 }
 
-static int load_key(const wx_config_t *cfg, int previous, wx_crypt_t *key)
+static int load_key(const wxctl_conf_t *cfg, int previous, wx_crypt_t *key)
 {
-    const char *k = previous ? cfg->encoding_aes_key_previous : cfg->encoding_aes_key;
+    const char *k = previous ? cfg->wx.encoding_aes_key_previous : cfg->wx.encoding_aes_key;
 
-    if (k == NULL || cfg->appid == NULL) {
-        fprintf(stderr, "wxctl: %s: [wx] appid and %s are needed\n", cfg->path,
+    if (k == NULL || cfg->wx.appid == NULL) {
+        fprintf(stderr, "wxctl: %s: [wx] appid and %s are needed\n", cfg->base.path,
                 previous ? "encoding_aes_key_previous" : "encoding_aes_key");
         return -1;
     }
-    if (wx_crypt_init(key, k, cfg->appid) != WX_OK) {
-        fprintf(stderr, "wxctl: %s: the AES key is invalid\n", cfg->path);
+    if (wx_crypt_init(key, k, cfg->wx.appid) != WX_OK) {
+        fprintf(stderr, "wxctl: %s: the AES key is invalid\n", cfg->base.path);
         return -1;
     }
     return 0;
 }
 
-int wxctl_sign(const wx_config_t *cfg, int argc, char **argv)
+/* wxctl starts without a token: only what signs needs it. */
+static int need_token(const wxctl_conf_t *cfg)
+{
+    char err[200];
+
+    if (wx_account_need_token(&cfg->wx, err, sizeof(err)) == 0)
+        return 0;
+    fprintf(stderr, "wxctl: %s: %s\n", cfg->base.path, err);
+    return -1;
+}
+
+int wxctl_sign(const wxctl_conf_t *cfg, int argc, char **argv)
 {
     char hex[WX_SIGN_HEX_LEN + 1];
     wx_str_t parts[4];
@@ -69,7 +80,9 @@ int wxctl_sign(const wx_config_t *cfg, int argc, char **argv)
 
     if (argc < 2 || argc > 3)
         return wxctl_usage("sign takes TIMESTAMP NONCE [ENCRYPT]");
-    parts[0] = wx_str_c(cfg->token);
+    if (need_token(cfg) != 0)
+        return 1;
+    parts[0] = wx_str_c(cfg->wx.token);
     for (i = 0; i < argc; i++)
         parts[i + 1] = wx_str_c(argv[i]);
     if (wx_sign(parts, (size_t)argc + 1, hex) != WX_OK) {
@@ -80,7 +93,7 @@ int wxctl_sign(const wx_config_t *cfg, int argc, char **argv)
     return 0;
 }
 
-int wxctl_encrypt(const wx_config_t *cfg, int compat, int previous,
+int wxctl_encrypt(const wxctl_conf_t *cfg, int compat, int previous,
                        const char *path)
 {
     wx_parser_t *p = NULL;
@@ -131,7 +144,7 @@ out:
     return rc;
 }
 
-int wxctl_decrypt(const wx_config_t *cfg, int previous, int verify,
+int wxctl_decrypt(const wxctl_conf_t *cfg, int previous, int verify,
                        const char *path)
 {
     wx_parser_t *p = NULL;
@@ -155,7 +168,9 @@ int wxctl_decrypt(const wx_config_t *cfg, int previous, int verify,
         goto out;
     }
     if (verify && msg.env_signature.data != NULL) {
-        parts[0] = wx_str_c(cfg->token);
+        if (need_token(cfg) != 0)
+            goto out;
+        parts[0] = wx_str_c(cfg->wx.token);
         parts[1] = msg.env_timestamp;
         parts[2] = msg.env_nonce;
         parts[3] = msg.encrypt;

@@ -18,6 +18,7 @@
 
 #include <curl/curl.h>
 
+#include "wx/core/net.h"
 #include "wxctl.h"
 
 /* A JSON answer larger than this is not one WeChat sends. */
@@ -25,7 +26,7 @@
 #define WXCTL_KEY_HEADER    "X-Wx-Key: "
 
 struct wxctl {
-    const wx_config_t  *cfg;
+    const wxctl_conf_t *cfg;
     wxctl_opts_t        o;
     CURL               *curl;
     struct curl_slist  *headers;    /* the key, "Expect:" */
@@ -58,26 +59,26 @@ const wxctl_opts_t *wxctl_opts(const wxctl_t *ctl)
     return &ctl->o;
 }
 
-wxctl_t *wxctl_new(const wx_config_t *cfg, const wxctl_opts_t *opts)
+wxctl_t *wxctl_new(const wxctl_conf_t *cfg, const wxctl_opts_t *opts)
 {
     static int global_done;
-    const char *key = cfg->ctl_proxy_key;
+    const char *key = cfg->ctl.proxy_key;
     wxctl_t *ctl;
     char *line = NULL;
     size_t n;
 
     if (key == NULL || key[0] == '\0') {
         fprintf(stderr, "wxctl: %s: no key for wxproxy: set [wxctl] proxy_key_file, "
-                "proxy_key or the environment variable WX_PROXY_KEY\n", cfg->path);
+                "proxy_key or the environment variable WX_PROXY_KEY\n", cfg->base.path);
         return NULL;
     }
     if (strpbrk(key, "\r\n") != NULL) {
-        fprintf(stderr, "wxctl: %s: [wxctl] proxy_key holds a line break\n", cfg->path);
+        fprintf(stderr, "wxctl: %s: [wxctl] proxy_key holds a line break\n", cfg->base.path);
         return NULL;
     }
-    if (cfg->ctl_proxy == NULL || strncmp(cfg->ctl_proxy, "http", 4) != 0) {
+    if (!wx_url_is_http(cfg->ctl.proxy)) {
         fprintf(stderr, "wxctl: %s: [wxctl] proxy must be an http:// or https:// URL\n",
-                cfg->path);
+                cfg->base.path);
         return NULL;
     }
     if (!global_done) {
@@ -92,7 +93,7 @@ wxctl_t *wxctl_new(const wx_config_t *cfg, const wxctl_opts_t *opts)
         goto nomem;
     ctl->cfg = cfg;
     ctl->o = *opts;
-    ctl->base = strdup(cfg->ctl_proxy);
+    ctl->base = strdup(cfg->ctl.proxy);
     n = strlen(WXCTL_KEY_HEADER) + strlen(key) + 1;
     line = malloc(n);
     if (ctl->base == NULL || line == NULL || (ctl->curl = curl_easy_init()) == NULL)
@@ -267,9 +268,9 @@ static int prepare(wxctl_t *ctl, const char *path_query, wxctl_resp_t *r)
     curl_easy_setopt(ctl->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(ctl->curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(ctl->curl, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(ctl->curl, CURLOPT_TIMEOUT_MS, (long)ctl->cfg->ctl_timeout_ms);
+    curl_easy_setopt(ctl->curl, CURLOPT_TIMEOUT_MS, (long)ctl->cfg->ctl.timeout_ms);
     curl_easy_setopt(ctl->curl, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)(ctl->cfg->ctl_timeout_ms < 10000 ? ctl->cfg->ctl_timeout_ms : 10000));
+                     (long)(ctl->cfg->ctl.timeout_ms < 10000 ? ctl->cfg->ctl.timeout_ms : 10000));
     curl_easy_setopt(ctl->curl, CURLOPT_USERAGENT, "wxctl/" WX_VERSION);
     curl_easy_setopt(ctl->curl, CURLOPT_ERRORBUFFER, ctl->errbuf);
     curl_easy_setopt(ctl->curl, CURLOPT_HTTPHEADER, ctl->headers);
@@ -345,7 +346,7 @@ static int judge(wxctl_t *ctl, const char *path_query, CURLcode cc, wxctl_resp_t
         put_path(stderr, path_query);
         if (cc == CURLE_OPERATION_TIMEDOUT)
             fprintf(stderr, "): no answer within %u ms ([wxctl] timeout_ms)\n",
-                    ctl->cfg->ctl_timeout_ms);
+                    ctl->cfg->ctl.timeout_ms);
         else
             fprintf(stderr, "): %s\n", r->too_big ? "answer too large" :
                     ctl->errbuf[0] ? ctl->errbuf : curl_easy_strerror(cc));

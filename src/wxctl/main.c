@@ -254,7 +254,7 @@ static const struct {
 };
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
-static int run_local(const char *cmd, const args_t *a, const wx_config_t *cfg,
+static int run_local(const char *cmd, const args_t *a, const wxctl_conf_t *cfg,
                      int argc, char **argv)
 {
     if (strcmp(cmd, "token") == 0)
@@ -276,7 +276,8 @@ int main(int argc, char **argv)
     int opt, rc, cargc;
     size_t fam;
     char err[512], **cargv;
-    wx_config_t cfg;
+    const wxctl_conf_t *c;
+    wx_config_t *cfg;
     wxctl_t *ctl;
     const char *cmd;
 
@@ -303,13 +304,15 @@ int main(int argc, char **argv)
     if (fam == N_FAMILIES && strcmp(cmd, "sign") != 0 && strcmp(cmd, "encrypt") != 0 &&
         strcmp(cmd, "decrypt") != 0 && strcmp(cmd, "token") != 0)
         return wxctl_usage("unknown command '%s'", cmd);
-    if (wx_config_load(&cfg, a.config ? a.config : "wx.ini", err, sizeof(err)) != WX_OK) {
+    cfg = wx_config_load(&wxctl_spec, a.config ? a.config : "wx.ini", err, sizeof(err));
+    if (cfg == NULL) {
         fprintf(stderr, "wxctl: %s\n", err);
         return 1;
     }
+    c = (const wxctl_conf_t *)(const void *)cfg;
     if (fam == N_FAMILIES) {
-        rc = run_local(cmd, &a, &cfg, cargc, cargv);
-    } else if ((ctl = wxctl_new(&cfg, &a.o)) == NULL) {
+        rc = run_local(cmd, &a, c, cargc, cargv);
+    } else if ((ctl = wxctl_new(c, &a.o)) == NULL) {
         rc = WXCTL_EXIT_USAGE;
     } else {
         rc = families[fam].fn(ctl, cargc, cargv);
@@ -319,6 +322,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "wxctl: standard output: %s\n", strerror(errno));
         rc = 1;
     }
-    wx_config_free(&cfg);
+    wx_config_free(cfg);
     return rc;
 }

@@ -8,10 +8,10 @@
 
 #define WXCTL_TOKEN_TIMEOUT_MS  15000
 
-int wxctl_token(const wx_config_t *cfg, int show, int refresh, int rejected)
+int wxctl_token(const wxctl_conf_t *cfg, int show, int refresh, int rejected)
 {
     char err[512], brief[64], line[WX_TOKEN_MAX + 2], req[WX_TOKEN_MAX + 16];
-    const char *sock = cfg->tok_listen + 5;
+    const char *sock = wx_token_conf_sock(&cfg->tok);
     wx_token_t tok;
     time_t now;
     wx_err_t rc;
@@ -38,7 +38,7 @@ int wxctl_token(const wx_config_t *cfg, int show, int refresh, int rejected)
         }
     }
     now = time(NULL);
-    rc = wx_token_read(cfg->tok_store, now, &tok, err, sizeof(err));
+    rc = wx_token_read(cfg->tok.store, now, &tok, err, sizeof(err));
     if (rc != WX_OK) {
         fprintf(stderr, "wxctl: %s\n", err);
         return 1;

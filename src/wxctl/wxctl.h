@@ -16,6 +16,26 @@
 #include <jansson.h>
 
 #include "wx/core/config.h"
+#include "wx/proto/account.h"
+#include "wx/state/token_conf.h"
+
+/* [wxctl]: how to reach wxproxy (conf.c). */
+typedef struct wxctl_section {
+    char           *proxy;          /* wxproxy's base URL */
+    char           *proxy_key;      /* or proxy_key_file, or $WX_PROXY_KEY */
+    unsigned        timeout_ms;
+} wxctl_section_t;
+
+/* What wxctl reads: [wx] for sign, encrypt and decrypt (no token needed
+ * but by sign and a verifying decrypt), [wxctl], and where the token is. */
+typedef struct wxctl_conf {
+    wx_config_t         base;
+    wx_account_conf_t   wx;
+    wxctl_section_t     ctl;
+    wx_token_conf_t     tok;
+} wxctl_conf_t;
+
+extern const wx_config_spec_t wxctl_spec;
 
 /* The exit statuses, documented in usage_text and wxctl.1. */
 enum {
@@ -59,7 +79,7 @@ typedef int wxctl_cmd_fn(wxctl_t *ctl, int argc, char **argv);
 /* Set up the client of wxproxy from the config; NULL after printing why
  * (no key: a usage error).  The key is kept only in the header list and
  * wiped by wxctl_free(). */
-wxctl_t *wxctl_new(const wx_config_t *cfg, const wxctl_opts_t *opts);
+wxctl_t *wxctl_new(const wxctl_conf_t *cfg, const wxctl_opts_t *opts);
 void wxctl_free(wxctl_t *ctl);
 const wxctl_opts_t *wxctl_opts(const wxctl_t *ctl);
 
@@ -168,18 +188,18 @@ int wxctl_fetch(wxctl_t *ctl, const char *path_query, const json_t *body, const 
 /* ---------------------------------------------------------- crypt.c -- */
 
 /* sign TIMESTAMP NONCE [ENCRYPT]: the signature of a callback. */
-int wxctl_sign(const wx_config_t *cfg, int argc, char **argv);
+int wxctl_sign(const wxctl_conf_t *cfg, int argc, char **argv);
 
 /* encrypt [--compat] [--previous] [FILE], decrypt [--previous]
  * [--no-verify] [FILE]: FILE NULL or "-" is standard input. */
-int wxctl_encrypt(const wx_config_t *cfg, int compat, int previous, const char *path);
-int wxctl_decrypt(const wx_config_t *cfg, int previous, int verify, const char *path);
+int wxctl_encrypt(const wxctl_conf_t *cfg, int compat, int previous, const char *path);
+int wxctl_decrypt(const wxctl_conf_t *cfg, int previous, int verify, const char *path);
 
 /* ---------------------------------------------------------- token.c -- */
 
 /* wxctl token [--show] [--refresh] [--rejected]: the state of the token
  * store; --refresh asks wxtoken for a new token, --rejected reports the
  * token read from standard input as rejected by WeChat. */
-int wxctl_token(const wx_config_t *cfg, int show, int refresh, int rejected);
+int wxctl_token(const wxctl_conf_t *cfg, int show, int refresh, int rejected);
 
 #endif

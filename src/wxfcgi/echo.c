@@ -13,10 +13,10 @@
 #include "wxfcgi/handler.h"
 
 typedef struct wx_echo {
-    const wx_config_t *cfg;
+    const wxfcgi_conf_t *cfg;
 } wx_echo_t;
 
-static void *echo_create(const wx_config_t *cfg, char *err, size_t errlen)
+static void *echo_create(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
 {
     wx_echo_t *e = malloc(sizeof(*e));
 
@@ -66,16 +66,18 @@ static wx_err_t echo_event(const wx_echo_t *e, const wx_msg_t *msg,
 
     switch (msg->event) {
     case WX_EV_SUBSCRIBE:
-        if (e->cfg->welcome) {
+        if (e->cfg->echo.welcome) {
             reply->type = WX_REPLY_TEXT;
-            reply->content = wx_str_c(e->cfg->welcome);
+            reply->content = wx_str_c(e->cfg->echo.welcome);
         }
         break;
     case WX_EV_CLICK:
-        for (i = 0; i < e->cfg->n_clicks; i++) {
-            if (wx_str_eq(msg->event_key, e->cfg->clicks[i].key)) {
+        for (i = 0; i < e->cfg->echo.clicks.n; i++) {
+            const wx_conf_pair_t *click = (const wx_conf_pair_t *)e->cfg->echo.clicks.v + i;
+
+            if (wx_str_eq(msg->event_key, click->name)) {
                 reply->type = WX_REPLY_TEXT;
-                reply->content = wx_str_c(e->cfg->clicks[i].text);
+                reply->content = wx_str_c(click->text);
                 break;
             }
         }
@@ -91,10 +93,10 @@ static wx_err_t echo_handle(void *ctx, const wx_msg_t *msg, wx_pool_t *pool,
 {
     const wx_echo_t *e = ctx;
 
-    if (e->cfg->delay_ms) {
+    if (e->cfg->echo.delay_ms) {
         /* [echo] delay_ms: a slow handler, to watch WeChat's retries. */
-        struct timespec ts = { e->cfg->delay_ms / 1000,
-                               (long)(e->cfg->delay_ms % 1000) * 1000000L };
+        struct timespec ts = { e->cfg->echo.delay_ms / 1000,
+                               (long)(e->cfg->echo.delay_ms % 1000) * 1000000L };
 
         while (nanosleep(&ts, &ts) != 0)
             ;

@@ -19,7 +19,7 @@
 #define WX_READ_CHUNK   8192
 
 struct wx_gw {
-    const wx_config_t  *cfg;
+    const wxfcgi_conf_t *cfg;
     const wx_handler_t *handler;
     void               *hctx;
     wx_parser_t        *parser;
@@ -33,7 +33,7 @@ struct wx_gw {
     wx_dedup_t         *dedup;          /* retries, shared by all workers */
 };
 
-wx_gw_t *wx_gw_new(const wx_config_t *cfg, char *err, size_t errlen)
+wx_gw_t *wx_gw_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
 {
     wx_parse_limits_t lim = WX_PARSE_LIMITS_DEFAULT;
     wx_gw_t *gw = calloc(1, sizeof(*gw));
@@ -41,38 +41,38 @@ wx_gw_t *wx_gw_new(const wx_config_t *cfg, char *err, size_t errlen)
     if (gw == NULL)
         goto nomem;
     gw->cfg = cfg;
-    gw->handler = wx_handler_find(cfg->handler);
+    gw->handler = wx_handler_find(cfg->fcgi.handler);
     if (gw->handler == NULL) {
         snprintf(err, errlen, "[wxfcgi] handler '%s' is unknown (known: echo, upstream)",
-                 cfg->handler);
+                 cfg->fcgi.handler);
         goto fail;
     }
-    lim.max_text = cfg->max_body;
+    lim.max_text = cfg->fcgi.max_body;
     gw->parser = wx_parser_new(&lim);
     /* Room for the copied fields and items of the largest body, the
      * query, and a reply that may quote the whole body with CDATA splits. */
-    if (gw->parser == NULL || wx_pool_init(&gw->pool, 8 * cfg->max_body + (128 << 10)) != WX_OK)
+    if (gw->parser == NULL || wx_pool_init(&gw->pool, 8 * cfg->fcgi.max_body + (128 << 10)) != WX_OK)
         goto nomem;
-    if (cfg->encoding_aes_key && cfg->appid) {
-        if (wx_crypt_init(&gw->keys[0], cfg->encoding_aes_key, cfg->appid) != WX_OK) {
+    if (cfg->wx.encoding_aes_key && cfg->wx.appid) {
+        if (wx_crypt_init(&gw->keys[0], cfg->wx.encoding_aes_key, cfg->wx.appid) != WX_OK) {
             snprintf(err, errlen, "[wx] encoding_aes_key or appid is invalid");
             goto fail;
         }
         gw->n_keys = 1;
-        if (cfg->encoding_aes_key_previous) {
-            if (wx_crypt_init(&gw->keys[1], cfg->encoding_aes_key_previous,
-                              cfg->appid) != WX_OK) {
+        if (cfg->wx.encoding_aes_key_previous) {
+            if (wx_crypt_init(&gw->keys[1], cfg->wx.encoding_aes_key_previous,
+                              cfg->wx.appid) != WX_OK) {
                 snprintf(err, errlen, "[wx] encoding_aes_key_previous is invalid");
                 goto fail;
             }
             gw->n_keys = 2;
         }
     }
-    if (cfg->dedup_slots) {
+    if (cfg->fcgi.dedup_slots) {
         char path[4096];
 
-        snprintf(path, sizeof(path), "%s/dedup.shm", cfg->state_dir);
-        gw->dedup = wx_dedup_open(path, cfg->dedup_slots, err, errlen);
+        snprintf(path, sizeof(path), "%s/dedup.shm", cfg->fcgi.state_dir);
+        gw->dedup = wx_dedup_open(path, cfg->fcgi.dedup_slots, err, errlen);
         if (gw->dedup == NULL)
             goto fail;
     }
@@ -137,12 +137,12 @@ static wx_err_t verify(wx_gw_t *gw, const wx_query_t *q, time_t now,
         *detail = "signature, timestamp or nonce missing";
         return WX_EMISSING;
     }
-    rc = wx_sign_check_time(q->timestamp, now, gw->cfg->timestamp_window);
+    rc = wx_sign_check_time(q->timestamp, now, gw->cfg->fcgi.timestamp_window);
     if (rc != WX_OK) {
         *detail = rc == WX_ESTALE ? "timestamp outside window" : "timestamp not a number";
         return rc;
     }
-    parts[0] = wx_str_c(gw->cfg->token);
+    parts[0] = wx_str_c(gw->cfg->wx.token);
     parts[1] = q->timestamp;
     parts[2] = q->nonce;
     rc = wx_sign_verify(parts, 3, q->signature);
@@ -164,7 +164,7 @@ static wx_err_t read_body(wx_gw_t *gw, const wx_request_t *req,
         *detail = "no Content-Length";
         return WX_EINVAL;
     }
-    if ((unsigned long long)req->content_length > gw->cfg->max_body) {
+    if ((unsigned long long)req->content_length > gw->cfg->fcgi.max_body) {
         *detail = "Content-Length over max_body";
         return WX_ETOOBIG;
     }
@@ -221,7 +221,7 @@ static wx_err_t unwrap(wx_gw_t *gw, const char **detail)
         *detail = "msg_signature missing";
         return WX_EMISSING;
     }
-    parts[0] = wx_str_c(gw->cfg->token);
+    parts[0] = wx_str_c(gw->cfg->wx.token);
     parts[1] = q->timestamp;
     parts[2] = q->nonce;
     parts[3] = encrypt;
@@ -274,7 +274,7 @@ static wx_err_t wrap(wx_gw_t *gw, wx_str_t plain, time_t now, wx_str_t *body)
     if (rc != WX_OK)
         return rc;
     snprintf(ts, sizeof(ts), "%lld", (long long)now);
-    parts[0] = wx_str_c(gw->cfg->token);
+    parts[0] = wx_str_c(gw->cfg->wx.token);
     parts[1] = wx_str_c(ts);
     parts[2] = gw->query.nonce;
     parts[3] = wx_buf_str(&b64);
@@ -411,15 +411,15 @@ void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
 
     encrypted = wx_str_eq(gw->query.encrypt_type, "aes");
     rc = read_body(gw, req, &detail);
-    if (rc == WX_OK && gw->cfg->mode == WX_MODE_SAFE && !encrypted) {
+    if (rc == WX_OK && gw->cfg->wx.mode == WX_MODE_SAFE && !encrypted) {
         rc = WX_EPLAINTEXT;
         detail = "plaintext push refused: [wx] mode is safe";
     }
-    if (rc == WX_OK && encrypted && gw->cfg->mode != WX_MODE_PLAIN)
+    if (rc == WX_OK && encrypted && gw->cfg->wx.mode != WX_MODE_PLAIN)
         rc = unwrap(gw, &detail);
     if (rc == WX_OK) {
         rc = wx_msg_validate(&gw->msg);
-        if (rc != WX_OK && encrypted && gw->cfg->mode == WX_MODE_PLAIN)
+        if (rc != WX_OK && encrypted && gw->cfg->wx.mode == WX_MODE_PLAIN)
             detail = "encrypted push but [wx] mode is plain";
         else
             detail = rc == WX_EMISSING ? "required element missing" : "bad CreateTime or MsgId";
@@ -440,7 +440,7 @@ void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
             refuse(resp, WX_ECRYPTO, "cannot compute the message key");
             return;
         }
-        st = wx_dedup_begin(gw->dedup, key, gw->cfg->reply_budget_ms, &gw->pool, &stored);
+        st = wx_dedup_begin(gw->dedup, key, gw->cfg->fcgi.reply_budget_ms, &gw->pool, &stored);
         if (st == WX_DEDUP_REPLAY) {
             replay(gw, stored, now, resp);
             return;

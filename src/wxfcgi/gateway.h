@@ -13,7 +13,7 @@
 #define WX_GATEWAY_H
 
 #include <time.h>
-#include "wx/core/config.h"
+#include "wxfcgi/conf.h"
 #include "wx/core/err.h"
 #include "wxfcgi/handler.h"
 #include "wx/core/str.h"
@@ -47,7 +47,7 @@ typedef struct wx_response {
 typedef struct wx_gw wx_gw_t;
 
 /* A gateway for 'cfg', which must outlive it.  NULL with 'err' set. */
-wx_gw_t *wx_gw_new(const wx_config_t *cfg, char *err, size_t errlen);
+wx_gw_t *wx_gw_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen);
 void wx_gw_free(wx_gw_t *gw);
 
 void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,

@@ -10,7 +10,7 @@
 #ifndef WX_HANDLER_H
 #define WX_HANDLER_H
 
-#include "wx/core/config.h"
+#include "wxfcgi/conf.h"
 #include "wx/core/err.h"
 #include "wx/proto/msg.h"
 #include "wx/proto/reply.h"
@@ -23,7 +23,7 @@ typedef struct wx_handler {
     const char     *name;
     /* Build the handler's state from the config; NULL with 'err' set on
      * failure.  May be NULL when the handler has no state. */
-    void         *(*create)(const wx_config_t *cfg, char *err, size_t errlen);
+    void         *(*create)(const wxfcgi_conf_t *cfg, char *err, size_t errlen);
     void          (*destroy)(void *ctx);
     wx_handle_fn    handle;
 } wx_handler_t;

@@ -6,21 +6,16 @@
  * prefork master.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "wx/core/config.h"
+#include "wx/core/cli.h"
 #include "wxfcgi/gateway.h"
 #include "wx/core/log.h"
 #include "wx/core/net.h"
 #include "wxfcgi.h"
-
-#ifndef WX_VERSION
-#define WX_VERSION "0.1.0"
-#endif
 
 static const char usage_text[] =
 "Usage: wxfcgi -c FILE [-p PIDFILE] [-t]\n"
@@ -56,91 +51,49 @@ static const char usage_text[] =
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "config",  required_argument, NULL, 'c' },
-        { "pidfile", required_argument, NULL, 'p' },
-        { "test",    no_argument,       NULL, 't' },
-        { "help",    no_argument,       NULL, 'h' },
-        { "version", no_argument,       NULL, 'V' },
-        { NULL, 0, NULL, 0 }
-    };
-    const char *path = NULL, *pidfile = NULL;
+    wx_cli_t cli = { "wxfcgi", usage_text, &wxfcgi_spec, 1, NULL, NULL, 0 };
+    const wxfcgi_conf_t *c;
     wx_config_t *cfg;
     char err[512];
-    int opt, test = 0, rc;
+    int rc;
     wx_gw_t *probe;
 
-    while ((opt = getopt_long(argc, argv, "c:p:thV", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'c': path = optarg; break;
-        case 'p': pidfile = optarg; break;
-        case 't': test = 1; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        case 'V': printf("wxfcgi %s\n", WX_VERSION); return 0;
-        default:
-            fputs("Try 'wxfcgi --help' for more information.\n", stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "wxfcgi: unexpected argument '%s'\n"
-                "Try 'wxfcgi --help' for more information.\n", argv[optind]);
-        return 2;
-    }
-    if (path == NULL) {
-        fputs("wxfcgi: no config file: use -c FILE\n"
-              "Try 'wxfcgi --help' for more information.\n", stderr);
-        return 2;
-    }
-
-    cfg = malloc(sizeof(*cfg));
-    if (cfg == NULL) {
-        fputs("wxfcgi: out of memory\n", stderr);
-        return 1;
-    }
-    if (wx_config_load(cfg, path, err, sizeof(err)) != WX_OK) {
-        fprintf(stderr, "wxfcgi: %s\n", err);
-        free(cfg);
-        return 1;
-    }
-    if (cfg->dedup_slots && mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "wxfcgi: %s: [wxfcgi] state_dir %s: %s\n", path,
-                cfg->state_dir, strerror(errno));
-        rc = 1;
+    if ((rc = wx_cli_start(&cli, argc, argv, &cfg)) >= 0)
+        return rc;
+    c = wxfcgi_conf(cfg);
+    rc = WX_EXIT_FAIL;
+    if (c->fcgi.dedup_slots && mkdir(c->fcgi.state_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "wxfcgi: %s: [wxfcgi] state_dir %s: %s\n", cli.path,
+                c->fcgi.state_dir, strerror(errno));
         goto done;
     }
     /* Catch what only a built gateway can (unknown handler, the state
      * directory) before any socket is bound or worker forked. */
-    probe = wx_gw_new(cfg, err, sizeof(err));
+    probe = wx_gw_new(c, err, sizeof(err));
     if (probe == NULL) {
-        fprintf(stderr, "wxfcgi: %s: %s\n", path, err);
-        rc = 1;
+        fprintf(stderr, "wxfcgi: %s: %s\n", cli.path, err);
         goto done;
     }
     wx_gw_free(probe);
-    if (test) {
+    if (cli.test) {
         printf("wxfcgi: %s is valid: mode %s, handler %s, listen %s, %u workers, "
-               "max_body %zu, timestamp_window %u\n", path, wx_mode_name(cfg->mode),
-               cfg->handler, cfg->listen, cfg->workers, cfg->max_body,
-               cfg->timestamp_window);
-        rc = 0;
+               "max_body %zu, timestamp_window %u\n", cli.path, wx_mode_name(c->wx.mode),
+               c->fcgi.handler, c->fcgi.srv.listen, c->fcgi.srv.workers, c->fcgi.max_body,
+               c->fcgi.timestamp_window);
+        rc = WX_EXIT_OK;
         goto done;
     }
-    if (wx_log_open(cfg->log, "wxfcgi", cfg->log_level) != 0) {
-        fprintf(stderr, "wxfcgi: cannot open log %s: %s\n", cfg->log, strerror(errno));
-        rc = 1;
+    if (wx_cli_log(&cli, c->fcgi.srv.log, c->fcgi.srv.log_level) != 0)
         goto done;
-    }
 
     wx_log(WX_LOG_INFO, "%s (mode %s, handler %s)",
            wx_is_listening_socket(0) ? "worker under spawn-fcgi" : "standalone master",
-           wx_mode_name(cfg->mode), cfg->handler);
-    rc = wx_fcgi_run(&wxfcgi_app, cfg, pidfile);
+           wx_mode_name(c->wx.mode), c->fcgi.handler);
+    rc = wx_fcgi_run(&wxfcgi_app, cfg, cli.pidfile);
     wx_log_close();
     return rc;
 
 done:
     wx_config_free(cfg);
-    free(cfg);
     return rc;
 }

@@ -50,7 +50,7 @@
 #define WX_UP_EVENT_WINDOW_S    60
 
 typedef struct wx_up {
-    const wx_config_t  *cfg;
+    const wxfcgi_conf_t *cfg;
     char               *key_header;     /* "X-Wx-Key: ..." or NULL */
 } wx_up_t;
 
@@ -667,13 +667,13 @@ static int call_business(const wx_up_t *up, const char *json, wx_up_body_t *b,
     hdr = curl_slist_append(hdr, "Content-Type: application/json; charset=utf-8");
     hdr = curl_slist_append(hdr, "Accept: application/json");
     hdr = curl_slist_append(hdr, "Expect:");    /* no 100-continue round trip */
-    curl_easy_setopt(c, CURLOPT_URL, up->cfg->up_url);
+    curl_easy_setopt(c, CURLOPT_URL, up->cfg->up.url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_PROXY, "");     /* never the environment's */
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)up->cfg->up_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)up->cfg->up_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)up->cfg->up.timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)up->cfg->up.timeout_ms);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "wxfcgi/" WX_VERSION);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
@@ -732,7 +732,7 @@ static const char *proxy_status_text(long status)
 /* Send the late answer through wxproxy; everything that happens is logged. */
 static void send_custom(const wx_up_t *up, const char *what, json_t *cs)
 {
-    wx_api_opts_t opts = { up->cfg->up_proxy, NULL, NULL, WX_UP_SEND_TIMEOUT_MS,
+    wx_api_opts_t opts = { up->cfg->up.proxy, NULL, NULL, WX_UP_SEND_TIMEOUT_MS,
                            up->key_header };
     char err[256], *text = json_dumps(cs, JSON_COMPACT);
     wx_api_t *api = NULL;
@@ -805,7 +805,7 @@ static void deliver_late(const wx_up_t *up, const char *body, size_t len,
                what, closed);
         return;
     }
-    if (up->cfg->up_proxy == NULL) {
+    if (up->cfg->up.proxy == NULL) {
         wx_log(WX_LOG_ERROR, "upstream: late answer for %s dropped: [upstream] proxy "
                "is not set", what);
         return;
@@ -933,33 +933,13 @@ static void child_run(const wx_up_t *up, int fd, const char *json, const wx_msg_
 
 /* --- the handler --------------------------------------------------------- */
 
-static void *up_create(const wx_config_t *cfg, char *err, size_t errlen)
+static void *up_create(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
 {
     wx_up_t *up;
+    char why[200];
 
-    if (cfg->up_url == NULL || cfg->up_url[0] == '\0') {
-        snprintf(err, errlen, "handler upstream: [upstream] url is missing "
-                 "(the business service, e.g. http://127.0.0.1:9000/wx)");
-        return NULL;
-    }
-    if (strncmp(cfg->up_url, "http://", 7) != 0 && strncmp(cfg->up_url, "https://", 8) != 0) {
-        snprintf(err, errlen, "handler upstream: [upstream] url must start with "
-                 "http:// or https://");
-        return NULL;
-    }
-    if (cfg->up_proxy && strncmp(cfg->up_proxy, "http://", 7) != 0 &&
-        strncmp(cfg->up_proxy, "https://", 8) != 0) {
-        snprintf(err, errlen, "handler upstream: [upstream] proxy must start with "
-                 "http:// or https://");
-        return NULL;
-    }
-    if (cfg->up_proxy && (cfg->up_proxy_key == NULL || cfg->up_proxy_key[0] == '\0')) {
-        snprintf(err, errlen, "handler upstream: [upstream] proxy is set but proxy_key is "
-                 "missing (proxy_key, proxy_key_file or WX_PROXY_KEY)");
-        return NULL;
-    }
-    if (cfg->up_proxy_key && strpbrk(cfg->up_proxy_key, "\r\n")) {
-        snprintf(err, errlen, "handler upstream: [upstream] proxy_key holds a line break");
+    if (wx_upstream_conf_check(&cfg->up, 1, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "handler upstream: %s", why);
         return NULL;
     }
     /* Once, before any fork: the children inherit it. */
@@ -971,19 +951,19 @@ static void *up_create(const wx_config_t *cfg, char *err, size_t errlen)
     if (up == NULL)
         return NULL;
     up->cfg = cfg;
-    if (cfg->up_proxy) {
-        size_t n = strlen("X-Wx-Key: ") + strlen(cfg->up_proxy_key) + 1;
+    if (cfg->up.proxy) {
+        size_t n = strlen("X-Wx-Key: ") + strlen(cfg->up.proxy_key) + 1;
 
         up->key_header = malloc(n);
         if (up->key_header == NULL) {
             free(up);
             return NULL;
         }
-        snprintf(up->key_header, n, "X-Wx-Key: %s", cfg->up_proxy_key);
+        snprintf(up->key_header, n, "X-Wx-Key: %s", cfg->up.proxy_key);
     } else {
         wx_log(WX_LOG_WARN, "handler upstream: [upstream] proxy is not set: answers later "
                "than reply_budget_ms (%u ms) will be logged and dropped",
-               cfg->reply_budget_ms);
+               cfg->fcgi.reply_budget_ms);
     }
     return up;
 }
@@ -1003,11 +983,11 @@ static void up_destroy(void *ctx)
 
 /* The deadline: reply_budget_ms after the request arrived, less the
  * margin to send the answer. */
-static void budget_deadline(const wx_config_t *cfg, struct timespec *d)
+static void budget_deadline(const wxfcgi_conf_t *cfg, struct timespec *d)
 {
-    unsigned margin = cfg->reply_budget_ms / 2 < WX_UP_MARGIN_MS ?
-                      cfg->reply_budget_ms / 2 : WX_UP_MARGIN_MS;
-    long ms = (long)cfg->reply_budget_ms - (long)margin;
+    unsigned margin = cfg->fcgi.reply_budget_ms / 2 < WX_UP_MARGIN_MS ?
+                      cfg->fcgi.reply_budget_ms / 2 : WX_UP_MARGIN_MS;
+    long ms = (long)cfg->fcgi.reply_budget_ms - (long)margin;
 
     if (wx_up_t0_set)
         *d = wx_up_t0;
@@ -1111,7 +1091,7 @@ static wx_err_t up_handle(void *ctx, const wx_msg_t *msg, wx_pool_t *pool,
     if (got == 0)
         wx_log(WX_LOG_INFO, "upstream: no business answer for %s within %u ms: answering "
                "success; a late answer goes as a customer-service message", what,
-               up->cfg->reply_budget_ms);
+               up->cfg->fcgi.reply_budget_ms);
     else
         wx_log(WX_LOG_ERROR, "upstream: business call for %s lost: %s; answering success",
                what, strerror(errno));

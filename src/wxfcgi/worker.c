@@ -3,6 +3,7 @@
  * (wx/server/fcgi.h).  Each request goes through wx_gw_handle(); the answer is
  * written with its status line and logged.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -92,7 +93,7 @@ static void serve_one(wx_gw_t *gw, FCGX_Request *rq)
 
 static void *gw_open(const wx_config_t *cfg, char *err, size_t errlen)
 {
-    return wx_gw_new(cfg, err, errlen);
+    return wx_gw_new(wxfcgi_conf(cfg), err, errlen);
 }
 
 static void gw_close(void *state)
@@ -110,46 +111,14 @@ static void gw_done(void *state)
     wx_gw_done(state);
 }
 
-static void log_of(const wx_config_t *cfg, const char **target, wx_log_level_t *level,
-                   size_t *buffer)
-{
-    *target = cfg->log;
-    *level = cfg->log_level;
-    *buffer = cfg->log_buffer;
-}
-
-static unsigned long max_requests(const wx_config_t *cfg)
-{
-    return cfg->max_requests;
-}
-
-static void listen_of(const wx_config_t *cfg, const char **listen, unsigned *mode)
-{
-    *listen = cfg->listen;
-    *mode = cfg->socket_mode;
-}
-
-static unsigned workers(const wx_config_t *cfg)
-{
-    return cfg->workers;
-}
-
-static unsigned shutdown_timeout(const wx_config_t *cfg)
-{
-    return cfg->shutdown_timeout;
-}
-
 const wx_fcgi_app_t wxfcgi_app = {
     .name = "wxfcgi",
+    .spec = &wxfcgi_spec,
+    .server_off = offsetof(wxfcgi_conf_t, fcgi.srv),
     .open = gw_open,
     .close = gw_close,
     .serve = gw_serve,
     .done = gw_done,
     /* The upstream handler runs each business call in a child. */
     .reap = wx_upstream_reap,
-    .log_of = log_of,
-    .max_requests = max_requests,
-    .listen_of = listen_of,
-    .workers = workers,
-    .shutdown_timeout = shutdown_timeout,
 };

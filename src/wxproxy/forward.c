@@ -49,7 +49,7 @@
 #define PX_ASK_MAX_MS   10000           /* the longest wait for wxtoken */
 
 struct px {
-    const wx_config_t  *cfg;
+    const px_conf_t    *cfg;
     wx_ratelimit_t     *rl;
     CURL               *curl;
     unsigned char     (*key_md)[SHA256_DIGEST_LENGTH];
@@ -89,7 +89,7 @@ typedef struct px_call {
 
 /* ---- set-up ---------------------------------------------------------------- */
 
-px_t *px_new(const wx_config_t *cfg, char *err, size_t errlen)
+px_t *px_new(const px_conf_t *cfg, char *err, size_t errlen)
 {
     static int curl_ready;
     char path[4200];
@@ -99,8 +99,8 @@ px_t *px_new(const wx_config_t *cfg, char *err, size_t errlen)
     if (px == NULL)
         goto oom;
     px->cfg = cfg;
-    if (mkdir(cfg->px_state_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "[wxproxy] state_dir %s: %s", cfg->px_state_dir,
+    if (mkdir(cfg->px.state_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "[wxproxy] state_dir %s: %s", cfg->px.state_dir,
                  strerror(errno));
         goto fail;
     }
@@ -114,15 +114,17 @@ px_t *px_new(const wx_config_t *cfg, char *err, size_t errlen)
     px->curl = curl_easy_init();
     if (px->curl == NULL)
         goto oom;
-    if (cfg->n_px_keys) {
-        px->key_md = calloc(cfg->n_px_keys, sizeof(*px->key_md));
+    if (cfg->keys.n) {
+        px->key_md = calloc(cfg->keys.n, sizeof(*px->key_md));
         if (px->key_md == NULL)
             goto oom;
     }
-    for (i = 0; i < cfg->n_px_keys; i++)
-        SHA256((const unsigned char *)cfg->px_keys[i].key, strlen(cfg->px_keys[i].key),
-               px->key_md[i]);
-    snprintf(path, sizeof(path), "%s/ratelimit.shm", cfg->px_state_dir);
+    for (i = 0; i < cfg->keys.n; i++) {
+        const char *key = px_key(cfg, i)->key;
+
+        SHA256((const unsigned char *)key, strlen(key), px->key_md[i]);
+    }
+    snprintf(path, sizeof(path), "%s/ratelimit.shm", cfg->px.state_dir);
     px->rl = wx_ratelimit_open(path, err, errlen);
     if (px->rl == NULL)
         goto fail;
@@ -141,7 +143,7 @@ void px_free(px_t *px)
     if (px->curl)
         curl_easy_cleanup(px->curl);
     if (px->key_md) {
-        OPENSSL_cleanse(px->key_md, px->cfg->n_px_keys * sizeof(*px->key_md));
+        OPENSSL_cleanse(px->key_md, px->cfg->keys.n * sizeof(*px->key_md));
         free(px->key_md);
     }
     wx_ratelimit_close(px->rl);
@@ -250,7 +252,7 @@ static int find_key(px_t *px, const char *presented)
     if (len == 0 || len > PX_KEY_MAX)
         return -1;
     SHA256((const unsigned char *)presented, len, md);
-    for (i = 0; i < px->cfg->n_px_keys; i++) {
+    for (i = 0; i < px->cfg->keys.n; i++) {
         int eq = CRYPTO_memcmp(md, px->key_md[i], sizeof(md)) == 0;
 
         /* no branch on a secret: keep the first match, arithmetically */
@@ -398,7 +400,7 @@ static int write_all(int fd, const char *p, size_t n)
 static int read_body(px_t *px, FCGX_Request *rq, px_call_t *c, px_body_t *b)
 {
     const char *cl = FCGX_GetParam("CONTENT_LENGTH", rq->envp);
-    size_t max = px->cfg->px_max_body, want = 0, cap;
+    size_t max = px->cfg->px.max_body, want = 0, cap;
     char chunk[65536];
     int have_cl = 0;
 
@@ -439,10 +441,10 @@ static int read_body(px_t *px, FCGX_Request *rq, px_call_t *c, px_body_t *b)
         if (b->fd < 0 && b->len + (size_t)n > cap) {
             /* Over what memory holds: the rest, and what came so far, to
              * an unlinked file in state_dir. */
-            b->fd = spool_open(px->cfg->px_state_dir);
+            b->fd = spool_open(px->cfg->px.state_dir);
             if (b->fd < 0 || write_all(b->fd, b->mem, b->len) != 0) {
                 wx_log(WX_LOG_ERROR, "cannot spool a body in %s: %s",
-                       px->cfg->px_state_dir, strerror(errno));
+                       px->cfg->px.state_dir, strerror(errno));
                 refuse(rq, c, 500, "internal", "", "cannot store the body");
                 return 500;
             }
@@ -450,7 +452,7 @@ static int read_body(px_t *px, FCGX_Request *rq, px_call_t *c, px_body_t *b)
         if (b->fd >= 0) {
             if (write_all(b->fd, chunk, (size_t)n) != 0) {
                 wx_log(WX_LOG_ERROR, "cannot spool a body in %s: %s",
-                       px->cfg->px_state_dir, strerror(errno));
+                       px->cfg->px.state_dir, strerror(errno));
                 refuse(rq, c, 500, "internal", "", "cannot store the body");
                 return 500;
             }
@@ -607,12 +609,12 @@ static CURLcode attempt(px_t *px, FCGX_Request *rq, const char *path, const char
                         const char *method, px_body_t *b, px_answer_t *a,
                         char *why, size_t whylen)
 {
-    const wx_config_t *cfg = px->cfg;
+    const px_conf_t *cfg = px->cfg;
     const char *query = FCGX_GetParam("QUERY_STRING", rq->envp);
     const char *ctype = FCGX_GetParam("CONTENT_TYPE", rq->envp);
     struct curl_slist *hdrs = NULL;
     char *url, *etok, errbuf[CURL_ERROR_SIZE] = "";
-    size_t cap = strlen(cfg->px_api) + strlen(path) + 2 * WX_TOKEN_MAX + PX_QUERY_MAX + 64;
+    size_t cap = strlen(cfg->px.api) + strlen(path) + 2 * WX_TOKEN_MAX + PX_QUERY_MAX + 64;
     CURL *h = px->curl;
     CURLcode rc;
 
@@ -624,7 +626,7 @@ static CURLcode attempt(px_t *px, FCGX_Request *rq, const char *path, const char
         snprintf(why, whylen, "out of memory");
         return CURLE_OUT_OF_MEMORY;
     }
-    snprintf(url, cap, "%s%s?access_token=%s", cfg->px_api, path, etok);
+    snprintf(url, cap, "%s%s?access_token=%s", cfg->px.api, path, etok);
     curl_free(etok);
     append_query(url, cap, query);      /* query_ok, and cap has room for it */
 
@@ -637,13 +639,13 @@ static CURLcode attempt(px_t *px, FCGX_Request *rq, const char *path, const char
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cfg->px_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->px_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cfg->px.timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->px.timeout_ms);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "wxproxy/" WX_VERSION);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    if (cfg->px_ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, cfg->px_ca_file);
-    curl_easy_setopt(h, CURLOPT_PROXY, cfg->px_proxy ? cfg->px_proxy : "");
+    if (cfg->px.ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, cfg->px.ca_file);
+    curl_easy_setopt(h, CURLOPT_PROXY, cfg->px.proxy ? cfg->px.proxy : "");
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
@@ -694,29 +696,29 @@ static int retry_code(long errcode)
     return errcode == 40001 || errcode == 42001 || errcode == 40014;
 }
 
-static unsigned ask_timeout(const wx_config_t *cfg)
+static unsigned ask_timeout(const px_conf_t *cfg)
 {
-    return cfg->px_timeout_ms < PX_ASK_MAX_MS ? cfg->px_timeout_ms : PX_ASK_MAX_MS;
+    return cfg->px.timeout_ms < PX_ASK_MAX_MS ? cfg->px.timeout_ms : PX_ASK_MAX_MS;
 }
 
 /* The token to call with: the store's, else whatever wxtoken answers. */
 static int get_token(px_t *px, wx_token_t *tok, char *err, size_t errlen)
 {
-    const wx_config_t *cfg = px->cfg;
-    wx_err_t rc = wx_token_read(cfg->tok_store, time(NULL), tok, err, errlen);
+    const px_conf_t *cfg = px->cfg;
+    wx_err_t rc = wx_token_read(cfg->tok.store, time(NULL), tok, err, errlen);
 
     if (rc == WX_OK)
         return 0;
     if (rc != WX_EMISSING && rc != WX_ESTALE)
         wx_log(WX_LOG_WARN, "token store: %s", err);
-    rc = wx_token_ask(cfg->tok_listen + 5, "STATUS", ask_timeout(cfg), tok, err, errlen);
+    rc = wx_token_ask(wx_token_conf_sock(&cfg->tok), "STATUS", ask_timeout(cfg), tok, err, errlen);
     return rc == WX_OK && tok->token[0] ? 0 : -1;
 }
 
 static void forward(px_t *px, FCGX_Request *rq, px_call_t *c, const char *method,
                     px_body_t *b)
 {
-    const wx_config_t *cfg = px->cfg;
+    const px_conf_t *cfg = px->cfg;
     char err[512], why[CURL_ERROR_SIZE + 64], brief[64], req[WX_TOKEN_MAX + 16];
     px_answer_t a;
     wx_token_t tok, fresh;
@@ -750,7 +752,7 @@ static void forward(px_t *px, FCGX_Request *rq, px_call_t *c, const char *method
         if (rc == CURLE_OPERATION_TIMEDOUT) {
             wx_log(WX_LOG_WARN, "%s: upstream timeout: %s", c->path, why);
             refuse(rq, c, 504, "upstream_timeout", "",
-                   "WeChat did not answer within %u ms", cfg->px_timeout_ms);
+                   "WeChat did not answer within %u ms", cfg->px.timeout_ms);
             break;
         }
         if (rc != CURLE_OK || a.upstream_5xx || a.status >= 500 || a.status < 100) {
@@ -767,7 +769,7 @@ static void forward(px_t *px, FCGX_Request *rq, px_call_t *c, const char *method
              * workers report it, and hands back the current one. */
             wx_token_brief(brief, sizeof(brief), tok.token);
             snprintf(req, sizeof(req), "REJECTED %s", tok.token);
-            if (wx_token_ask(cfg->tok_listen + 5, req, ask_timeout(cfg), &fresh,
+            if (wx_token_ask(wx_token_conf_sock(&cfg->tok), req, ask_timeout(cfg), &fresh,
                              err, sizeof(err)) != WX_OK) {
                 wx_log(WX_LOG_WARN, "%s: errcode %ld for token %s, and wxtoken gave no "
                        "other: %s", c->path, c->errcode, brief, err);
@@ -805,8 +807,9 @@ static long elapsed_ms(const struct timespec *t0)
 
 void px_serve(px_t *px, FCGX_Request *rq)
 {
-    const wx_config_t *cfg = px->cfg;
+    const px_conf_t *cfg = px->cfg;
     const char *method = FCGX_GetParam("REQUEST_METHOD", rq->envp);
+    const wx_proxy_key_t *pk;
     px_body_t body = { NULL, 0, -1, 0 };
     px_call_t c;
     struct timespec t0;
@@ -817,7 +820,7 @@ void px_serve(px_t *px, FCGX_Request *rq)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&c, 0, sizeof(c));
     c.key = "-";
-    strcpy(c.path, "-");
+    snprintf(c.path, sizeof(c.path), "-");
 
     if (method == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)) {
         refuse(rq, &c, 405, "method_not_allowed", "Allow: GET, POST\r\n",
@@ -825,7 +828,7 @@ void px_serve(px_t *px, FCGX_Request *rq)
         goto log;
     }
     if (api_path(rq, c.path, sizeof(c.path)) != 0) {
-        strcpy(c.path, "-");
+        snprintf(c.path, sizeof(c.path), "-");
         refuse(rq, &c, 400, "bad_request", "", "not an API path: /wxapi/cgi-bin/...");
         goto log;
     }
@@ -834,8 +837,9 @@ void px_serve(px_t *px, FCGX_Request *rq)
         refuse(rq, &c, 401, "unknown_key", "", "missing or unknown X-Wx-Key");
         goto log;
     }
-    c.key = cfg->px_keys[k].name;
-    if (!path_allowed(&cfg->px_keys[k], c.path)) {
+    pk = px_key(cfg, k);
+    c.key = pk->name;
+    if (!path_allowed(pk, c.path)) {
         refuse(rq, &c, 403, "path_not_allowed", "", "key %s may not call %s", c.key, c.path);
         goto log;
     }
@@ -843,14 +847,14 @@ void px_serve(px_t *px, FCGX_Request *rq)
         refuse(rq, &c, 400, "bad_request", "", "malformed query string");
         goto log;
     }
-    if (!wx_ratelimit_take(px->rl, c.key, cfg->px_keys[k].rate, cfg->px_keys[k].burst,
+    if (!wx_ratelimit_take(px->rl, c.key, pk->rate, pk->burst,
                            wx_ratelimit_now(), &retry_ms)) {
         char hdr[48];
         unsigned secs = (retry_ms + 999) / 1000;
 
         snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n", secs ? secs : 1);
         refuse(rq, &c, 429, "rate_limited", hdr, "key %s is over %u calls a second",
-               c.key, cfg->px_keys[k].rate);
+               c.key, pk->rate);
         goto log;
     }
     if (strcmp(method, "POST") == 0 && read_body(px, rq, &c, &body) != 0)

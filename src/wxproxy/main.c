@@ -7,19 +7,14 @@
  * [wxproxy] workers under the supervisor of libwx (wx/server/prefork.h).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "wx/core/config.h"
+#include "wx/core/cli.h"
 #include "wx/core/log.h"
 #include "wx/core/net.h"
 #include "wxproxy.h"
-
-#ifndef WX_VERSION
-#define WX_VERSION "0.1.0"
-#endif
 
 static const char usage_text[] =
 "Usage: wxproxy -c FILE [-p PIDFILE]\n"
@@ -101,7 +96,7 @@ static const char usage_text[] =
 "2 on a usage error.\n";
 
 /* Check what only a built proxy can (the rate-limit table, libcurl). */
-static int probe(const wx_config_t *cfg, char *err, size_t errlen)
+static int probe(const px_conf_t *cfg, char *err, size_t errlen)
 {
     px_t *px = px_new(cfg, err, errlen);
 
@@ -111,95 +106,55 @@ static int probe(const wx_config_t *cfg, char *err, size_t errlen)
     return 0;
 }
 
-int main(int argc, char **argv)
+static void print_summary(const char *path, const px_conf_t *c)
 {
-    static const struct option longopts[] = {
-        { "config",  required_argument, NULL, 'c' },
-        { "pidfile", required_argument, NULL, 'p' },
-        { "test",    no_argument,       NULL, 't' },
-        { "help",    no_argument,       NULL, 'h' },
-        { "version", no_argument,       NULL, 'V' },
-        { NULL, 0, NULL, 0 }
-    };
-    const char *path = NULL, *pidfile = NULL;
-    wx_config_t *cfg;
-    char err[512];
-    int opt, test = 0, rc;
     size_t i;
 
-    while ((opt = getopt_long(argc, argv, "c:p:thV", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'c': path = optarg; break;
-        case 'p': pidfile = optarg; break;
-        case 't': test = 1; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        case 'V': printf("wxproxy %s\n", WX_VERSION); return 0;
-        default:
-            fputs("Try 'wxproxy --help' for more information.\n", stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "wxproxy: unexpected argument '%s'\n"
-                "Try 'wxproxy --help' for more information.\n", argv[optind]);
-        return 2;
-    }
-    if (path == NULL) {
-        fputs("wxproxy: no config file: use -c FILE\n"
-              "Try 'wxproxy --help' for more information.\n", stderr);
-        return 2;
-    }
-    cfg = malloc(sizeof(*cfg));
-    if (cfg == NULL) {
-        fputs("wxproxy: out of memory\n", stderr);
-        return 1;
-    }
-    if (wx_config_load(cfg, path, err, sizeof(err)) != WX_OK) {
-        fprintf(stderr, "wxproxy: %s\n", err);
-        free(cfg);
-        return 1;
-    }
-    if (strncmp(cfg->px_api, "https://", 8) != 0 && strncmp(cfg->px_api, "http://", 7) != 0) {
-        fprintf(stderr, "wxproxy: %s: [wxproxy] api '%s' is not an http(s):// URL\n",
-                path, cfg->px_api);
-        rc = 1;
-        goto done;
-    }
-    if (cfg->n_px_keys == 0)
-        fprintf(stderr, "wxproxy: %s: warning: no [wxproxy.key.NAME] section: "
-                "every call will be refused\n", path);
-    if (probe(cfg, err, sizeof(err)) != 0) {
-        fprintf(stderr, "wxproxy: %s: %s\n", path, err);
-        rc = 1;
-        goto done;
-    }
-    if (test) {
-        printf("wxproxy: %s is valid: listen %s, %u workers, api %s, timeout_ms %u, "
-               "max_body %zu, %zu keys\n", path, cfg->px_listen, cfg->px_workers,
-               cfg->px_api, cfg->px_timeout_ms, cfg->px_max_body, cfg->n_px_keys);
-        for (i = 0; i < cfg->n_px_keys; i++) {
-            const wx_proxy_key_t *k = &cfg->px_keys[i];
+    printf("wxproxy: %s is valid: listen %s, %u workers, api %s, timeout_ms %u, "
+           "max_body %zu, %zu keys\n", path, c->px.srv.listen, c->px.srv.workers,
+           c->px.api, c->px.timeout_ms, c->px.max_body, c->keys.n);
+    for (i = 0; i < c->keys.n; i++) {
+        const wx_proxy_key_t *k = px_key(c, i);
 
-            printf("  key %s: rate %u/s, burst %u, paths %s\n", k->name, k->rate,
-                   k->burst ? k->burst : k->rate, k->paths);
-        }
-        rc = 0;
+        printf("  key %s: rate %u/s, burst %u, paths %s\n", k->name, k->rate,
+               k->burst ? k->burst : k->rate, k->paths);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    wx_cli_t cli = { "wxproxy", usage_text, &px_spec, 1, NULL, NULL, 0 };
+    const px_conf_t *c;
+    wx_config_t *cfg;
+    char err[512];
+    int rc;
+
+    if ((rc = wx_cli_start(&cli, argc, argv, &cfg)) >= 0)
+        return rc;
+    c = px_conf(cfg);
+    rc = WX_EXIT_FAIL;
+    if (c->keys.n == 0)
+        fprintf(stderr, "wxproxy: %s: warning: no [wxproxy.key.NAME] section: "
+                "every call will be refused\n", cli.path);
+    if (probe(c, err, sizeof(err)) != 0) {
+        fprintf(stderr, "wxproxy: %s: %s\n", cli.path, err);
         goto done;
     }
-    if (wx_log_open(cfg->px_log, "wxproxy", cfg->px_log_level) != 0) {
-        fprintf(stderr, "wxproxy: cannot open log %s: %s\n", cfg->px_log, strerror(errno));
-        rc = 1;
+    if (cli.test) {
+        print_summary(cli.path, c);
+        rc = WX_EXIT_OK;
         goto done;
     }
+    if (wx_cli_log(&cli, c->px.srv.log, c->px.srv.log_level) != 0)
+        goto done;
     wx_log(WX_LOG_INFO, "%s, forwarding to %s",
            wx_is_listening_socket(0) ? "worker under spawn-fcgi" : "standalone master",
-           cfg->px_api);
-    rc = wx_fcgi_run(&wxproxy_app, cfg, pidfile);
+           c->px.api);
+    rc = wx_fcgi_run(&wxproxy_app, cfg, cli.pidfile);
     wx_log_close();
     return rc;
 
 done:
     wx_config_free(cfg);
-    free(cfg);
     return rc;
 }

@@ -80,7 +80,7 @@ size_t wxsim_api_body_max(const wxsim_t *sim, const char *path)
      * headers and boundaries; everything else is JSON. */
     if (strcmp(path, "/cgi-bin/media/upload") == 0 ||
         strcmp(path, "/cgi-bin/material/add_material") == 0)
-        return sim->cfg->sim_max_upload + WXSIM_FORM_OVERHEAD;
+        return sim->cfg->sim.max_upload + WXSIM_FORM_OVERHEAD;
     return WXSIM_JSON_MAX;
 }
 

@@ -8,9 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +20,11 @@
 #include <fcgiapp.h>
 
 #include "wx/proto/query.h"
-#include "wx/core/config.h"
+#include "wx/core/cli.h"
+#include "wx/core/signals.h"
 #include "wx/core/log.h"
 #include "wx/core/net.h"
 #include "wxsim.h"
-
-#ifndef WX_VERSION
-#define WX_VERSION "0.1.0"
-#endif
 
 static const char usage_text[] =
 "Usage: wxsim -c FILE [-t]\n"
@@ -109,9 +104,6 @@ static const char usage_text[] =
 "Exit status: 0 on a clean stop, 1 on a config or runtime error,\n"
 "2 on a usage error.\n";
 
-static volatile sig_atomic_t sim_stop;
-static int sim_sigpipe[2] = { -1, -1 };
-
 long long wxsim_now(const wxsim_t *sim)
 {
     /* A frozen clock (tests that need exact seconds) moves only when
@@ -123,36 +115,6 @@ long long wxsim_day(const wxsim_t *sim)
 {
     /* Quotas reset at midnight Beijing time, UTC+8. */
     return (wxsim_now(sim) + 8 * 3600) / 86400;
-}
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-
-    (void)sig;
-    sim_stop = 1;
-    if (write(sim_sigpipe[1], "", 1) < 0) {
-        /* Full: a wake-up is pending already. */
-    }
-    errno = saved;
-}
-
-static int setup_signals(void)
-{
-    struct sigaction sa;
-
-    if (pipe2(sim_sigpipe, O_NONBLOCK | O_CLOEXEC) != 0)
-        return -1;
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    /* A signal must not break the read or write of a request. */
-    sa.sa_flags = SA_RESTART;
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    return 0;
 }
 
 /* mkdir -p, for data_dir. */
@@ -379,9 +341,9 @@ static int serve(wxsim_t *sim, int fd)
     }
     pfd[0].fd = fd;
     pfd[0].events = POLLIN;
-    pfd[1].fd = sim_sigpipe[0];
+    pfd[1].fd = wx_sig_fd();
     pfd[1].events = POLLIN;
-    while (!sim_stop) {
+    while (!wx_sig_stopping()) {
         int rc;
 
         if (poll(pfd, 2, -1) < 0) {
@@ -390,7 +352,9 @@ static int serve(wxsim_t *sim, int fd)
             wx_log(WX_LOG_ERROR, "poll: %s", strerror(errno));
             return 1;
         }
-        if (sim_stop || !(pfd[0].revents & POLLIN))
+        if (pfd[1].revents & POLLIN)
+            wx_sig_drain();
+        if (wx_sig_stopping() || !(pfd[0].revents & POLLIN))
             continue;
         rc = FCGX_Accept_r(&fr);
         if (rc < 0) {
@@ -405,47 +369,28 @@ static int serve(wxsim_t *sim, int fd)
     return 0;
 }
 
-static int check_config(const wx_config_t *cfg, const char *path)
-{
-    if (cfg->sim_appid == NULL || cfg->sim_appid[0] == '\0') {
-        fprintf(stderr, "wxsim: %s: [wxsim] appid is missing\n", path);
-        return -1;
-    }
-    if (cfg->sim_appsecret == NULL || cfg->sim_appsecret[0] == '\0') {
-        fprintf(stderr, "wxsim: %s: [wxsim] appsecret is missing: set appsecret, "
-                        "appsecret_file or the environment variable WXSIM_APPSECRET\n", path);
-        return -1;
-    }
-    if (cfg->sim_data_dir[0] != '/') {
-        fprintf(stderr, "wxsim: %s: [wxsim] data_dir '%s' is not an absolute path\n",
-                path, cfg->sim_data_dir);
-        return -1;
-    }
-    return 0;
-}
-
-static int run(wx_config_t *cfg)
+static int run(const wxsim_conf_t *cfg)
 {
     wxsim_t sim;
     int fd, own = 0, rc;
 
-    if (make_dirs(cfg->sim_data_dir) != 0) {
-        wx_log(WX_LOG_ERROR, "data_dir %s: %s", cfg->sim_data_dir, strerror(errno));
+    if (make_dirs(cfg->sim.data_dir) != 0) {
+        wx_log(WX_LOG_ERROR, "data_dir %s: %s", cfg->sim.data_dir, strerror(errno));
         return 1;
     }
-    if (setup_signals() != 0) {
+    if (wx_sig_init(WX_SIG_STOP) != 0) {
         wx_log(WX_LOG_ERROR, "cannot set up signals: %s", strerror(errno));
         return 1;
     }
     if (wx_is_listening_socket(0)) {
         fd = 0;
-        wx_log(WX_LOG_INFO, "serving under spawn-fcgi (appid %s)", cfg->sim_appid);
+        wx_log(WX_LOG_INFO, "serving under spawn-fcgi (appid %s)", cfg->sim.appid);
     } else {
-        fd = wx_listen(cfg->sim_listen, 0660);
+        fd = wx_listen(cfg->sim.listen, 0660);
         if (fd < 0)
             return 1;
         own = 1;
-        wx_log(WX_LOG_INFO, "listening on %s (appid %s)", cfg->sim_listen, cfg->sim_appid);
+        wx_log(WX_LOG_INFO, "listening on %s (appid %s)", cfg->sim.listen, cfg->sim.appid);
     }
     if (wxsim_state_init(&sim, cfg, wxsim_api_n_routes()) != 0) {
         wx_log(WX_LOG_ERROR, "out of memory");
@@ -458,71 +403,36 @@ static int run(wx_config_t *cfg)
 out:
     if (own) {
         close(fd);
-        if (strncmp(cfg->sim_listen, "unix:", 5) == 0)
-            unlink(cfg->sim_listen + 5);
+        if (strncmp(cfg->sim.listen, "unix:", 5) == 0)
+            unlink(cfg->sim.listen + 5);
     }
     return rc;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "config",  required_argument, NULL, 'c' },
-        { "test",    no_argument,       NULL, 't' },
-        { "help",    no_argument,       NULL, 'h' },
-        { "version", no_argument,       NULL, 'V' },
-        { NULL, 0, NULL, 0 }
-    };
-    const char *path = NULL;
-    wx_config_t cfg;
-    char err[512];
-    int opt, test = 0, rc;
+    wx_cli_t cli = { "wxsim", usage_text, &wxsim_spec, 0, NULL, NULL, 0 };
+    const wxsim_conf_t *c;
+    wx_config_t *cfg;
+    int rc;
 
-    while ((opt = getopt_long(argc, argv, "c:thV", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'c': path = optarg; break;
-        case 't': test = 1; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        case 'V': printf("wxsim %s\n", WX_VERSION); return 0;
-        default:
-            fputs("Try 'wxsim --help' for more information.\n", stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "wxsim: unexpected argument '%s'\n"
-                "Try 'wxsim --help' for more information.\n", argv[optind]);
-        return 2;
-    }
-    if (path == NULL) {
-        fputs("wxsim: no config file: use -c FILE\n"
-              "Try 'wxsim --help' for more information.\n", stderr);
-        return 2;
-    }
-    if (wx_config_load(&cfg, path, err, sizeof(err)) != WX_OK) {
-        fprintf(stderr, "wxsim: %s\n", err);
-        return 1;
-    }
-    if (check_config(&cfg, path) != 0) {
-        rc = 1;
-        goto out;
-    }
-    if (test) {
+    if ((rc = wx_cli_start(&cli, argc, argv, &cfg)) >= 0)
+        return rc;
+    c = (const wxsim_conf_t *)(const void *)cfg;
+    rc = WX_EXIT_FAIL;
+    if (cli.test) {
         printf("wxsim: %s is valid: listen %s, appid %s, token_ttl %u, "
-               "token_daily_limit %u, max_upload %zu, data_dir %s\n", path, cfg.sim_listen,
-               cfg.sim_appid, cfg.sim_token_ttl, cfg.sim_token_daily_limit,
-               cfg.sim_max_upload, cfg.sim_data_dir);
-        rc = 0;
+               "token_daily_limit %u, max_upload %zu, data_dir %s\n", cli.path, c->sim.listen,
+               c->sim.appid, c->sim.token_ttl, c->sim.token_daily_limit,
+               c->sim.max_upload, c->sim.data_dir);
+        rc = WX_EXIT_OK;
         goto out;
     }
-    if (wx_log_open(cfg.sim_log, "wxsim", cfg.sim_log_level) != 0) {
-        fprintf(stderr, "wxsim: cannot open log %s: %s\n", cfg.sim_log, strerror(errno));
-        rc = 1;
+    if (wx_cli_log(&cli, c->sim.log, c->sim.log_level) != 0)
         goto out;
-    }
-    rc = run(&cfg);
+    rc = run(c);
     wx_log_close();
 out:
-    wx_config_free(&cfg);
+    wx_config_free(cfg);
     return rc;
 }

@@ -62,7 +62,7 @@ static int ext_ok(const char *filename, const char *list)
 
 static void file_path(const wxsim_t *sim, const char *id, char *dst, size_t cap)
 {
-    snprintf(dst, cap, "%s/%s", sim->cfg->sim_data_dir, id);
+    snprintf(dst, cap, "%s/%s", sim->cfg->sim.data_dir, id);
 }
 
 static int write_file(const char *path, const char *data, size_t len)
@@ -195,7 +195,7 @@ static wxsim_media_t *store_upload(wxsim_t *sim, wxsim_req_t *rq, int permanent)
         wxsim_reply_err(rq, 41005, "media data missing");
         return NULL;
     }
-    max = types[t].max < sim->cfg->sim_max_upload ? types[t].max : sim->cfg->sim_max_upload;
+    max = types[t].max < sim->cfg->sim.max_upload ? types[t].max : sim->cfg->sim.max_upload;
     if (media->len > max) {
         wxsim_reply_err(rq, 45001, "media size out of limit");
         return NULL;
@@ -213,7 +213,7 @@ static wxsim_media_t *store_upload(wxsim_t *sim, wxsim_req_t *rq, int permanent)
     file_path(sim, m->id, path, sizeof(path));
     m->filename = strdup(media->filename);
     if (m->filename == NULL || write_file(path, media->data, media->len) != 0) {
-        wx_log(WX_LOG_ERROR, "cannot store an upload in %s: %s", sim->cfg->sim_data_dir,
+        wx_log(WX_LOG_ERROR, "cannot store an upload in %s: %s", sim->cfg->sim.data_dir,
                strerror(errno));
         free(m->filename);
         wxsim_reply_err(rq, -1, "system error");

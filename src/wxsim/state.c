@@ -66,7 +66,7 @@ static void set_counters(wxsim_t *sim)
     sim->mass_speed = 3;
 }
 
-int wxsim_state_init(wxsim_t *sim, wx_config_t *cfg, size_t n_routes)
+int wxsim_state_init(wxsim_t *sim, const wxsim_conf_t *cfg, size_t n_routes)
 {
     memset(sim, 0, sizeof(*sim));
     sim->cfg = cfg;
@@ -93,7 +93,7 @@ static void free_mass(wxsim_t *sim)
 
 void wxsim_state_clear(wxsim_t *sim)
 {
-    wx_config_t *cfg = sim->cfg;
+    const wxsim_conf_t *cfg = sim->cfg;
     unsigned long *calls = sim->calls;
     size_t n_calls = sim->n_calls;
 

@@ -48,7 +48,7 @@ static void issue(wxsim_t *sim, wxsim_family_t *f, long long now)
     }
     wxsim_random_id(f->cur.value, WXSIM_TOKEN_LEN);
     f->cur.issued = now;
-    f->cur.expires = now + sim->cfg->sim_token_ttl;
+    f->cur.expires = now + sim->cfg->sim.token_ttl;
     f->cur.revoked = 0;
     f->issued++;
 }
@@ -57,7 +57,7 @@ static void issue(wxsim_t *sim, wxsim_family_t *f, long long now)
  * instead, or every call in normal mode would renew. */
 static long long renew_window(const wxsim_t *sim)
 {
-    long long ttl = sim->cfg->sim_token_ttl;
+    long long ttl = sim->cfg->sim.token_ttl;
 
     return ttl >= 4 * WXSIM_OVERLAP ? WXSIM_OVERLAP : ttl / 4;
 }
@@ -84,7 +84,7 @@ static int secret_eq(const char *given, const char *want)
 /* 40164 unless the caller's address is in [wxsim] allow_ips ("" = any). */
 static int ip_allowed(wxsim_t *sim, wxsim_req_t *rq)
 {
-    const char *list = sim->cfg->sim_allow_ips, *ip = rq->remote_addr, *p;
+    const char *list = sim->cfg->sim.allow_ips, *ip = rq->remote_addr, *p;
     size_t iplen;
 
     if (list == NULL || list[strspn(list, " \t,")] == '\0')
@@ -123,7 +123,7 @@ static int credentials_ok(wxsim_t *sim, wxsim_req_t *rq, const char *grant,
         wxsim_reply_err(rq, 41002, "appid missing");
         return 0;
     }
-    if (strcmp(appid, sim->cfg->sim_appid) != 0) {
+    if (strcmp(appid, sim->cfg->sim.appid) != 0) {
         wxsim_reply_err(rq, 40013, "invalid appid");
         return 0;
     }
@@ -131,7 +131,7 @@ static int credentials_ok(wxsim_t *sim, wxsim_req_t *rq, const char *grant,
         wxsim_reply_err(rq, 41004, "appsecret missing");
         return 0;
     }
-    if (!secret_eq(secret, sim->cfg->sim_appsecret)) {
+    if (!secret_eq(secret, sim->cfg->sim.appsecret)) {
         wxsim_reply_err(rq, 40125, "invalid appsecret");
         return 0;
     }
@@ -156,7 +156,7 @@ void wxsim_token_get(wxsim_t *sim, wxsim_req_t *rq)
     if (!ok)
         return;
     roll_day(sim, f);
-    if (f->day_calls >= sim->cfg->sim_token_daily_limit) {
+    if (f->day_calls >= sim->cfg->sim.token_daily_limit) {
         wxsim_reply_err(rq, 45009, "reach max api daily quota limit");
         return;
     }

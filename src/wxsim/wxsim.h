@@ -14,6 +14,29 @@
 
 #include "wx/core/config.h"
 
+/* ------------------------------------------------------------- config -- */
+
+/* [wxsim]: the platform simulator (tests and offline demos); conf.c. */
+typedef struct wxsim_section {
+    char           *listen;             /* unix:/path or tcp:host:port */
+    char           *appid;              /* the account it simulates */
+    char           *appsecret;          /* or appsecret_file, or $WXSIM_APPSECRET */
+    char           *allow_ips;          /* caller allow-list, blank-separated; "" = any */
+    unsigned        token_ttl;          /* expires_in of a new token */
+    unsigned        token_daily_limit;
+    size_t          max_upload;
+    char           *data_dir;           /* uploaded media */
+    char           *log;
+    wx_log_level_t  log_level;
+} wxsim_section_t;
+
+typedef struct wxsim_conf {
+    wx_config_t     base;
+    wxsim_section_t sim;
+} wxsim_conf_t;
+
+extern const wx_config_spec_t wxsim_spec;
+
 /* ------------------------------------------------------------ requests -- */
 
 #define WXSIM_JSON_MAX      (2u << 20)  /* a JSON body (drafts hold < 1 MB of HTML) */
@@ -139,7 +162,7 @@ typedef struct wxsim_mass {
 } wxsim_mass_t;
 
 typedef struct wxsim {
-    wx_config_t    *cfg;
+    const wxsim_conf_t *cfg;
     long long       offset;         /* simulated clock = real + offset */
     long long       frozen_at;      /* real time the clock stopped at, 0 = runs */
 
@@ -184,7 +207,7 @@ long long wxsim_now(const wxsim_t *sim);
 long long wxsim_day(const wxsim_t *sim);
 
 /* state.c: create, empty (for /sim/reset) and free the state. */
-int wxsim_state_init(wxsim_t *sim, wx_config_t *cfg, size_t n_routes);
+int wxsim_state_init(wxsim_t *sim, const wxsim_conf_t *cfg, size_t n_routes);
 void wxsim_state_clear(wxsim_t *sim);
 void wxsim_state_free(wxsim_t *sim);
 /* A random string of 'len' characters of [A-Za-z0-9_-] into dst (len+1). */

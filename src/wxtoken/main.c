@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,10 +26,12 @@
 #include <openssl/rand.h>
 
 #include "wx/api/api.h"
-#include "wx/core/config.h"
+#include "wx/core/cli.h"
+#include "wx/core/signals.h"
 #include "wx/core/log.h"
 #include "wx/core/net.h"
 #include "wx/state/token.h"
+#include "wxtoken.h"
 
 static const char usage_text[] =
 "Usage: wxtoken -c FILE\n"
@@ -78,16 +79,8 @@ static const char usage_text[] =
 "Exit status: 0 on a clean stop, 1 on a config or start-up error, 2 on a\n"
 "usage error.\n";
 
-static volatile sig_atomic_t wx_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    wx_stop = 1;
-}
-
 typedef struct {
-    const wx_config_t  *cfg;
+    const wxtoken_conf_t *cfg;
     wx_api_t           *api;
     const char         *sock;           /* the report socket's path */
     char                lock_path[4200];
@@ -137,7 +130,7 @@ static void load_store(wxtoken_t *t)
 {
     char err[512];
     wx_token_t tok;
-    wx_err_t rc = wx_token_read(t->cfg->tok_store, time(NULL), &tok, err, sizeof(err));
+    wx_err_t rc = wx_token_read(t->cfg->where.store, time(NULL), &tok, err, sizeof(err));
 
     if (rc == WX_OK) {
         if (!t->have || tok.version != t->cur.version ||
@@ -161,10 +154,10 @@ static void schedule_retry(wxtoken_t *t, int hard)
     unsigned char r[2];
 
     if (hard) {
-        ms = t->cfg->tok_retry_max_ms;
+        ms = t->cfg->tok.retry_max_ms;
     } else {
-        ms = t->backoff_ms ? t->backoff_ms : t->cfg->tok_retry_min_ms;
-        t->backoff_ms = ms >= t->cfg->tok_retry_max_ms / 2 ? t->cfg->tok_retry_max_ms : ms * 2;
+        ms = t->backoff_ms ? t->backoff_ms : t->cfg->tok.retry_min_ms;
+        t->backoff_ms = ms >= t->cfg->tok.retry_max_ms / 2 ? t->cfg->tok.retry_max_ms : ms * 2;
         /* Jitter (plus or minus a quarter) so that the instances of a
          * cluster do not retry in step. */
         if (RAND_bytes(r, sizeof(r)) == 1 && ms >= 4) {
@@ -180,7 +173,7 @@ static void schedule_retry(wxtoken_t *t, int hard)
  * refresh was asked for, so stable_token must not hand it back. */
 static int fetch(wxtoken_t *t, int force, wx_token_t *out)
 {
-    const wx_config_t *cfg = t->cfg;
+    const wxtoken_conf_t *cfg = t->cfg;
     wx_api_result_t r;
     char path[1024], brief[64];
     char *body = NULL;
@@ -188,12 +181,12 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
     long long t0 = now_ms();
     int rc = -1;
 
-    if (strcmp(cfg->tok_grant, "token") == 0) {
+    if (strcmp(cfg->tok.grant, "token") == 0) {
         snprintf(path, sizeof(path), "/cgi-bin/token?grant_type=client_credential"
-                 "&appid=%s&secret=%s", cfg->appid, cfg->tok_appsecret);
+                 "&appid=%s&secret=%s", cfg->wx.appid, cfg->tok.appsecret);
     } else {
         json_t *req = json_pack("{s:s, s:s, s:s, s:b}", "grant_type", "client_credential",
-                                "appid", cfg->appid, "secret", cfg->tok_appsecret,
+                                "appid", cfg->wx.appid, "secret", cfg->tok.appsecret,
                                 "force_refresh", force);
 
         body = req ? json_dumps(req, JSON_COMPACT) : NULL;
@@ -204,7 +197,7 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
         }
         snprintf(path, sizeof(path), "/cgi-bin/stable_token");
     }
-    wx_log(WX_LOG_INFO, "refresh start: %s%s", cfg->tok_grant, force ? " (forced)" : "");
+    wx_log(WX_LOG_INFO, "refresh start: %s%s", cfg->tok.grant, force ? " (forced)" : "");
     wx_api_call(t->api, path, body, &r);
     /* The request held the AppSecret. */
     explicit_bzero(path, sizeof(path));
@@ -228,7 +221,7 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
         snprintf(t->last_error, sizeof(t->last_error), "%s", clean);
         if (hint != NULL) {
             wx_log(WX_LOG_ERROR, "refresh refused: errcode %ld (%s): %s; not retried for "
-                   "%u ms", r.errcode, clean, hint, cfg->tok_retry_max_ms);
+                   "%u ms", r.errcode, clean, hint, cfg->tok.retry_max_ms);
             schedule_retry(t, 1);
         } else {
             wx_log(WX_LOG_WARN, "refresh failed: errcode %ld (%s)", r.errcode, clean);
@@ -289,7 +282,7 @@ static int refresh(wxtoken_t *t, const char *stale, int force)
             goto out;
         }
         if (stale == NULL && !force &&
-            t->cur.expires - now > (time_t)t->cfg->tok_refresh_margin) {
+            t->cur.expires - now > (time_t)t->cfg->tok.refresh_margin) {
             rc = 0;         /* another instance refreshed it */
             goto out;
         }
@@ -307,11 +300,11 @@ static int refresh(wxtoken_t *t, const char *stale, int force)
             wx_token_t old;
 
             /* Versions only grow, even over an expired or damaged store. */
-            if (wx_token_read(t->cfg->tok_store, 0, &old, err, sizeof(err)) == WX_OK)
+            if (wx_token_read(t->cfg->where.store, 0, &old, err, sizeof(err)) == WX_OK)
                 fresh.version = old.version + 1;
         }
     }
-    if (wx_token_write(t->cfg->tok_store, &fresh, err, sizeof(err)) != WX_OK) {
+    if (wx_token_write(t->cfg->where.store, &fresh, err, sizeof(err)) != WX_OK) {
         wx_log(WX_LOG_ERROR, "%s", err);
         snprintf(t->last_error, sizeof(t->last_error), "cannot write the store");
         t->last_errcode = -1;
@@ -335,8 +328,8 @@ static time_t next_due(const wxtoken_t *t)
     if (!t->have)
         due = time(NULL);
     else
-        due = t->cur.expires - (time_t)t->cfg->tok_refresh_margin;
-    if (t->have && t->cur.expires - time(NULL) <= 300 && strcmp(t->cfg->tok_grant, "stable_token") == 0) {
+        due = t->cur.expires - (time_t)t->cfg->tok.refresh_margin;
+    if (t->have && t->cur.expires - time(NULL) <= 300 && strcmp(t->cfg->tok.grant, "stable_token") == 0) {
         /* stable_token renews in the last five minutes: ask again then. */
         due = t->cur.expires - 299;
     }
@@ -420,58 +413,57 @@ static void serve_client(wxtoken_t *t, int fd)
     answer_current(t, fd);
 }
 
-static int run(const wx_config_t *cfg)
+static int run(const wxtoken_conf_t *cfg)
 {
     wx_api_opts_t opts = {
-        .base = cfg->tok_api, .ca_file = cfg->tok_ca_file, .proxy = cfg->tok_proxy,
-        .timeout_ms = cfg->tok_timeout_ms,
+        .base = cfg->tok.api, .ca_file = cfg->tok.ca_file, .proxy = cfg->tok.proxy,
+        .timeout_ms = cfg->tok.timeout_ms,
     };
-    struct sigaction sa;
     wxtoken_t t;
     char err[256];
     int lfd, status = 1;
 
     memset(&t, 0, sizeof(t));
     t.cfg = cfg;
-    t.sock = cfg->tok_listen + 5;
-    snprintf(t.lock_path, sizeof(t.lock_path), "%s.lock", cfg->tok_store);
+    t.sock = wx_token_conf_sock(&cfg->where);
+    snprintf(t.lock_path, sizeof(t.lock_path), "%s.lock", cfg->where.store);
 
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal;      /* no SA_RESTART: poll returns EINTR */
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
+    if (wx_sig_init(WX_SIG_STOP) != 0) {
+        wx_log(WX_LOG_ERROR, "cannot set up signals: %s", strerror(errno));
+        return 1;
+    }
 
     t.api = wx_api_new(&opts, err, sizeof(err));
     if (t.api == NULL) {
         wx_log(WX_LOG_ERROR, "%s", err);
         return 1;
     }
-    lfd = wx_listen(cfg->tok_listen, 0660);
+    lfd = wx_listen(cfg->where.listen, 0660);
     if (lfd < 0)
         goto out;
     if (fcntl(lfd, F_SETFL, O_NONBLOCK) != 0)
         goto out;
     load_store(&t);
     wx_log(WX_LOG_INFO, "wxtoken %s ready: store %s, reports on %s, grant %s", WX_VERSION,
-           cfg->tok_store, t.sock, cfg->tok_grant);
+           cfg->where.store, t.sock, cfg->tok.grant);
 
-    while (!wx_stop) {
-        struct pollfd p = { .fd = lfd, .events = POLLIN };
+    while (!wx_sig_stopping()) {
+        struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
+                               { .fd = wx_sig_fd(), .events = POLLIN } };
         time_t due = next_due(&t), now = time(NULL);
         long long wait = due > now ? (long long)(due - now) * 1000 : 0;
         int n;
 
         if (wait > 60000)
             wait = 60000;   /* look at the store now and then */
-        n = poll(&p, 1, (int)wait);
+        n = poll(p, 2, (int)wait);
         if (n < 0 && errno != EINTR)
             break;
-        if (wx_stop)
+        if (wx_sig_stopping())
             break;
-        if (n > 0) {
+        if (n > 0 && (p[1].revents & POLLIN))
+            wx_sig_drain();
+        if (n > 0 && (p[0].revents & POLLIN)) {
             int c;
 
             while ((c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
@@ -498,78 +490,28 @@ out:
     return status;
 }
 
-static int all_alnum(const char *s)
-{
-    for (; *s; s++)
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-            return 0;
-    return 1;
-}
-
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "test", no_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *path = NULL;
-    wx_config_t cfg;
-    char err[512];
-    int o, test = 0, rc;
+    wx_cli_t cli = { "wxtoken", usage_text, &wxtoken_spec, 0, NULL, NULL, 0 };
+    const wxtoken_conf_t *c;
+    wx_config_t *cfg;
+    int rc;
 
-    while ((o = getopt_long(argc, argv, "c:thV", longopts, NULL)) != -1) {
-        switch (o) {
-        case 'c': path = optarg; break;
-        case 't': test = 1; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        case 'V': puts("wxtoken " WX_VERSION); return 0;
-        default:
-            fputs("Try 'wxtoken --help' for more information.\n", stderr);
-            return 2;
-        }
-    }
-    if (path == NULL || optind != argc) {
-        fputs(path == NULL ? "wxtoken: -c FILE is required\n" : "wxtoken: unexpected argument\n",
-              stderr);
-        fputs("Try 'wxtoken --help' for more information.\n", stderr);
-        return 2;
-    }
-    if (wx_config_load(&cfg, path, err, sizeof(err)) != WX_OK) {
-        fprintf(stderr, "wxtoken: %s\n", err);
-        return 1;
-    }
-    rc = 1;
-    if (cfg.appid == NULL) {
-        fprintf(stderr, "wxtoken: %s: [wx] appid is missing\n", path);
+    if ((rc = wx_cli_start(&cli, argc, argv, &cfg)) >= 0)
+        return rc;
+    c = wxtoken_conf(cfg);
+    rc = WX_EXIT_FAIL;
+    if (cli.test) {
+        printf("wxtoken: %s is valid: appid %s, grant %s, store %s, reports on %s\n", cli.path,
+               c->wx.appid, c->tok.grant, c->where.store, wx_token_conf_sock(&c->where));
+        rc = WX_EXIT_OK;
         goto out;
     }
-    if (cfg.tok_appsecret == NULL || !all_alnum(cfg.tok_appsecret) ||
-        strlen(cfg.tok_appsecret) < 16 || strlen(cfg.tok_appsecret) > 64) {
-        fprintf(stderr, "wxtoken: %s: [wxtoken] appsecret is %s: set appsecret_file "
-                "or WX_APPSECRET\n", path,
-                cfg.tok_appsecret == NULL ? "missing" : "not 16 to 64 letters and digits");
+    if (wx_cli_log(&cli, c->tok.log, c->tok.log_level) != 0)
         goto out;
-    }
-    if (cfg.tok_retry_min_ms > cfg.tok_retry_max_ms) {
-        fprintf(stderr, "wxtoken: %s: [wxtoken] retry_min_ms is above retry_max_ms\n", path);
-        goto out;
-    }
-    if (test) {
-        printf("wxtoken: %s is valid: appid %s, grant %s, store %s, reports on %s\n", path,
-               cfg.appid, cfg.tok_grant, cfg.tok_store, cfg.tok_listen + 5);
-        rc = 0;
-        goto out;
-    }
-    if (wx_log_open(cfg.tok_log, "wxtoken", cfg.tok_log_level) != 0) {
-        fprintf(stderr, "wxtoken: cannot open log %s\n", cfg.tok_log);
-        goto out;
-    }
-    rc = run(&cfg);
+    rc = run(c);
     wx_log_close();
 out:
-    wx_config_free(&cfg);
+    wx_config_free(cfg);
     return rc;
 }

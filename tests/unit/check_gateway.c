@@ -30,7 +30,7 @@ static const char config_text[] =
     "V1001_HELLO = Hello from the menu.\n";
 
 static char cfg_path[64];
-static wx_config_t cfg;
+static wx_config_t *cfg;
 static wx_gw_t *gw;
 
 /* ---- an in-memory body ----------------------------------------------- */
@@ -76,8 +76,9 @@ static void setup(void)
     unsetenv("WX_TOKEN");
     strcpy(cfg_path, "/tmp/wx-ut-gw.XXXXXX");
     write_temp(cfg_path, config_text);
-    ck_assert_msg(wx_config_load(&cfg, cfg_path, err, sizeof(err)) == WX_OK, "%s", err);
-    gw = wx_gw_new(&cfg, err, sizeof(err));
+    cfg = wx_config_load(&wxfcgi_spec, cfg_path, err, sizeof(err));
+    ck_assert_msg(cfg != NULL, "%s", err);
+    gw = wx_gw_new(wxfcgi_conf(cfg), err, sizeof(err));
     ck_assert_msg(gw != NULL, "wx_gw_new: %s", err);
     /* requests are logged only at info: keep the test output quiet */
     wx_log_threshold = WX_LOG__MAX;
@@ -86,7 +87,7 @@ static void setup(void)
 static void teardown(void)
 {
     wx_gw_free(gw);
-    wx_config_free(&cfg);
+    wx_config_free(cfg);
     unlink(cfg_path);
 }
 
@@ -643,7 +644,7 @@ START_TEST(test_echo_without_welcome)
     static const char no_welcome[] = "[wx]\ntoken = " TOKEN "\n[wxfcgi]\ndedup_slots = 0\n";
     char path[] = "/tmp/wx-ut-gw2.XXXXXX";
     char err[256];
-    wx_config_t c2;
+    wx_config_t *c2;
     wx_gw_t *g2;
     size_t len;
     char *xml = fx_read("msg/event_subscribe.xml", &len);
@@ -652,8 +653,9 @@ START_TEST(test_echo_without_welcome)
     wx_request_t req;
 
     write_temp(path, no_welcome);
-    ck_assert_int_eq(wx_config_load(&c2, path, err, sizeof(err)), WX_OK);
-    g2 = wx_gw_new(&c2, err, sizeof(err));
+    c2 = wx_config_load(&wxfcgi_spec, path, err, sizeof(err));
+    ck_assert_ptr_nonnull(c2);
+    g2 = wx_gw_new(wxfcgi_conf(c2), err, sizeof(err));
     ck_assert_ptr_nonnull(g2);
     body_init(&b, xml, len);
     memset(&req, 0, sizeof(req));
@@ -668,7 +670,7 @@ START_TEST(test_echo_without_welcome)
     ck_assert_body(resp, "success");
     wx_gw_done(g2);
     wx_gw_free(g2);
-    wx_config_free(&c2);
+    wx_config_free(c2);
     unlink(path);
     free(xml);
 }
@@ -677,13 +679,14 @@ END_TEST
 START_TEST(test_unknown_handler)
 {
     char err[256];
-    char *saved = cfg.handler;
+    wxfcgi_conf_t *fc = (wxfcgi_conf_t *)(void *)cfg;
+    char *saved = fc->fcgi.handler;
     wx_gw_t *g2;
 
-    cfg.handler = (char *)"nope";
+    fc->fcgi.handler = (char *)"nope";
     err[0] = '\0';
-    g2 = wx_gw_new(&cfg, err, sizeof(err));
-    cfg.handler = saved;
+    g2 = wx_gw_new(fc, err, sizeof(err));
+    fc->fcgi.handler = saved;
     ck_assert_ptr_null(g2);
     ck_assert_ptr_nonnull(strstr(err, "nope"));
     ck_assert_ptr_nonnull(wx_handler_find("echo"));
@@ -744,7 +747,7 @@ END_TEST
                     "<Content><![CDATA[abcdteT]]></Content></xml>"
 
 static char mode_path[64];
-static wx_config_t mode_cfg;
+static wx_config_t *mode_cfg;
 static wx_gw_t *mode_gw;
 
 static void mode_gw_open(const char *wx_section)
@@ -755,8 +758,9 @@ static void mode_gw_open(const char *wx_section)
              "[wxfcgi]\ndedup_slots = 0\n", wx_section);
     strcpy(mode_path, "/tmp/wx-ut-gw-aes.XXXXXX");
     write_temp(mode_path, text);
-    ck_assert_msg(wx_config_load(&mode_cfg, mode_path, err, sizeof(err)) == WX_OK, "%s", err);
-    mode_gw = wx_gw_new(&mode_cfg, err, sizeof(err));
+    mode_cfg = wx_config_load(&wxfcgi_spec, mode_path, err, sizeof(err));
+    ck_assert_msg(mode_cfg != NULL, "%s", err);
+    mode_gw = wx_gw_new(wxfcgi_conf(mode_cfg), err, sizeof(err));
     ck_assert_msg(mode_gw != NULL, "wx_gw_new: %s", err);
 }
 
@@ -764,7 +768,8 @@ static void mode_teardown(void)
 {
     wx_gw_free(mode_gw);
     mode_gw = NULL;
-    wx_config_free(&mode_cfg);
+    wx_config_free(mode_cfg);
+    mode_cfg = NULL;
     if (mode_path[0])
         unlink(mode_path);
     mode_path[0] = '\0';
@@ -937,8 +942,9 @@ START_TEST(test_retry_replayed)
              "dedup_slots = 64\n", state_dir);
     strcpy(mode_path, "/tmp/wx-ut-gw-dd.XXXXXX");
     write_temp(mode_path, text);
-    ck_assert_msg(wx_config_load(&mode_cfg, mode_path, err, sizeof(err)) == WX_OK, "%s", err);
-    mode_gw = wx_gw_new(&mode_cfg, err, sizeof(err));
+    mode_cfg = wx_config_load(&wxfcgi_spec, mode_path, err, sizeof(err));
+    ck_assert_msg(mode_cfg != NULL, "%s", err);
+    mode_gw = wx_gw_new(wxfcgi_conf(mode_cfg), err, sizeof(err));
     ck_assert_msg(mode_gw != NULL, "wx_gw_new: %s", err);
 
     body_init(&b, text_xml, sizeof(text_xml) - 1);

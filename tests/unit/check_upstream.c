@@ -242,24 +242,24 @@ END_TEST
 /* The handler validates its config at start, naming the key. */
 START_TEST(test_create)
 {
-    wx_config_t cfg;
+    wxfcgi_conf_t cfg;
     char err[256] = "";
     void *ctx;
 
     memset(&cfg, 0, sizeof(cfg));
-    cfg.reply_budget_ms = 4000;
-    cfg.up_timeout_ms = 30000;
+    cfg.fcgi.reply_budget_ms = 4000;
+    cfg.up.timeout_ms = 30000;
     ctx = wx_handler_upstream.create(&cfg, err, sizeof(err));
     ck_assert_ptr_null(ctx);
     ck_assert_msg(strstr(err, "[upstream] url is missing") != NULL, "%s", err);
-    cfg.up_url = "ftp://x/";
+    cfg.up.url = "ftp://x/";
     ck_assert_ptr_null(wx_handler_upstream.create(&cfg, err, sizeof(err)));
     ck_assert_msg(strstr(err, "http:// or https://") != NULL, "%s", err);
-    cfg.up_url = "http://127.0.0.1:9/";
-    cfg.up_proxy = "http://127.0.0.1:8080/wxapi";
+    cfg.up.url = "http://127.0.0.1:9/";
+    cfg.up.proxy = "http://127.0.0.1:8080/wxapi";
     ck_assert_ptr_null(wx_handler_upstream.create(&cfg, err, sizeof(err)));
     ck_assert_msg(strstr(err, "proxy_key is missing") != NULL, "%s", err);
-    cfg.up_proxy_key = "k";
+    cfg.up.proxy_key = "k";
     ctx = wx_handler_upstream.create(&cfg, err, sizeof(err));
     ck_assert_ptr_nonnull(ctx);
     wx_handler_upstream.destroy(ctx);

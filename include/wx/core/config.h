@@ -1,12 +1,26 @@
 /*
- * wx/core/config.h - the one INI file every program reads (inih).
+ * wx/core/config.h - the one INI file every program of the suite reads
+ * (inih), and the loader that checks it against tables of settings.
  *
- * Each setting has a type, bounds and a default in one table (config.c).
- * A key the table does not know, in a section this program reads, is an
- * error: typos stop the program at start instead of being ignored.
- * Secrets never come from argv: 'token' may be given in the file, as
- * 'token_file' (a file holding it) or in the environment as WX_TOKEN, which
- * wins over both.  Errors name the file, line and key.
+ * The loader owns no section.  Each section is a struct of its owner (a
+ * program, or the layer of libwx that uses it) described by a
+ * wx_config_section_t: its settings with their types, bounds and defaults,
+ * and a validator.  A program lists the sections it reads in a
+ * wx_config_spec_t, each at an offset of its own config struct (which
+ * begins with a wx_config_t), and the loader fills exactly those:
+ *   - in a section the program reads, a key no table knows is an error
+ *     (typos stop the program at start instead of being ignored);
+ *   - a section the program does not read is skipped, keys and all, so a
+ *     program validates only what it reads;
+ *   - a section no program of the suite reads is an error (a typo in the
+ *     section's name): wx_config_known_sections lists the names.
+ * Several sections may share a name: a program may read part of a section
+ * another program owns (WX_SECTION_PART: the keys it does not know are
+ * left to that owner).  Secrets never come from argv: a setting marked
+ * secret may be given in the file, as NAME_file (a file holding it, taken
+ * relative to the config file) or, when it has one, in its environment
+ * variable, which wins over both; secrets are zeroed when freed.  Errors
+ * name the file, the line and the key.
  */
 #ifndef WX_CONFIG_H
 #define WX_CONFIG_H
@@ -15,124 +29,105 @@
 #include "wx/core/err.h"
 #include "wx/core/log.h"
 
-typedef enum wx_mode {
-    WX_MODE_PLAIN,
-    WX_MODE_COMPAT,
-    WX_MODE_SAFE
-} wx_mode_t;
+typedef enum wx_conf_type {
+    WX_CONF_STR,        /* char *, copied */
+    WX_CONF_TEXT,       /* char *; indented continuation lines add "\n..." */
+    WX_CONF_WORDS,      /* char *; indented continuation lines add " ..." */
+    WX_CONF_UINT,       /* unsigned */
+    WX_CONF_ULONG,      /* unsigned long */
+    WX_CONF_SIZE,       /* size_t, with an optional k/K or m/M suffix */
+    WX_CONF_OCTAL,      /* unsigned, written in octal */
+    WX_CONF_LEVEL,      /* wx_log_level_t */
+    WX_CONF_ENUM        /* an enum: the index of the value in 'names' */
+} wx_conf_type_t;
 
-typedef struct wx_click_reply {
-    char *key;          /* EventKey of a CLICK menu button */
-    char *text;         /* the text sent back */
-} wx_click_reply_t;
+/* One key of a section: where it goes in the section's struct, its bounds
+ * (numbers) and its default, written as in the file (NULL: none). */
+typedef struct wx_setting {
+    const char         *name;
+    wx_conf_type_t      type;
+    size_t              off;
+    unsigned long       min, max;
+    const char         *def;
+    int                 secret;     /* also NAME_file; zeroed when freed */
+    const char         *env;        /* a secret's environment variable, or NULL */
+    const char *const  *names;      /* WX_CONF_ENUM: the words, NULL-terminated */
+} wx_setting_t;
 
-#define WX_CONFIG_MAX_CLICKS    256
+#define WX_SETTING(name, type, off, min, max, def) \
+    { (name), (type), (off), (min), (max), (def), 0, NULL, NULL }
+#define WX_SECRET(name, off, env) \
+    { (name), WX_CONF_STR, (off), 0, 0, NULL, 1, (env), NULL }
+#define WX_ENUM(name, off, names, def) \
+    { (name), WX_CONF_ENUM, (off), 0, 0, (def), 0, NULL, (names) }
 
-/* [wxproxy.key.NAME]: one internal caller of the API proxy. */
-typedef struct wx_proxy_key {
-    char       *name;       /* NAME, for logs */
-    char       *key;        /* the secret the caller presents (key or key_file) */
-    char       *paths;      /* blank-separated API paths; a trailing '*' matches a prefix */
-    unsigned    rate;       /* calls per second, refilled continuously */
-    unsigned    burst;      /* bucket size; 0 = rate */
-} wx_proxy_key_t;
+typedef enum wx_section_kind {
+    WX_SECTION_ONE,     /* [name]: one struct */
+    WX_SECTION_PART,    /* [name], of which this program reads some keys */
+    WX_SECTION_NAMED,   /* [nameNAME] (name ends in '.'): a wx_conf_list_t of
+                         * structs whose first member is 'char *name' */
+    WX_SECTION_PAIRS    /* [name] KEY = text: a wx_conf_list_t of wx_conf_pair_t */
+} wx_section_kind_t;
 
-#define WX_CONFIG_MAX_PROXY_KEYS 64
+typedef struct wx_config_section {
+    const char             *name;
+    wx_section_kind_t       kind;
+    const wx_setting_t     *settings;
+    size_t                  n_settings;     /* at most WX_CONF_MAX_SETTINGS */
+    size_t                  size;           /* of one struct (NAMED) */
+    size_t                  max;            /* NAMED, PAIRS: how many at most */
+    /* Check one filled struct (the section's or one NAMED item); 0, or -1
+     * with 'err' set (the loader adds the file's name).  NULL: none. */
+    int                   (*validate)(void *sec, char *err, size_t errlen);
+} wx_config_section_t;
 
+#define WX_CONF_MAX_SETTINGS    32
+#define WX_CONF_N(table)        (sizeof(table) / sizeof((table)[0]))
+
+typedef struct wx_conf_list {
+    void       *v;          /* 'max' structs, the first 'n' used */
+    size_t      n;
+} wx_conf_list_t;
+
+typedef struct wx_conf_pair {
+    char       *name;       /* the KEY of KEY = text */
+    char       *text;
+} wx_conf_pair_t;
+
+/* The head of every program's config struct. */
 typedef struct wx_config {
-    char           *path;
-
-    /* [wx] */
-    char           *token;
-    char           *appid;
-    char           *encoding_aes_key;
-    char           *encoding_aes_key_previous;  /* tried when the current fails */
-    wx_mode_t       mode;
-
-    /* [wxfcgi] */
-    char           *listen;             /* unix:/path or tcp:host:port */
-    unsigned        socket_mode;        /* permissions of a unix socket */
-    unsigned        workers;
-    size_t          max_body;
-    unsigned        timestamp_window;   /* seconds; 0 = off */
-    unsigned long   max_requests;       /* per worker; 0 = unlimited */
-    unsigned        shutdown_timeout;   /* seconds for in-flight work */
-    char           *log;                /* stderr, syslog or a path */
-    wx_log_level_t  log_level;
-    size_t          log_buffer;         /* a worker's info lines in batches; 0 = each at once */
-    char           *handler;            /* "echo" */
-    char           *state_dir;          /* shared state of the workers */
-    unsigned        dedup_slots;        /* retry table entries; 0 = off */
-    unsigned        reply_budget_ms;    /* how long a retry may wait */
-
-    /* [echo] */
-    char           *welcome;            /* reply to subscribe, or NULL */
-    unsigned        delay_ms;           /* pretend to be slow (retry tests) */
-    wx_click_reply_t *clicks;           /* [echo.click] KEY = text */
-    size_t          n_clicks;
-
-    /* [wxtoken]: the one program that holds the AppSecret */
-    char           *tok_api;            /* base URL of the WeChat API */
-    char           *tok_appsecret;      /* or appsecret_file, or $WX_APPSECRET */
-    char           *tok_grant;          /* "token" or "stable_token" */
-    char           *tok_store;          /* the token file every caller reads */
-    char           *tok_listen;         /* unix:/path for rejection reports */
-    unsigned        tok_refresh_margin; /* seconds before expiry to refresh */
-    unsigned        tok_timeout_ms;     /* per API call */
-    unsigned        tok_retry_min_ms;   /* first backoff after -1 or a transport error */
-    unsigned        tok_retry_max_ms;   /* the longest; also the pause after a hard error */
-    char           *tok_ca_file;        /* extra CA bundle, or NULL */
-    char           *tok_proxy;          /* HTTP(S) proxy URL, or NULL */
-    char           *tok_log;
-    wx_log_level_t  tok_log_level;
-
-    /* [wxsim]: the platform simulator (tests and offline demos) */
-    char           *sim_listen;         /* unix:/path or tcp:host:port */
-    char           *sim_appid;          /* the account it simulates */
-    char           *sim_appsecret;      /* or appsecret_file, or $WXSIM_APPSECRET */
-    char           *sim_allow_ips;      /* caller allow-list, blank-separated; "" = any */
-    unsigned        sim_token_ttl;      /* expires_in of a new token */
-    unsigned        sim_token_daily_limit;
-    size_t          sim_max_upload;
-    char           *sim_data_dir;       /* uploaded media */
-    char           *sim_log;
-    wx_log_level_t  sim_log_level;
-
-    /* [wxproxy]: the only door to the WeChat API for internal callers */
-    char           *px_listen;          /* unix:/path or tcp:host:port */
-    unsigned        px_workers;
-    unsigned        px_socket_mode;     /* permissions of a unix socket */
-    char           *px_api;             /* base URL of the WeChat API */
-    char           *px_ca_file;
-    char           *px_proxy;           /* outbound HTTP(S) proxy, or NULL */
-    unsigned        px_timeout_ms;
-    size_t          px_max_body;        /* largest request body forwarded */
-    char           *px_state_dir;       /* the shared rate-limit table */
-    char           *px_log;
-    wx_log_level_t  px_log_level;
-    wx_proxy_key_t *px_keys;            /* [wxproxy.key.NAME] sections */
-    size_t          n_px_keys;
-
-    /* [upstream]: handler = upstream, the business service */
-    char           *up_url;             /* where each message is POSTed as JSON */
-    unsigned        up_timeout_ms;      /* how long a late answer is awaited */
-    char           *up_proxy;           /* wxproxy's base URL, for late answers */
-    char           *up_proxy_key;       /* or proxy_key_file, or $WX_PROXY_KEY */
-
-    /* [wxctl] */
-    char           *ctl_proxy;          /* wxproxy's base URL */
-    char           *ctl_proxy_key;      /* or proxy_key_file, or $WX_PROXY_KEY */
-    unsigned        ctl_timeout_ms;
+    char                            *path;  /* the file, for reloads */
+    const struct wx_config_spec     *spec;
 } wx_config_t;
 
-/* Load 'path' into 'cfg' (zeroed first, defaults applied).  On failure
- * cfg holds nothing to free and 'err' says what is wrong, naming the file,
- * line and key.  WX_OK or WX_ECONFIG. */
-wx_err_t wx_config_load(wx_config_t *cfg, const char *path,
-                        char *err, size_t errlen);
+/* A section a program reads, and where its struct (or list) lives in the
+ * program's config struct. */
+typedef struct wx_config_use {
+    const wx_config_section_t  *section;
+    size_t                      off;
+} wx_config_use_t;
 
+typedef struct wx_config_spec {
+    const char             *program;
+    size_t                  size;       /* the program's struct */
+    const wx_config_use_t  *uses;
+    size_t                  n_uses;
+    /* Checks across sections, after the sections' own; or NULL. */
+    int                   (*validate)(const wx_config_t *cfg, char *err, size_t errlen);
+} wx_config_spec_t;
+
+/* Every section name of the suite ("wxproxy.key." for [wxproxy.key.*]):
+ * one no program reads is still no typo. */
+extern const char *const wx_config_known_sections[];
+
+/* Load 'path' into a new struct of spec->size bytes (defaults applied,
+ * every section validated).  NULL on failure with 'err' naming the file,
+ * line and key; nothing is left to free. */
+wx_config_t *wx_config_load(const wx_config_spec_t *spec, const char *path,
+                            char *err, size_t errlen);
+
+/* Free a loaded config and every string in it (secrets zeroed first);
+ * NULL is allowed. */
 void wx_config_free(wx_config_t *cfg);
-
-const char *wx_mode_name(wx_mode_t mode);
 
 #endif

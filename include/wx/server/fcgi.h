@@ -21,9 +21,12 @@
 
 #include "wx/core/config.h"
 #include "wx/core/log.h"
+#include "wx/server/conf.h"
 
 typedef struct wx_fcgi_app {
     const char *name;           /* for the log: "wxfcgi", "wxproxy" */
+    const wx_config_spec_t *spec;   /* what a reload loads */
+    size_t      server_off;     /* where the program's config holds its wx_server_conf_t */
 
     /* The state of one worker for 'cfg' (which outlives it), or NULL with
      * 'err' set. */
@@ -38,28 +41,26 @@ typedef struct wx_fcgi_app {
     /* Collect ended child processes, return how many still run; or NULL
      * when the app has none (SIGCHLD then keeps its default). */
     unsigned (*reap)(void);
-
-    /* The log target, level and buffer size (wx_log_buffer; 0 = none)
-     * of a config: set when the worker starts, again on a reload. */
-    void  (*log_of)(const wx_config_t *cfg, const char **target,
-                    wx_log_level_t *level, size_t *buffer);
-    /* Requests after which the worker leaves to be replaced; 0 never. */
-    unsigned long (*max_requests)(const wx_config_t *cfg);
-
-    /* Standalone mode: where to listen (unix:/path or tcp:host:port) and
-     * the permissions of a unix socket; how many workers; how long
-     * (seconds) the workers may take to finish after TERM. */
-    void     (*listen_of)(const wx_config_t *cfg, const char **listen,
-                          unsigned *mode);
-    unsigned (*workers)(const wx_config_t *cfg);
-    unsigned (*shutdown_timeout)(const wx_config_t *cfg);
 } wx_fcgi_app_t;
+
+static inline const wx_server_conf_t *wx_server_conf(const wx_fcgi_app_t *app,
+                                                     const wx_config_t *cfg)
+{
+    return (const wx_server_conf_t *)(const void *)((const char *)cfg + app->server_off);
+}
+
+/* HUP, written once for the worker under spawn-fcgi and the master: load
+ * cfg->path again, open the app's state on it (kept in '*state', or
+ * closed again when 'state' is NULL: the master only checks) and reopen
+ * the log.  The new config, or NULL when it is broken (logged: the caller
+ * keeps the old one). */
+wx_config_t *wx_fcgi_reload(const wx_fcgi_app_t *app, const wx_config_t *cfg, void **state);
 
 /* Serve 'listen_fd' until told to stop.  'cfg' stays the caller's; a
  * config loaded by a reload is the loop's and freed by it.  0 on a clean
  * stop, 1 on an error (logged). */
 int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
-                       wx_config_t *cfg, pid_t master);
+                       const wx_config_t *cfg, pid_t master);
 
 /* Run the server: one worker on fd 0 when spawn-fcgi started the process
  * (fd 0 is a listening socket), else the standalone master, which binds
@@ -67,7 +68,7 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
  * app's workers running under the prefork supervisor (wx/server/prefork.h); on
  * HUP it checks the reloaded config by opening the app's state once
  * before a new generation starts.  'cfg' (malloc'ed) is owned from here
- * on.  The process exit status. */
+ * on (wx_config_free).  The process exit status. */
 int wx_fcgi_run(const wx_fcgi_app_t *app, wx_config_t *cfg, const char *pidfile);
 
 #endif

@@ -9,130 +9,76 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "wx/core/signals.h"
 #include "wx/server/fcgi.h"
 
-static volatile sig_atomic_t wx_stop, wx_reload, wx_child;
-static int wx_sigpipe[2] = { -1, -1 };
-
-static void on_signal(int sig)
+static void reopen_log(const wx_fcgi_app_t *app, const wx_server_conf_t *srv)
 {
-    int saved = errno;
-
-    if (sig == SIGHUP)
-        wx_reload = 1;
-    else if (sig == SIGCHLD)
-        wx_child = 1;
-    else
-        wx_stop = 1;
-    if (write(wx_sigpipe[1], "", 1) < 0) {
-        /* The pipe is full: a wake-up is already pending. */
-    }
-    errno = saved;
-}
-
-static int setup_signals(pid_t master, int children)
-{
-    struct sigaction sa;
-
-    if (pipe2(wx_sigpipe, O_NONBLOCK | O_CLOEXEC) != 0)
-        return -1;
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    /* SA_RESTART: a signal must not break a read or write of a request
-     * in flight (libfcgi does not retry on EINTR). */
-    sa.sa_flags = SA_RESTART;
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
-    if (children) {
-        sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-        sigaction(SIGCHLD, &sa, NULL);
-        sa.sa_flags = SA_RESTART;
-    } else {
-        sa.sa_handler = SIG_DFL;
-        sigaction(SIGCHLD, &sa, NULL);
-        sa.sa_handler = on_signal;
-    }
-    /* Under the master a reload is a new generation of workers. */
-    if (master != 0)
-        sa.sa_handler = SIG_IGN;
-    sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    return 0;
-}
-
-static void reopen_log(const wx_fcgi_app_t *app, const wx_config_t *cfg)
-{
-    const char *target;
-    wx_log_level_t level;
-    size_t buffer;
-
-    app->log_of(cfg, &target, &level, &buffer);
-    if (wx_log_open(target, app->name, level) != 0)
-        wx_log(WX_LOG_ERROR, "cannot open log %s: %s", target, strerror(errno));
-    if (wx_log_buffer(buffer) != 0)
-        wx_log(WX_LOG_ERROR, "no memory for a %zu-byte log buffer", buffer);
+    if (wx_log_open(srv->log, app->name, srv->log_level) != 0)
+        wx_log(WX_LOG_ERROR, "cannot open log %s: %s", srv->log, strerror(errno));
 }
 
 /* Only workers buffer their lines: they flush whenever they go idle. */
-static void start_buffer(const wx_fcgi_app_t *app, const wx_config_t *cfg)
+static void start_buffer(const wx_server_conf_t *srv)
 {
-    const char *target;
-    wx_log_level_t level;
-    size_t buffer;
-
-    app->log_of(cfg, &target, &level, &buffer);
-    if (wx_log_buffer(buffer) != 0)
-        wx_log(WX_LOG_ERROR, "no memory for a %zu-byte log buffer", buffer);
+    if (wx_log_buffer(srv->log_buffer) != 0)
+        wx_log(WX_LOG_ERROR, "no memory for a %zu-byte log buffer", srv->log_buffer);
 }
 
-/* Reload the config in place (spawn-fcgi mode).  On any error the old
- * config and state stay. */
-static void reload(const wx_fcgi_app_t *app, wx_config_t **cfgp, int *owned,
-                   void **statep)
+wx_config_t *wx_fcgi_reload(const wx_fcgi_app_t *app, const wx_config_t *cfg, void **statep)
 {
-    wx_config_t *ncfg = malloc(sizeof(*ncfg));
+    wx_config_t *ncfg;
     char err[512];
     void *nstate;
 
-    if (ncfg == NULL)
-        return;
-    if (wx_config_load(ncfg, (*cfgp)->path, err, sizeof(err)) != WX_OK) {
+    ncfg = wx_config_load(app->spec, cfg->path, err, sizeof(err));
+    if (ncfg == NULL) {
         wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s", err);
-        free(ncfg);
-        return;
+        return NULL;
     }
     nstate = app->open(ncfg, err, sizeof(err));
     if (nstate == NULL) {
         wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s", err);
         wx_config_free(ncfg);
-        free(ncfg);
-        return;
+        return NULL;
     }
-    reopen_log(app, ncfg);
-    app->close(*statep);
-    if (*owned) {
-        wx_config_free(*cfgp);
-        free(*cfgp);
-    }
-    *cfgp = ncfg;
-    *owned = 1;
-    *statep = nstate;
+    if (statep)
+        *statep = nstate;
+    else
+        app->close(nstate);
+    reopen_log(app, wx_server_conf(app, ncfg));
     wx_log(WX_LOG_INFO, "config reloaded from %s", ncfg->path);
+    return ncfg;
+}
+
+/* Reload the config in place (spawn-fcgi mode).  On any error the old
+ * config and state stay. */
+static void reload(const wx_fcgi_app_t *app, const wx_config_t **cfgp, wx_config_t **owned,
+                   void **statep)
+{
+    void *nstate = NULL;
+    wx_config_t *ncfg = wx_fcgi_reload(app, *cfgp, &nstate);
+
+    if (ncfg == NULL)
+        return;
+    app->close(*statep);
+    *statep = nstate;
+    wx_config_free(*owned);
+    *cfgp = *owned = ncfg;
+    start_buffer(wx_server_conf(app, ncfg));
 }
 
 int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
-                       wx_config_t *cfg, pid_t master)
+                       const wx_config_t *cfg, pid_t master)
 {
     struct epoll_event ev, evs[2];
     unsigned long served = 0, max;
+    wx_config_t *owned = NULL;
     FCGX_Request rq;
     char err[512];
     void *state;
     unsigned pending;
-    int ep = -1, status = 1, fl, owned = 0, req_ready = 0, busy = 0;
+    int ep = -1, status = 1, fl, req_ready = 0, busy = 0;
 
     if (master != 0) {
         /* Do not outlive a master killed with SIGKILL. */
@@ -140,7 +86,9 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
         if (getppid() != master)
             return 0;
     }
-    if (setup_signals(master, app->reap != NULL) != 0) {
+    /* Under the master a reload is a new generation of workers. */
+    if (wx_sig_init(WX_SIG_STOP | WX_SIG_QUIT | (master ? WX_SIG_NOHUP : WX_SIG_RELOAD) |
+                    (app->reap ? WX_SIG_CHILD : 0)) != 0) {
         wx_log(WX_LOG_ERROR, "worker: cannot set up signals: %s", strerror(errno));
         return 1;
     }
@@ -163,8 +111,8 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
     if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) != 0)
         goto sys;
     ev.events = EPOLLIN;
-    ev.data.fd = wx_sigpipe[0];
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, wx_sigpipe[0], &ev) != 0)
+    ev.data.fd = wx_sig_fd();
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, wx_sig_fd(), &ev) != 0)
         goto sys;
     if (FCGX_Init() != 0 || FCGX_InitRequest(&rq, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
         wx_log(WX_LOG_ERROR, "worker: libfcgi initialisation failed");
@@ -172,9 +120,9 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
     }
     req_ready = 1;
 
-    start_buffer(app, cfg);
+    start_buffer(wx_server_conf(app, cfg));
     wx_log(WX_LOG_DEBUG, "worker ready");
-    while (!wx_stop) {
+    while (!wx_sig_stopping()) {
         int i, n, ready = busy, rc;
 
         /* A busy worker tries the next connection at once and sleeps in
@@ -187,25 +135,17 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
             if (master && getppid() != master)
                 break;
             for (i = 0; i < n; i++) {
-                if (evs[i].data.fd == wx_sigpipe[0]) {
-                    char drain[64];
-
-                    while (read(wx_sigpipe[0], drain, sizeof(drain)) > 0)
-                        ;
-                } else {
+                if (evs[i].data.fd == wx_sig_fd())
+                    wx_sig_drain();
+                else
                     ready = 1;
-                }
             }
         }
-        if (wx_child) {
-            wx_child = 0;
+        if (wx_sig_take(WX_SIG_CHILD))
             app->reap();
-        }
-        if (wx_reload) {
-            wx_reload = 0;
+        if (wx_sig_take(WX_SIG_RELOAD))
             reload(app, &cfg, &owned, &state);
-        }
-        if (!ready || wx_stop)
+        if (!ready || wx_sig_stopping())
             continue;
 
         rc = FCGX_Accept_r(&rq);
@@ -224,7 +164,7 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
         if (app->done)
             app->done(state);
 
-        max = app->max_requests ? app->max_requests(cfg) : 0;
+        max = wx_server_conf(app, cfg)->max_requests;
         if (max && ++served >= max) {
             wx_log(WX_LOG_INFO, "worker recycled after %lu requests", served);
             break;
@@ -243,9 +183,6 @@ out:
     if (ep >= 0)
         close(ep);
     app->close(state);
-    if (owned) {
-        wx_config_free(cfg);
-        free(cfg);
-    }
+    wx_config_free(owned);
     return status;
 }

@@ -14,79 +14,38 @@
 #include "wx/core/net.h"
 #include "wx/server/prefork.h"
 
-/* One master a process: the prefork callbacks find their app here. */
-static const wx_fcgi_app_t *wx_master_app;
-static char *wx_master_listen;      /* the address of the running socket */
+/* The standalone master: the app, and the address of the running socket
+ * (a reload cannot move it). */
+typedef struct wx_master_run {
+    wx_prefork_t            pf;
+    const wx_fcgi_app_t    *app;
+    char                   *listen;
+} wx_master_run_t;
 
-static int run_worker(int listen_fd, void *ctx, pid_t master)
+static int run_worker(const wx_prefork_t *pf, int listen_fd, const wx_config_t *cfg,
+                      pid_t master)
 {
-    return wx_fcgi_worker_run(wx_master_app, listen_fd, ctx, master);
-}
+    const wx_master_run_t *mr = pf->arg;
 
-static void release(void *ctx)
-{
-    wx_config_t *cfg = ctx;
-
-    wx_config_free(cfg);
-    free(cfg);
-}
-
-static unsigned workers(const void *ctx)
-{
-    return wx_master_app->workers(ctx);
-}
-
-static unsigned shutdown_timeout(const void *ctx)
-{
-    return wx_master_app->shutdown_timeout(ctx);
+    return wx_fcgi_worker_run(mr->app, listen_fd, cfg, master);
 }
 
 /* HUP: the new config, checked once here rather than in every new worker;
  * NULL keeps the old one. */
-static void *reload(void *ctx)
+static wx_config_t *reload(const wx_prefork_t *pf, const wx_config_t *cfg)
 {
-    const wx_fcgi_app_t *app = wx_master_app;
-    const wx_config_t *cfg = ctx;
-    wx_config_t *ncfg = malloc(sizeof(*ncfg));
-    const char *listen, *target;
-    wx_log_level_t level;
-    unsigned mode;
-    size_t buffer;
-    char err[512];
-    void *probe;
+    const wx_master_run_t *mr = pf->arg;
+    wx_config_t *ncfg = wx_fcgi_reload(mr->app, cfg, NULL);
+    const char *listen;
 
     if (ncfg == NULL)
         return NULL;
-    if (wx_config_load(ncfg, cfg->path, err, sizeof(err)) != WX_OK) {
-        wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s", err);
-        free(ncfg);
-        return NULL;
-    }
-    probe = app->open(ncfg, err, sizeof(err));
-    if (probe == NULL) {
-        wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s", err);
-        release(ncfg);
-        return NULL;
-    }
-    app->close(probe);
-    app->listen_of(ncfg, &listen, &mode);
-    if (strcmp(listen, wx_master_listen) != 0)
+    listen = wx_server_conf(mr->app, ncfg)->listen;
+    if (strcmp(listen, mr->listen) != 0)
         wx_log(WX_LOG_WARN, "[%s] listen changed to %s: that needs a restart; "
-               "still listening on %s", app->name, listen, wx_master_listen);
-    app->log_of(ncfg, &target, &level, &buffer);
-    if (wx_log_open(target, app->name, level) != 0)
-        wx_log(WX_LOG_ERROR, "cannot open log %s: %s", target, strerror(errno));
-    wx_log(WX_LOG_INFO, "reloaded %s", ncfg->path);
+               "still listening on %s", mr->app->name, listen, mr->listen);
     return ncfg;
 }
-
-static const wx_prefork_ops_t wx_fcgi_prefork = {
-    .worker = run_worker,
-    .reload = reload,
-    .release = release,
-    .workers = workers,
-    .shutdown_timeout = shutdown_timeout,
-};
 
 static int write_pidfile(const char *path)
 {
@@ -106,40 +65,39 @@ static int write_pidfile(const char *path)
 
 static int run_master(const wx_fcgi_app_t *app, wx_config_t *cfg, const char *pidfile)
 {
-    const char *listen;
-    unsigned mode;
+    const wx_server_conf_t *srv = wx_server_conf(app, cfg);
+    wx_master_run_t mr = {
+        { run_worker, reload, app->server_off, NULL }, app, strdup(srv->listen)
+    };
     int fd = -1, status = 1;
 
-    app->listen_of(cfg, &listen, &mode);
-    wx_master_app = app;
-    wx_master_listen = strdup(listen);
-    if (wx_master_listen == NULL) {
-        release(cfg);
+    mr.pf.arg = &mr;
+    if (mr.listen == NULL) {
+        wx_config_free(cfg);
         return 1;
     }
-    fd = wx_listen(listen, mode);
+    fd = wx_listen(srv->listen, srv->socket_mode);
     if (fd < 0) {
-        release(cfg);
+        wx_config_free(cfg);
         goto out;
     }
     if (pidfile && write_pidfile(pidfile) != 0) {
         wx_log(WX_LOG_ERROR, "pidfile %s: %s", pidfile, strerror(errno));
-        release(cfg);
+        wx_config_free(cfg);
         goto out;
     }
-    wx_log(WX_LOG_INFO, "listening on %s with %u workers", listen, app->workers(cfg));
+    wx_log(WX_LOG_INFO, "listening on %s with %u workers", srv->listen, srv->workers);
     /* From here the supervisor owns cfg and every reloaded one. */
-    status = wx_prefork_run(fd, &wx_fcgi_prefork, cfg);
+    status = wx_prefork_run(&mr.pf, fd, cfg);
 out:
     if (fd >= 0) {
         close(fd);
-        if (strncmp(wx_master_listen, "unix:", 5) == 0)
-            unlink(wx_master_listen + 5);
+        if (strncmp(mr.listen, "unix:", 5) == 0)
+            unlink(mr.listen + 5);
     }
     if (pidfile && status == 0)
         unlink(pidfile);
-    free(wx_master_listen);
-    wx_master_listen = NULL;
+    free(mr.listen);
     return status;
 }
 
@@ -150,6 +108,6 @@ int wx_fcgi_run(const wx_fcgi_app_t *app, wx_config_t *cfg, const char *pidfile)
     if (!wx_is_listening_socket(0))
         return run_master(app, cfg, pidfile);
     rc = wx_fcgi_worker_run(app, 0, cfg, 0);
-    release(cfg);
+    wx_config_free(cfg);
     return rc;
 }

@@ -1,6 +1,5 @@
 /* prefork.c - the prefork supervisor (see wx/server/prefork.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "wx/core/log.h"
+#include "wx/core/signals.h"
 #include "wx/server/prefork.h"
 
 #define BACKOFF_MIN_MS  100
@@ -24,23 +24,9 @@ typedef struct wx_slot {
     long long   started_ms;
 } wx_slot_t;
 
-static volatile sig_atomic_t m_stop, m_reload, m_child;
-static int m_pipe[2] = { -1, -1 };
-
-static void m_signal(int sig)
+static const wx_server_conf_t *server(const wx_prefork_t *pf, const wx_config_t *cfg)
 {
-    int saved = errno;
-
-    if (sig == SIGHUP)
-        m_reload = 1;
-    else if (sig == SIGCHLD)
-        m_child = 1;
-    else
-        m_stop = 1;
-    if (write(m_pipe[1], "", 1) < 0) {
-        /* full: a wake-up is pending anyway */
-    }
-    errno = saved;
+    return (const wx_server_conf_t *)(const void *)((const char *)cfg + pf->server_off);
 }
 
 static long long now_ms(void)
@@ -52,8 +38,8 @@ static long long now_ms(void)
 }
 
 typedef struct wx_master {
-    const wx_prefork_ops_t *ops;
-    void           *ctx;
+    const wx_prefork_t *pf;
+    wx_config_t    *cfg;
     int             listen_fd;
     wx_slot_t      *slots;          /* the current generation */
     unsigned        n_slots;
@@ -65,7 +51,7 @@ static void spawn(wx_master_t *m, wx_slot_t *s)
 {
     pid_t master = getpid(), pid;
 
-    pid = fork();
+    pid = wx_sig_fork();
     if (pid < 0) {
         wx_log(WX_LOG_ERROR, "fork: %s", strerror(errno));
         s->start_at_ms = now_ms() + BACKOFF_MAX_MS;
@@ -74,9 +60,7 @@ static void spawn(wx_master_t *m, wx_slot_t *s)
     if (pid == 0) {
         int rc;
 
-        close(m_pipe[0]);
-        close(m_pipe[1]);
-        rc = m->ops->worker(m->listen_fd, m->ctx, master);
+        rc = m->pf->worker(m->pf, m->listen_fd, m->cfg, master);
         _exit(rc);
     }
     s->pid = pid;
@@ -184,17 +168,16 @@ static void signal_all(wx_master_t *m, int sig)
  * finish what it has and leave.  The socket stays open throughout. */
 static void reload(wx_master_t *m)
 {
-    void *nctx = m->ops->reload ? m->ops->reload(m->ctx) : NULL;
-    unsigned n = nctx ? m->ops->workers(nctx) : 0, i;
+    wx_config_t *ncfg = m->pf->reload ? m->pf->reload(m->pf, m->cfg) : NULL;
+    unsigned n = ncfg ? server(m->pf, ncfg)->workers : 0, i;
     wx_slot_t *nslots;
 
-    if (nctx == NULL)
+    if (ncfg == NULL)
         return;
     nslots = calloc(n, sizeof(*nslots));
     if (nslots == NULL) {
         wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: out of memory");
-        if (m->ops->release)
-            m->ops->release(nctx);
+        wx_config_free(ncfg);
         return;
     }
     for (i = 0; i < m->n_slots; i++) {
@@ -203,11 +186,10 @@ static void reload(wx_master_t *m)
             kill(m->slots[i].pid, SIGTERM);
         }
     }
-    /* The old workers have their own copy of the old context (fork). */
-    if (m->ops->release)
-        m->ops->release(m->ctx);
+    /* The old workers have their own copy of the old config (fork). */
+    wx_config_free(m->cfg);
     free(m->slots);
-    m->ctx = nctx;
+    m->cfg = ncfg;
     m->slots = nslots;
     m->n_slots = n;
     for (i = 0; i < m->n_slots; i++)
@@ -217,36 +199,22 @@ static void reload(wx_master_t *m)
     wx_log(WX_LOG_INFO, "reloaded: %u workers, %u finishing", m->n_slots, m->n_old);
 }
 
-int wx_prefork_run(int listen_fd, const wx_prefork_ops_t *ops, void *ctx)
+int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
 {
     wx_master_t m;
-    struct sigaction sa;
     long long deadline = 0;
     int status = 1;
     unsigned i;
 
     memset(&m, 0, sizeof(m));
-    m.ops = ops;
-    m.ctx = ctx;
+    m.pf = pf;
+    m.cfg = cfg;
     m.listen_fd = listen_fd;
-    m_stop = m_reload = m_child = 0;
-    if (pipe2(m_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-        wx_log(WX_LOG_ERROR, "pipe: %s", strerror(errno));
+    if (wx_sig_init(WX_SIG_STOP | WX_SIG_QUIT | WX_SIG_RELOAD | WX_SIG_CHILD) != 0) {
+        wx_log(WX_LOG_ERROR, "cannot set up signals: %s", strerror(errno));
         goto out;
     }
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-    sa.sa_handler = m_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGCHLD, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-
-    m.n_slots = ops->workers(m.ctx);
+    m.n_slots = server(pf, m.cfg)->workers;
     m.slots = calloc(m.n_slots, sizeof(*m.slots));
     if (m.slots == NULL)
         goto out;
@@ -254,11 +222,11 @@ int wx_prefork_run(int listen_fd, const wx_prefork_ops_t *ops, void *ctx)
         spawn(&m, &m.slots[i]);
 
     for (;;) {
-        struct pollfd pfd = { m_pipe[0], POLLIN, 0 };
+        struct pollfd pfd = { wx_sig_fd(), POLLIN, 0 };
         long long now = now_ms(), next = -1;
         int timeout;
 
-        if (!m_stop) {
+        if (!wx_sig_stopping()) {
             for (i = 0; i < m.n_slots; i++) {
                 wx_slot_t *s = &m.slots[i];
 
@@ -271,23 +239,17 @@ int wx_prefork_run(int listen_fd, const wx_prefork_ops_t *ops, void *ctx)
             }
         }
         timeout = next < 0 ? -1 : (int)(next - now);
-        if (m_stop)
+        if (wx_sig_stopping())
             timeout = 100;
-        if (poll(&pfd, 1, timeout) > 0) {
-            char drain[64];
-
-            while (read(m_pipe[0], drain, sizeof(drain)) > 0)
-                ;
-        }
-        if (m_child) {
-            m_child = 0;
-            reap(&m, m_stop);
-        }
-        if (m_stop) {
+        if (poll(&pfd, 1, timeout) > 0)
+            wx_sig_drain();
+        if (wx_sig_take(WX_SIG_CHILD))
+            reap(&m, wx_sig_stopping());
+        if (wx_sig_stopping()) {
             if (deadline == 0) {
                 wx_log(WX_LOG_INFO, "stopping: letting %u workers finish", running(&m));
                 signal_all(&m, SIGTERM);
-                deadline = now_ms() + (long long)ops->shutdown_timeout(m.ctx) * 1000;
+                deadline = now_ms() + (long long)server(pf, m.cfg)->shutdown_timeout * 1000;
             }
             reap(&m, 1);
             if (running(&m) == 0)
@@ -300,22 +262,15 @@ int wx_prefork_run(int listen_fd, const wx_prefork_ops_t *ops, void *ctx)
             }
             continue;
         }
-        if (m_reload) {
-            m_reload = 0;
+        if (wx_sig_take(WX_SIG_RELOAD))
             reload(&m);
-        }
     }
     status = 0;
     wx_log(WX_LOG_INFO, "stopped");
 out:
-    if (m_pipe[0] >= 0) {
-        close(m_pipe[0]);
-        close(m_pipe[1]);
-        m_pipe[0] = m_pipe[1] = -1;
-    }
+    wx_sig_close();
     free(m.slots);
     free(m.old);
-    if (ops->release)
-        ops->release(m.ctx);
+    wx_config_free(m.cfg);
     return status;
 }

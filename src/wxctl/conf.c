@@ -1,0 +1,29 @@
+/* conf.c - [wxctl] and the spec that loads what wxctl reads (wxctl.h). */
+#include "wxctl.h"
+
+#define O(m)  offsetof(wxctl_section_t, m)
+static const wx_setting_t wxctl_settings[] = {
+    WX_SETTING("proxy", WX_CONF_STR, O(proxy), 0, 0, "http://127.0.0.1:8080/wxapi"),
+    WX_SECRET("proxy_key", O(proxy_key), "WX_PROXY_KEY"),
+    WX_SETTING("timeout_ms", WX_CONF_UINT, O(timeout_ms), 100, 3600000, "120000"),
+};
+#undef O
+
+/* The proxy and its key are checked when a command needs them
+ * (wxctl_new): sign, encrypt, decrypt and token run without. */
+static const wx_config_section_t wxctl_section = {
+    "wxctl", WX_SECTION_ONE, wxctl_settings, WX_CONF_N(wxctl_settings),
+    sizeof(wxctl_section_t), 1, NULL
+};
+
+#define U(m)  offsetof(wxctl_conf_t, m)
+static const wx_config_use_t wxctl_uses[] = {
+    { &wx_account_section, U(wx) },
+    { &wxctl_section, U(ctl) },
+    { &wx_token_conf_section, U(tok) },
+};
+#undef U
+
+const wx_config_spec_t wxctl_spec = {
+    "wxctl", sizeof(wxctl_conf_t), wxctl_uses, WX_CONF_N(wxctl_uses), NULL
+};

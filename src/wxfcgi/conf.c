@@ -1,0 +1,77 @@
+/* conf.c - wxfcgi's sections and the spec that loads them (wxfcgi/conf.h). */
+#include <stdio.h>
+
+#include "wxfcgi/conf.h"
+
+#define O(m)  offsetof(wxfcgi_section_t, m)
+static const wx_setting_t wxfcgi_settings[] = {
+    WX_SETTING("listen", WX_CONF_STR, O(srv.listen), 0, 0, "unix:/run/wxfcgi/wxfcgi.sock"),
+    WX_SETTING("socket_mode", WX_CONF_OCTAL, O(srv.socket_mode), 0, 0777, "0660"),
+    WX_SETTING("workers", WX_CONF_UINT, O(srv.workers), 1, 256, "4"),
+    WX_SETTING("max_body", WX_CONF_SIZE, O(max_body), 1024, 16UL << 20, "64k"),
+    WX_SETTING("timestamp_window", WX_CONF_UINT, O(timestamp_window), 0, 86400, "300"),
+    WX_SETTING("max_requests", WX_CONF_ULONG, O(srv.max_requests), 0, 4294967295UL, "0"),
+    WX_SETTING("shutdown_timeout", WX_CONF_UINT, O(srv.shutdown_timeout), 1, 3600, "10"),
+    WX_SETTING("log", WX_CONF_STR, O(srv.log), 0, 0, "stderr"),
+    WX_SETTING("log_level", WX_CONF_LEVEL, O(srv.log_level), 0, 0, "info"),
+    WX_SETTING("log_buffer", WX_CONF_SIZE, O(srv.log_buffer), 0, 1UL << 20, "0"),
+    WX_SETTING("handler", WX_CONF_STR, O(handler), 0, 0, "echo"),
+    WX_SETTING("state_dir", WX_CONF_STR, O(state_dir), 0, 0, "/run/wxfcgi"),
+    WX_SETTING("dedup_slots", WX_CONF_UINT, O(dedup_slots), 0, 1U << 20, "8192"),
+    WX_SETTING("reply_budget_ms", WX_CONF_UINT, O(reply_budget_ms), 100, 4900, "4000"),
+};
+#undef O
+
+static int wxfcgi_validate(void *sec, char *err, size_t errlen)
+{
+    const wxfcgi_section_t *f = sec;
+
+    if (wx_server_conf_check(&f->srv, "wxfcgi", err, errlen) != 0)
+        return -1;
+    if (f->state_dir[0] != '/') {
+        snprintf(err, errlen, "[wxfcgi] state_dir '%s' is not an absolute path", f->state_dir);
+        return -1;
+    }
+    return 0;
+}
+
+const wx_config_section_t wxfcgi_section = {
+    "wxfcgi", WX_SECTION_ONE, wxfcgi_settings, WX_CONF_N(wxfcgi_settings),
+    sizeof(wxfcgi_section_t), 1, wxfcgi_validate
+};
+
+#define E(m)  offsetof(wx_echo_conf_t, m)
+static const wx_setting_t wx_echo_settings[] = {
+    WX_SETTING("welcome", WX_CONF_TEXT, E(welcome), 0, 0, NULL),
+    WX_SETTING("delay_ms", WX_CONF_UINT, E(delay_ms), 0, 60000, "0"),
+};
+#undef E
+
+const wx_config_section_t wx_echo_section = {
+    "echo", WX_SECTION_ONE, wx_echo_settings, WX_CONF_N(wx_echo_settings),
+    sizeof(wx_echo_conf_t), 1, NULL
+};
+
+const wx_config_section_t wx_echo_click_section = {
+    "echo.click", WX_SECTION_PAIRS, NULL, 0, sizeof(wx_conf_pair_t), WX_CONFIG_MAX_CLICKS, NULL
+};
+
+/* Across sections: the gateway checks every callback with the token. */
+static int wxfcgi_spec_validate(const wx_config_t *cfg, char *err, size_t errlen)
+{
+    return wx_account_need_token(&wxfcgi_conf(cfg)->wx, err, errlen);
+}
+
+#define U(m)  offsetof(wxfcgi_conf_t, m)
+static const wx_config_use_t wxfcgi_uses[] = {
+    { &wx_account_section, U(wx) },
+    { &wxfcgi_section, U(fcgi) },
+    { &wx_echo_section, U(echo) },
+    { &wx_echo_click_section, U(echo.clicks) },
+    { &wx_upstream_section, U(up) },
+};
+#undef U
+
+const wx_config_spec_t wxfcgi_spec = {
+    "wxfcgi", sizeof(wxfcgi_conf_t), wxfcgi_uses, WX_CONF_N(wxfcgi_uses), wxfcgi_spec_validate
+};
