@@ -333,6 +333,35 @@ check "35 requests, 35 request lines once the workers are idle" 35 \
     "$(grep -c ' status=' "$T/wxfcgi.log")"
 stop_master
 
+echo "# a TERM right after workers are forked stops them without SIGKILL"
+# HUP forks a new generation of 16 workers; a TERM on its heels reaches
+# workers that have just been forked and may not have their own signal
+# handlers yet.  None may lose it: every stop must be quick, and no worker
+# may be left for the KILL after shutdown_timeout.
+write_config "shutdown_timeout = 3"
+sed -i 's/^workers = 3/workers = 16/' "$T/wx.ini"
+slow=0
+for i in $(seq 1 12); do
+    start_master
+    for _ in $(seq 1 100); do
+        [ "$(workers_of "$MASTER" | wc -l)" -ge 16 ] && break; sleep 0.05
+    done
+    t0=$(date +%s%N)
+    kill -HUP "$MASTER"
+    case $((i % 4)) in
+    1) ;;
+    2) sleep 0.001 ;;
+    3) sleep 0.003 ;;
+    0) sleep 0.006 ;;
+    esac
+    kill -TERM "$MASTER"
+    for _ in $(seq 1 200); do kill -0 "$MASTER" 2>/dev/null || break; sleep 0.02; done
+    [ $(( ($(date +%s%N) - t0) / 1000000 )) -ge 2500 ] && slow=$((slow + 1))
+    MASTER=""
+done
+check "12 stops right after a HUP: none waited for shutdown_timeout" 0 "$slow"
+check "... and no worker was killed" 0 "$(grep -c 'shutdown_timeout passed' "$T/wxfcgi.log")"
+
 # ------------------------------------------------------------ spawn-fcgi --
 echo "# under spawn-fcgi"
 write_config
