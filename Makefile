@@ -51,8 +51,8 @@ LIBWX    := $(BUILD)/libwx.a
 # what the unit tests and the benchmark link besides libwx.
 APP_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/wxfcgi/main.c,$(wildcard src/wxfcgi/*.c)))
 APPWX    := $(BUILD)/libwxfcgi.a
-# The config sections of wxproxy and wxtoken: the config tests load them too.
-CONF_OBJ := $(BUILD)/obj/wxproxy/conf.o $(BUILD)/obj/wxtoken/conf.o
+# The config sections of the other programs: the config tests load them too.
+CONF_OBJ := $(patsubst %,$(BUILD)/obj/%/conf.o,wxproxy wxtoken wxsim wxctl)
 PROGS    := $(PROG_NAMES:%=$(BUILD)/%)
 BENCH    := $(BUILD)/wx-ceiling $(BUILD)/wx-bench-core
 # Each program's man page lives beside its source.

@@ -164,6 +164,13 @@ ctl menu get
 check "menu get: 0" 0 "$rc"
 [[ $out == *"今日歌曲"*click*V1001_TODAY_MUSIC* && $out == *"搜索"*view*"http://www.soso.com/"* ]] &&
     ok "menu get shows the buttons as a table" || nok "menu get table" "$out"
+# wxctl needs no callback token but to sign: a config without one starts.
+sed '/^token = /d' "$T/ctl.ini" > "$T/notoken.ini"
+WX_TOKEN="" "$build/wxctl" -c "$T/notoken.ini" menu get >"$T/out" 2>"$T/err"; rc=$?
+check "a config without [wx] token: menu get: 0" 0 "$rc"
+WX_TOKEN="" "$build/wxctl" -c "$T/notoken.ini" sign 1714112445 nonce >/dev/null 2>"$T/err"; rc=$?
+check "... sign needs the token: 1" 1 "$rc"
+grep -q '\[wx\] token is missing' "$T/err" && ok "... and says so" || nok "sign without token" "$(cat "$T/err")"
 ctl --json menu get
 [[ $out == *'"menu"'*'"button"'* ]] && ok "menu get --json prints WeChat's JSON" || nok "menu get --json" "$out"
 ctl menu create "$FX/menu-conditional.json"

@@ -157,6 +157,17 @@ err=$("$build/wxsim" -c "$T/noappid.ini" 2>&1); rc=$?
 check "a config without [wxsim] appid exits 1" 1 "$rc"
 check_match "the missing key is named" "*appid is missing*" "$err"
 
+# wxsim reads [wxsim] alone: a [wx] without a token (or none) is no concern of it.
+printf '[wx]\nappid = wx0123456789abcdef\n[wxfcgi]\nworkers = 1\n[wxsim]\nlisten = unix:%s\nappid = wx0123456789abcdef\nappsecret = x\ndata_dir = %s\nlog = %s\n' \
+    "$T/notoken.sock" "$T/notoken-data" "$T/notoken.log" > "$T/notoken.ini"
+err=$(WX_TOKEN="" "$build/wxsim" -c "$T/notoken.ini" -t 2>&1); rc=$?
+check "a config without [wx] token: -t exits 0" 0 "$rc"
+WX_TOKEN="" "$build/wxsim" -c "$T/notoken.ini" 2>>"$T/notoken.log" &
+nt=$!
+if wx_wait_for "$T/notoken.sock" 10; then ok "... and wxsim starts on it"; else nok "... and wxsim starts on it" "$(cat "$T/notoken.log")"; fi
+kill -TERM "$nt" 2>/dev/null; wait "$nt"
+check "... and stops on TERM with 0" 0 $?
+
 if ! "$top/scripts/wx-certs" "$T/certs"; then nok "wx-certs makes the CA and the certificate"; exit 1; fi
 ok "wx-certs makes the CA and the certificate"
 sum=$(md5sum < "$T/certs/server.pem")

@@ -9,6 +9,8 @@
 #include "wxfcgi/conf.h"
 #include "wxproxy/wxproxy.h"
 #include "wxtoken/wxtoken.h"
+#include "wxsim/wxsim.h"
+#include "wxctl/wxctl.h"
 
 /* wxfcgi's sections, and those of wxproxy and wxtoken besides: the loader
  * against every kind of section (one, named, pairs, part of another's). */
@@ -70,6 +72,17 @@ static void teardown(void)
         unlink(extra_path);
     unsetenv("WX_TOKEN");
     unsetenv("WX_ENCODING_AES_KEY");
+}
+
+/* 'text' in a new file, loaded as 'spec' reads it. */
+static wx_config_t *load_as(const wx_config_spec_t *spec, const char *text)
+{
+    if (cfg_path[0])
+        unlink(cfg_path);
+    strcpy(cfg_path, "/tmp/wx-ut-cfg.XXXXXX");
+    write_temp(cfg_path, text);
+    err[0] = '\0';
+    return wx_config_load(spec, cfg_path, err, sizeof(err));
 }
 
 static wx_err_t load(const char *text)
@@ -543,6 +556,44 @@ START_TEST(test_syntax_error)
 }
 END_TEST
 
+/* A program validates what it reads: wxctl and wxsim need no callback
+ * token, and the sections they do not read are not theirs to check. */
+START_TEST(test_no_token_needed)
+{
+    static const char text[] =
+        "[wx]\nappid = wx2c2769f8efd9abc2\n"
+        "[wxfcgi]\nworkers = 0\nnot_a_key = 1\n"
+        "[wxtoken]\nstore = /tmp/wx-token\nappsecret = short\n"
+        "[wxsim]\nappid = wx2c2769f8efd9abc2\nappsecret = s3cret\n"
+        "[wxctl]\nproxy = http://127.0.0.1:8080/wxapi\n";
+    const wxctl_conf_t *ctl;
+    const wxsim_conf_t *sim;
+    wx_config_t *other;
+
+    /* wxfcgi refuses it (and would without the bad [wxfcgi] too) */
+    load_bad(text, "workers");
+    other = load_as(&wxctl_spec, text);
+    ck_assert_msg(other != NULL, "wxctl refused it: %s", err);
+    ctl = (const wxctl_conf_t *)(const void *)other;
+    ck_assert_ptr_null(ctl->wx.token);
+    ck_assert_str_eq(ctl->wx.appid, "wx2c2769f8efd9abc2");
+    ck_assert_str_eq(ctl->tok.store, "/tmp/wx-token");
+    ck_assert_str_eq(ctl->ctl.proxy, "http://127.0.0.1:8080/wxapi");
+    wx_config_free(other);
+    other = load_as(&wxsim_spec, text);
+    ck_assert_msg(other != NULL, "wxsim refused it: %s", err);
+    sim = (const wxsim_conf_t *)(const void *)other;
+    ck_assert_str_eq(sim->sim.appsecret, "s3cret");
+    wx_config_free(other);
+    /* still strict in what it reads; a typo in [wxctl] is not wxfcgi's */
+    load_ok("[wx]\ntoken = testtoken\n[wxctl]\nproxy_kee = x\n");
+    ck_assert_ptr_null(load_as(&wxctl_spec, "[wxctl]\nproxy_kee = x\n"));
+    ck_assert_ptr_nonnull(strstr(err, "proxy_kee"));
+    ck_assert_ptr_null(load_as(&wxsim_spec, "[wxsimm]\nappid = x\n"));
+    ck_assert_ptr_nonnull(strstr(err, "unknown section [wxsimm]"));
+}
+END_TEST
+
 START_TEST(test_free_twice)
 {
     load_ok("[wx]\ntoken = testtoken\n[echo.click]\nA = b\n");
@@ -586,6 +637,7 @@ Suite *config_suite(void)
     tcase_add_test(tc, test_bad_appid_and_key);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_syntax_error);
+    tcase_add_test(tc, test_no_token_needed);
     tcase_add_test(tc, test_free_twice);
     suite_add_tcase(s, tc);
     return s;
