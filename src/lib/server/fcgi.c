@@ -68,17 +68,88 @@ static void reload(const wx_fcgi_app_t *app, const wx_config_t **cfgp, wx_config
     start_buffer(wx_server_conf(app, ncfg));
 }
 
+/* The listening socket, non-blocking, and the signal pipe in one epoll
+ * set: the descriptor, or -1 (logged). */
+static int open_poll(int listen_fd)
+{
+    struct epoll_event ev;
+    int ep, fl = fcntl(listen_fd, F_GETFL);
+
+    if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+        wx_log(WX_LOG_ERROR, "worker: fcntl on the listening socket: %s", strerror(errno));
+        return -1;
+    }
+    if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        goto fail;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.fd = listen_fd;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) != 0)
+        goto fail;
+    ev.events = EPOLLIN;
+    ev.data.fd = wx_sig_fd();
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, wx_sig_fd(), &ev) != 0)
+        goto fail;
+    return ep;
+fail:
+    wx_log(WX_LOG_ERROR, "worker: epoll: %s", strerror(errno));
+    if (ep >= 0)
+        close(ep);
+    return -1;
+}
+
+enum { WAIT_IDLE, WAIT_READY, WAIT_ORPHAN };
+
+/* Sleep until a connection or a signal comes (under a master, a second at
+ * most, to notice that it is gone): WAIT_*, or -1 with errno. */
+static int wait_ready(int ep, pid_t master)
+{
+    struct epoll_event evs[2];
+    int i, n, ready = WAIT_IDLE;
+
+    n = epoll_wait(ep, evs, 2, master ? 1000 : -1);
+    if (n < 0 && errno != EINTR)
+        return -1;
+    if (master && getppid() != master)
+        return WAIT_ORPHAN;
+    for (i = 0; i < n; i++) {
+        if (evs[i].data.fd == wx_sig_fd())
+            wx_sig_drain();
+        else
+            ready = WAIT_READY;
+    }
+    return ready;
+}
+
+/* Accept and answer the next request: 1, or 0 when none was waiting. */
+static int serve_next(const wx_fcgi_app_t *app, FCGX_Request *rq, void *state)
+{
+    int rc = FCGX_Accept_r(rq);
+
+    if (rc < 0) {
+        /* Idle: buffered log lines go out now. */
+        wx_log_flush();
+        if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR && rc != -ECONNABORTED)
+            wx_log(WX_LOG_WARN, "accept failed: %s", strerror(-rc));
+        return 0;
+    }
+    app->serve(state, rq);
+    FCGX_Finish_r(rq);
+    if (app->done)
+        app->done(state);
+    return 1;
+}
+
 int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
                        const wx_config_t *cfg, pid_t master)
 {
-    struct epoll_event ev, evs[2];
     unsigned long served = 0, max;
     wx_config_t *owned = NULL;
     FCGX_Request rq;
     char err[512];
     void *state;
     unsigned pending;
-    int ep = -1, status = 1, fl, req_ready = 0, busy = 0;
+    int ep = -1, status = 1, req_ready = 0, busy = 0;
 
     if (master != 0) {
         /* Do not outlive a master killed with SIGKILL. */
@@ -97,23 +168,8 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
         wx_log(WX_LOG_ERROR, "worker: %s", err);
         return 1;
     }
-    fl = fcntl(listen_fd, F_GETFL);
-    if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) != 0) {
-        wx_log(WX_LOG_ERROR, "worker: fcntl on the listening socket: %s", strerror(errno));
+    if ((ep = open_poll(listen_fd)) < 0)
         goto out;
-    }
-    ep = epoll_create1(EPOLL_CLOEXEC);
-    if (ep < 0)
-        goto sys;
-    memset(&ev, 0, sizeof(ev));
-    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-    ev.data.fd = listen_fd;
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) != 0)
-        goto sys;
-    ev.events = EPOLLIN;
-    ev.data.fd = wx_sig_fd();
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, wx_sig_fd(), &ev) != 0)
-        goto sys;
     if (FCGX_Init() != 0 || FCGX_InitRequest(&rq, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
         wx_log(WX_LOG_ERROR, "worker: libfcgi initialisation failed");
         goto out;
@@ -123,23 +179,17 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
     start_buffer(wx_server_conf(app, cfg));
     wx_log(WX_LOG_DEBUG, "worker ready");
     while (!wx_sig_stopping()) {
-        int i, n, ready = busy, rc;
+        int ready = busy, rc;
 
         /* A busy worker tries the next connection at once and sleeps in
          * epoll only when there is none: under load a request costs no
          * epoll_wait. */
         if (!busy) {
-            n = epoll_wait(ep, evs, 2, master ? 1000 : -1);
-            if (n < 0 && errno != EINTR)
+            if ((rc = wait_ready(ep, master)) < 0)
                 goto sys;
-            if (master && getppid() != master)
+            if (rc == WAIT_ORPHAN)
                 break;
-            for (i = 0; i < n; i++) {
-                if (evs[i].data.fd == wx_sig_fd())
-                    wx_sig_drain();
-                else
-                    ready = 1;
-            }
+            ready = rc == WAIT_READY;
         }
         if (wx_sig_take(WX_SIG_CHILD))
             app->reap();
@@ -148,22 +198,8 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
         if (!ready || wx_sig_stopping())
             continue;
 
-        rc = FCGX_Accept_r(&rq);
-        if (rc < 0) {
-            /* Idle: buffered log lines go out now. */
-            wx_log_flush();
-            busy = 0;
-            if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR &&
-                rc != -ECONNABORTED)
-                wx_log(WX_LOG_WARN, "accept failed: %s", strerror(-rc));
+        if (!(busy = serve_next(app, &rq, state)))
             continue;
-        }
-        busy = 1;
-        app->serve(state, &rq);
-        FCGX_Finish_r(&rq);
-        if (app->done)
-            app->done(state);
-
         max = wx_server_conf(app, cfg)->max_requests;
         if (max && ++served >= max) {
             wx_log(WX_LOG_INFO, "worker recycled after %lu requests", served);
