@@ -16,6 +16,7 @@ int main(void)
     srunner_add_suite(sr, crypt_suite());
     srunner_add_suite(sr, log_suite());
     srunner_add_suite(sr, config_suite());
+    srunner_add_suite(sr, signals_suite());
     srunner_add_suite(sr, gateway_suite());
     srunner_add_suite(sr, token_suite());
     srunner_add_suite(sr, dedup_suite());

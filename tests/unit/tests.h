@@ -22,6 +22,7 @@ Suite *reply_suite(void);
 Suite *crypt_suite(void);
 Suite *log_suite(void);
 Suite *config_suite(void);
+Suite *signals_suite(void);
 Suite *gateway_suite(void);
 Suite *token_suite(void);
 Suite *dedup_suite(void);
