@@ -235,6 +235,12 @@ static int apply_defaults(wx_load_t *ld, const wx_config_section_t *sec, void *b
     char why[160];
     size_t i;
 
+    /* The loader's per-key bookkeeping (wx_inst_t) has room for so many. */
+    if (sec->n_settings > WX_CONF_MAX_SETTINGS) {
+        seterr(ld, "[%s] has more than %d settings in its table", sec->name,
+               WX_CONF_MAX_SETTINGS);
+        return -1;
+    }
     for (i = 0; i < sec->n_settings; i++) {
         const wx_setting_t *s = &sec->settings[i];
 
@@ -311,9 +317,13 @@ static int add_pair(wx_load_t *ld, const wx_config_section_t *sec, wx_conf_list_
     wx_conf_pair_t *p = l->v;
     size_t i;
 
-    for (i = 0; i < l->n; i++)
-        if (strcmp(p[i].name, key) == 0)
-            return append(&p[i].text, '\n', text) == 0 ? 1 : (seterr(ld, "out of memory"), 0);
+    for (i = 0; i < l->n; i++) {
+        if (strcmp(p[i].name, key) != 0)
+            continue;
+        if (append(&p[i].text, '\n', text) != 0)
+            goto nomem;
+        return 1;
+    }
     if (l->n == sec->max) {
         seterr(ld, "[%s] has more than %zu keys", sec->name, sec->max);
         return 0;
@@ -423,38 +433,24 @@ static int on_ini(void *user, const char *section, const char *name,
     return !ld->failed;
 }
 
-/* A relative *_file path is taken relative to the config file. */
-static char *resolve(const char *cfgpath, const char *p)
-{
-    const char *slash = strrchr(cfgpath, '/');
-    size_t dlen, plen = strlen(p);
-    char *out;
-
-    if (p[0] == '/' || slash == NULL)
-        return strdup(p);
-    dlen = (size_t)(slash - cfgpath) + 1;
-    out = malloc(dlen + plen + 1);
-    if (out) {
-        memcpy(out, cfgpath, dlen);
-        memcpy(out + dlen, p, plen + 1);
-    }
-    return out;
-}
-
-/* Read a NAME_file secret into 'slot': -1 with the error set. */
+/* Read a NAME_file secret into 'slot': -1 with the error set.  A relative
+ * path is taken relative to the config file. */
 static int read_secret(wx_load_t *ld, const wx_inst_t *in, size_t i, char **slot)
 {
-    const char *name = in->sec->settings[i].name;
-    char *path = resolve(ld->cfg->path, in->file[i]), *v;
-    size_t len = 0;
+    const char *file = in->file[i], *slash = strrchr(ld->cfg->path, '/');
+    size_t dlen = file[0] == '/' || slash == NULL ? 0 : (size_t)(slash - ld->cfg->path) + 1;
+    size_t len = 0, flen = strlen(file);
+    char *path = malloc(dlen + flen + 1), *v;
     int err = 0;
 
     if (path == NULL)
         return -1;
+    memcpy(path, ld->cfg->path, dlen);
+    memcpy(path + dlen, file, flen + 1);
     v = slurp(path, WX_SECRET_MAX, &len, &err);
     if (v == NULL) {
-        seterr(ld, "[%s%s] %s_file: cannot read %s: %s", in->sec->name, in->item, name,
-               path, strerror(err));
+        seterr(ld, "[%s%s] %s_file: cannot read %s: %s", in->sec->name, in->item,
+               in->sec->settings[i].name, path, strerror(err));
         free(path);
         return -1;
     }
