@@ -268,7 +268,8 @@ int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
     status = 0;
     wx_log(WX_LOG_INFO, "stopped");
 out:
-    wx_sig_close();
+    /* The handlers stay: a second TERM while the caller cleans up must
+     * not kill it half-way. */
     free(m.slots);
     free(m.old);
     wx_config_free(m.cfg);
