@@ -10,9 +10,10 @@
  *     (recycled) is replaced at once;
  *   - TERM, INT, QUIT: forwards TERM, waits up to the shutdown timeout for
  *     the workers to finish the requests in flight, then KILLs the rest;
- *   - HUP: asks the program for a reloaded config; when it gives one, a new generation of workers starts on it before the old
- *     one is told (TERM) to finish and leave, so that the listening socket
- *     is never without a worker.
+ *   - HUP: asks the program for a reloaded config; when it gives one, a
+ *     new generation of workers starts on it before the old one is told
+ *     (TERM) to finish and leave, so that the listening socket is never
+ *     without a worker.
  * Workers are forked with the signals blocked (wx_sig_fork), so a TERM
  * sent right after the fork is never lost.
  * A worker should exit when its master is gone (PR_SET_PDEATHSIG and a
