@@ -83,10 +83,30 @@ log = $T/sim.log
 CONF
 }
 
-start_tok() { # NAME: start instance NAME, wait for its socket; its pid in TOK_NAME
+start_tok() { # NAME: start instance NAME, wait until it answers; its pid in TOK_NAME
     "$build/wxtoken" -c "$T/$1.ini" >>"$T/$1.err" 2>&1 &
     if [ "$1" = a ]; then TOK_A=$!; else TOK_B=$!; fi
-    wx_wait_for "$T/$1.sock" 10 >/dev/null || true
+    # Not the socket file: one left by a killed instance is still there.
+    tok_answers "$T/$1.sock" 10 || true
+}
+
+tok_answers() { # SOCKET SECS: until a STATUS request is answered
+    python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(max(0.1, end - time.monotonic()))
+            s.connect(sys.argv[1])
+            s.sendall(b"STATUS\n")
+            if s.makefile("rb").readline().endswith(b"\n"):
+                sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.1)
+sys.exit(1)
+PY
 }
 
 stop_pid() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
