@@ -472,7 +472,7 @@ START_TEST(test_record_one_writer_wins)
         pid_t pids[2];
         int won = -1;
         wx_store_rec_t out;
-        char buf[64], want[16];
+        char buf[64], want[32];
 
         ck_assert_int_eq(pipe(go), 0);
         for (i = 0; i < 2; i++) {
@@ -480,7 +480,7 @@ START_TEST(test_record_one_writer_wins)
             ck_assert_int_ge(pids[i], 0);
             if (pids[i] == 0) {
                 wx_store_t *mine = open_store();
-                char value[16], b;
+                char value[32], b;
                 wx_store_rec_t in;
                 wx_err_t rc;
 

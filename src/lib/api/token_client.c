@@ -41,17 +41,44 @@ static int wait_fd(int fd, short events, long long deadline)
     }
 }
 
+/* Parse the answer line 'buf' ('got' bytes, NUL-terminated). */
+static wx_err_t parse_answer(char *buf, size_t got, const char *sock, wx_token_t *tok,
+                             char *err, size_t errlen)
+{
+    char token[WX_TOKEN_MAX + 2];
+    unsigned long version;
+    long long expires;
+    int end = 0;
+
+    if (got == 0 || buf[got - 1] != '\n') {
+        snprintf(err, errlen, "wxtoken at %s: no answer", sock);
+        return WX_EUPSTREAM;
+    }
+    buf[got - 1] = '\0';
+    if (strncmp(buf, "ERR ", 4) == 0) {
+        snprintf(err, errlen, "%s", buf + 4);
+        return WX_EUPSTREAM;
+    }
+    if (sscanf(buf, "OK %lu %lld %513s%n", &version, &expires, token, &end) != 3 ||
+        buf[end] != '\0' || !wx_token_valid(token)) {
+        snprintf(err, errlen, "wxtoken at %s: unexpected answer", sock);
+        return WX_EUPSTREAM;
+    }
+    tok->version = version;
+    tok->expires = (time_t)expires;
+    memcpy(tok->token, token, strlen(token) + 1);
+    return WX_OK;
+}
+
 wx_err_t wx_token_ask(const char *sock, const char *request, unsigned timeout_ms,
                       wx_token_t *tok, char *err, size_t errlen)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     long long deadline = now_ms() + timeout_ms;
-    char buf[WX_TOKEN_LINE + 2], token[WX_TOKEN_MAX + 2];
-    unsigned long version;
-    long long expires;
+    char buf[WX_TOKEN_LINE + 2];
     size_t got = 0, len;
     wx_err_t rc = WX_ESYS;
-    int fd, end = 0;
+    int fd;
 
     memset(tok, 0, sizeof(*tok));
     if (strlen(sock) >= sizeof(sa.sun_path) || strlen(request) > WX_TOKEN_MAX + 16) {
@@ -100,27 +127,7 @@ wx_err_t wx_token_ask(const char *sock, const char *request, unsigned timeout_ms
             break;
     }
     buf[got] = '\0';
-    if (got == 0 || buf[got - 1] != '\n') {
-        snprintf(err, errlen, "wxtoken at %s: no answer", sock);
-        rc = WX_EUPSTREAM;
-        goto out;
-    }
-    buf[got - 1] = '\0';
-    if (strncmp(buf, "ERR ", 4) == 0) {
-        snprintf(err, errlen, "%s", buf + 4);
-        rc = WX_EUPSTREAM;
-        goto out;
-    }
-    if (sscanf(buf, "OK %lu %lld %513s%n", &version, &expires, token, &end) != 3 ||
-        buf[end] != '\0' || !wx_token_valid(token)) {
-        snprintf(err, errlen, "wxtoken at %s: unexpected answer", sock);
-        rc = WX_EUPSTREAM;
-        goto out;
-    }
-    tok->version = version;
-    tok->expires = (time_t)expires;
-    memcpy(tok->token, token, strlen(token) + 1);
-    rc = WX_OK;
+    rc = parse_answer(buf, got, sock, tok, err, errlen);
     goto out;
 timeout:
     snprintf(err, errlen, "wxtoken at %s did not answer within %u ms", sock, timeout_ms);
