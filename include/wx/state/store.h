@@ -72,8 +72,11 @@ typedef struct wx_store_conf {
     } bucket;
     struct {
         const char *path;       /* local: the file of the record with the
-                                 * empty key (KEY's: PATH.KEY); its lock is
-                                 * PATH.lock; NULL: no records */
+                                 * empty key (KEY's: PATH.KEY, KEY of letters,
+                                 * digits, '-' and '_'); its lock is
+                                 * PATH.lock; the file is its user's, so the
+                                 * namespace is not in its name; NULL: no
+                                 * records */
         const char *name;       /* names it in messages ("token store") */
     } record;
 } wx_store_conf_t;
