@@ -33,9 +33,13 @@
  * as asked; trying again the same way does not help) and the store failing
  * or unavailable (WX_ESYS, WX_ECONFIG when the store was opened without
  * what the operation needs, WX_ENOMEM).  wx_store_error() says more
- * about the last failure.  A store handle belongs to one process and one
- * thread; after fork() the child opens its own (leases are the process's:
- * see below).
+ * about the last failure.  An operation that fails has no effect; when
+ * the store is unavailable (a server down: WX_ESYS) the callers decide:
+ * the retry table answers without de-duplication, the rate limiter lets
+ * the call go, a reader of the token asks wxtoken.  A handle serves one
+ * thread at a time and is not to be used across fork(): a child opens its
+ * own (a connection to a server cannot be shared).  The owner of a lease
+ * is the calling process.
  */
 #ifndef WX_STORE_H
 #define WX_STORE_H
