@@ -91,22 +91,26 @@ start_tok() { # NAME: start instance NAME, wait until it answers; its pid in TOK
 }
 
 tok_answers() { # SOCKET SECS: until a STATUS request is answered
-    python3 - "$1" "$2" <<'PY'
-import socket, sys, time
-end = time.monotonic() + float(sys.argv[2])
-while time.monotonic() < end:
-    try:
-        with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(max(0.1, end - time.monotonic()))
-            s.connect(sys.argv[1])
-            s.sendall(b"STATUS\n")
-            if s.makefile("rb").readline().endswith(b"\n"):
-                sys.exit(0)
-    except OSError:
-        pass
-    time.sleep(0.1)
-sys.exit(1)
-PY
+    # perl (perl-base) starts in milliseconds: the tests after a start time
+    # what wxtoken does in its first seconds.
+    perl -MIO::Socket::UNIX -e '
+        my ($path, $end) = ($ARGV[0], time + $ARGV[1]);
+        while (time < $end) {
+            my $line = eval {
+                local $SIG{ALRM} = sub { die "timeout\n" };
+                alarm 2;
+                my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $path)
+                    or die "connect\n";
+                print $s "STATUS\n";
+                my $l = <$s>;
+                alarm 0;
+                $l;
+            };
+            alarm 0;
+            exit 0 if defined $line && $line =~ /\n\z/;
+            select(undef, undef, undef, 0.1);
+        }
+        exit 1' "$1" "$2"
 }
 
 stop_pid() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
