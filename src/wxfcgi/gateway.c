@@ -70,9 +70,11 @@ wx_gw_t *wx_gw_new(const wx_config_t *cfg, char *err, size_t errlen)
     }
     if (cfg->dedup_slots) {
         char path[4096];
+        wx_store_conf_t sc = { .backend = "local" };
 
         snprintf(path, sizeof(path), "%s/dedup.shm", cfg->state_dir);
-        gw->dedup = wx_dedup_open(path, cfg->dedup_slots, err, errlen);
+        wx_dedup_conf(&sc, path, cfg->dedup_slots);
+        gw->dedup = wx_dedup_open(&sc, err, errlen);
         if (gw->dedup == NULL)
             goto fail;
     }

@@ -37,6 +37,7 @@
 #include "wx/core/log.h"
 #include "wx/state/ratelimit.h"
 #include "wx/state/token.h"
+#include "wx/api/token_client.h"
 #include "wxproxy.h"
 
 #define PX_PREFIX       "/wxapi"
@@ -50,7 +51,7 @@
 
 struct px {
     const wx_config_t  *cfg;
-    wx_ratelimit_t     *rl;
+    wx_store_t         *st;             /* rate limits; the token */
     CURL               *curl;
     unsigned char     (*key_md)[SHA256_DIGEST_LENGTH];
 };
@@ -123,8 +124,14 @@ px_t *px_new(const wx_config_t *cfg, char *err, size_t errlen)
         SHA256((const unsigned char *)cfg->px_keys[i].key, strlen(cfg->px_keys[i].key),
                px->key_md[i]);
     snprintf(path, sizeof(path), "%s/ratelimit.shm", cfg->px_state_dir);
-    px->rl = wx_ratelimit_open(path, err, errlen);
-    if (px->rl == NULL)
+    {
+        wx_store_conf_t sc = { .backend = "local", .bucket.path = path,
+                               .record.path = cfg->tok_store,
+                               .record.name = "token store" };
+
+        px->st = wx_store_open(&sc, err, errlen);
+    }
+    if (px->st == NULL)
         goto fail;
     return px;
 oom:
@@ -144,7 +151,7 @@ void px_free(px_t *px)
         OPENSSL_cleanse(px->key_md, px->cfg->n_px_keys * sizeof(*px->key_md));
         free(px->key_md);
     }
-    wx_ratelimit_close(px->rl);
+    wx_store_close(px->st);
     free(px);
 }
 
@@ -703,7 +710,7 @@ static unsigned ask_timeout(const wx_config_t *cfg)
 static int get_token(px_t *px, wx_token_t *tok, char *err, size_t errlen)
 {
     const wx_config_t *cfg = px->cfg;
-    wx_err_t rc = wx_token_read(cfg->tok_store, time(NULL), tok, err, errlen);
+    wx_err_t rc = wx_token_read(px->st, time(NULL), tok, err, errlen);
 
     if (rc == WX_OK)
         return 0;
@@ -843,7 +850,7 @@ void px_serve(px_t *px, FCGX_Request *rq)
         refuse(rq, &c, 400, "bad_request", "", "malformed query string");
         goto log;
     }
-    if (!wx_ratelimit_take(px->rl, c.key, cfg->px_keys[k].rate, cfg->px_keys[k].burst,
+    if (!wx_ratelimit_take(px->st, c.key, cfg->px_keys[k].rate, cfg->px_keys[k].burst,
                            wx_ratelimit_now(), &retry_ms)) {
         char hdr[48];
         unsigned secs = (retry_ms + 999) / 1000;

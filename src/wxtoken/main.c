@@ -2,7 +2,7 @@
  * wxtoken - the access-token central-control server (中控服务器).
  *
  * The one program that holds the AppSecret and calls /cgi-bin/token or
- * /cgi-bin/stable_token.  It keeps the token in the store file (wx/state/token.h)
+ * /cgi-bin/stable_token.  It keeps the token in the token store (wx/state/token.h)
  * that every other program reads, refreshes it before it expires, and on
  * request when a caller reports that WeChat rejected it.  One process,
  * one thread: reports are answered one after the other, so a burst of
@@ -90,7 +90,7 @@ typedef struct {
     const wx_config_t  *cfg;
     wx_api_t           *api;
     const char         *sock;           /* the report socket's path */
-    char                lock_path[4200];
+    wx_store_t         *st;             /* the token store */
     wx_token_t          cur;            /* what the store holds */
     int                 have;           /* cur is valid */
     time_t              retry_at;       /* no API call before this */
@@ -137,7 +137,7 @@ static void load_store(wxtoken_t *t)
 {
     char err[512];
     wx_token_t tok;
-    wx_err_t rc = wx_token_read(t->cfg->tok_store, time(NULL), &tok, err, sizeof(err));
+    wx_err_t rc = wx_token_read(t->st, time(NULL), &tok, err, sizeof(err));
 
     if (rc == WX_OK) {
         if (!t->have || tok.version != t->cur.version ||
@@ -272,13 +272,10 @@ static int refresh(wxtoken_t *t, const char *stale, int force)
     wx_token_t fresh;
     char err[512];
     time_t now;
-    int fd, rc = -1;
+    int rc = -1;
 
-    fd = open(t->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-        wx_log(WX_LOG_ERROR, "lock %s: %s", t->lock_path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (wx_token_lock(t->st, err, sizeof(err)) != WX_OK) {
+        wx_log(WX_LOG_ERROR, "%s", err);
         return -1;
     }
     load_store(t);
@@ -307,11 +304,11 @@ static int refresh(wxtoken_t *t, const char *stale, int force)
             wx_token_t old;
 
             /* Versions only grow, even over an expired or damaged store. */
-            if (wx_token_read(t->cfg->tok_store, 0, &old, err, sizeof(err)) == WX_OK)
+            if (wx_token_read(t->st, 0, &old, err, sizeof(err)) == WX_OK)
                 fresh.version = old.version + 1;
         }
     }
-    if (wx_token_write(t->cfg->tok_store, &fresh, err, sizeof(err)) != WX_OK) {
+    if (wx_token_write(t->st, &fresh, err, sizeof(err)) != WX_OK) {
         wx_log(WX_LOG_ERROR, "%s", err);
         snprintf(t->last_error, sizeof(t->last_error), "cannot write the store");
         t->last_errcode = -1;
@@ -322,8 +319,7 @@ static int refresh(wxtoken_t *t, const char *stale, int force)
     t->have = 1;
     rc = 0;
 out:
-    flock(fd, LOCK_UN);
-    close(fd);
+    wx_token_unlock(t->st);
     return rc;
 }
 
@@ -429,12 +425,11 @@ static int run(const wx_config_t *cfg)
     struct sigaction sa;
     wxtoken_t t;
     char err[256];
-    int lfd, status = 1;
+    int lfd = -1, status = 1;
 
     memset(&t, 0, sizeof(t));
     t.cfg = cfg;
     t.sock = cfg->tok_listen + 5;
-    snprintf(t.lock_path, sizeof(t.lock_path), "%s.lock", cfg->tok_store);
 
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
@@ -448,6 +443,16 @@ static int run(const wx_config_t *cfg)
     if (t.api == NULL) {
         wx_log(WX_LOG_ERROR, "%s", err);
         return 1;
+    }
+    {
+        wx_store_conf_t sc = { .backend = "local", .record.path = cfg->tok_store,
+                               .record.name = "token store" };
+
+        t.st = wx_store_open(&sc, err, sizeof(err));
+    }
+    if (t.st == NULL) {
+        wx_log(WX_LOG_ERROR, "%s", err);
+        goto out;
     }
     lfd = wx_listen(cfg->tok_listen, 0660);
     if (lfd < 0)
@@ -494,6 +499,7 @@ out:
         unlink(t.sock);
     }
     wx_api_free(t.api);
+    wx_store_close(t.st);
     explicit_bzero(&t.cur, sizeof(t.cur));
     return status;
 }
