@@ -8,6 +8,7 @@
 
 #include <fcgiapp.h>
 
+#include "wx/core/http.h"
 #include "wx/server/fcgi.h"
 #include "wxfcgi/gateway.h"
 #include "wx/proto/query.h"
@@ -28,20 +29,6 @@ static long fcgi_read(void *ctx, char *buf, size_t len)
     return n;
 }
 
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 502: return "Bad Gateway";
-    case 504: return "Gateway Timeout";
-    default:  return "Internal Server Error";
-    }
-}
-
 static void respond(FCGX_Request *rq, const wx_response_t *resp)
 {
     char head[256];
@@ -53,7 +40,7 @@ static void respond(FCGX_Request *rq, const wx_response_t *resp)
                  "Content-Length: %zu\r\n"
                  "%s"
                  "\r\n",
-                 resp->status, reason(resp->status), resp->content_type, resp->body.len,
+                 resp->status, wx_http_reason(resp->status), resp->content_type, resp->body.len,
                  resp->status == 405 ? "Allow: GET, POST\r\n" : "");
     FCGX_PutStr(head, n, rq->out);
     if (resp->body.len)

@@ -23,6 +23,7 @@
 
 #include "wx/proto/query.h"
 #include "wx/core/config.h"
+#include "wx/core/http.h"
 #include "wx/core/log.h"
 #include "wx/core/net.h"
 #include "wxsim.h"
@@ -270,17 +271,6 @@ static void read_body(FCGX_Request *fr, wxsim_req_t *rq, size_t max)
     rq->body_state = got == (size_t)cl ? WXSIM_BODY_OK : WXSIM_BODY_SHORT;
 }
 
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    default:  return "Internal Server Error";
-    }
-}
-
 static void respond(FCGX_Request *fr, const wxsim_req_t *rq)
 {
     if (rq->drop) {
@@ -290,7 +280,7 @@ static void respond(FCGX_Request *fr, const wxsim_req_t *rq)
         return;
     }
     FCGX_FPrintF(fr->out, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n%s\r\n",
-                 rq->status, reason(rq->status), rq->ctype ? rq->ctype : "text/plain",
+                 rq->status, wx_http_reason(rq->status), rq->ctype ? rq->ctype : "text/plain",
                  (unsigned long)rq->out_len, rq->headers);
     if (rq->out_len)
         FCGX_PutStr(rq->out, (int)rq->out_len, fr->out);
