@@ -18,6 +18,7 @@
 
 #include <curl/curl.h>
 
+#include "wx/core/dynbuf.h"
 #include "wxctl.h"
 
 /* A JSON answer larger than this is not one WeChat sends. */
@@ -41,9 +42,7 @@ typedef struct {
     char        ctype[128];
     char        disposition[256];
     char        retry_after[32];
-    char       *data;               /* buffered (JSON) answer */
-    size_t      len, cap;
-    int         too_big;
+    wx_dynbuf_t body;               /* buffered (JSON) answer */
     FILE       *sink;               /* where the bytes of a file go, or NULL */
     int         mode;               /* 0 undecided, 1 buffer, 2 sink */
     size_t      sunk;
@@ -214,23 +213,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *user)
         r->sunk += len;
         return len;
     }
-    if (r->len + len > WXCTL_MAX_ANSWER) {
-        r->too_big = 1;
-        return 0;
-    }
-    if (r->len + len + 1 > r->cap) {
-        size_t cap = (r->len + len + 1) * 2;
-        char *nd = realloc(r->data, cap);
-
-        if (nd == NULL)
-            return 0;
-        r->data = nd;
-        r->cap = cap;
-    }
-    memcpy(r->data + r->len, p, len);
-    r->len += len;
-    r->data[r->len] = '\0';
-    return len;
+    return wx_dynbuf_add(&r->body, p, len) == 0 ? len : 0;
 }
 
 static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow,
@@ -252,6 +235,7 @@ static int prepare(wxctl_t *ctl, const char *path_query, wxctl_resp_t *r)
 {
     size_t need = strlen(ctl->base) + strlen(path_query) + 1;
 
+    wx_dynbuf_init(&r->body, WXCTL_MAX_ANSWER);
     if (need > ctl->urlcap) {
         char *nu = realloc(ctl->url, need);
 
@@ -347,14 +331,14 @@ static int judge(wxctl_t *ctl, const char *path_query, CURLcode cc, wxctl_resp_t
             fprintf(stderr, "): no answer within %u ms ([wxctl] timeout_ms)\n",
                     ctl->cfg->ctl_timeout_ms);
         else
-            fprintf(stderr, "): %s\n", r->too_big ? "answer too large" :
+            fprintf(stderr, "): %s\n", r->body.too_big ? "answer too large" :
                     ctl->errbuf[0] ? ctl->errbuf : curl_easy_strerror(cc));
         return WXCTL_EXIT_TRANSPORT;
     }
     if (r->mode == 2 && status == 200)
         return WXCTL_EXIT_OK;           /* the bytes of a file, in the sink */
-    if (r->len > 0)
-        j = json_loadb(r->data, r->len, 0, &jerr);
+    if (r->body.len > 0)
+        j = json_loadb(r->body.data, r->body.len, 0, &jerr);
     if (j != NULL && !json_is_object(j)) {
         json_decref(j);
         j = NULL;
@@ -392,7 +376,7 @@ static int judge(wxctl_t *ctl, const char *path_query, CURLcode cc, wxctl_resp_t
                     status, ctl->base);
         else
             fprintf(stderr, ": the answer is not a JSON object (%s)\n",
-                    r->len == 0 ? "empty" : j == NULL ? jerr.text : "another JSON value");
+                    r->body.len == 0 ? "empty" : j == NULL ? jerr.text : "another JSON value");
         json_decref(j);
         return WXCTL_EXIT_TRANSPORT;
     }
@@ -433,7 +417,7 @@ int wxctl_call(wxctl_t *ctl, const char *path_query, const json_t *body, int qui
     }
     cc = curl_easy_perform(ctl->curl);
     rc = judge(ctl, path_query, cc, &r, quiet, answer);
-    free(r.data);
+    wx_dynbuf_free(&r.body);
     free(text);
     return rc;
 nomem:
@@ -498,7 +482,7 @@ int wxctl_upload(wxctl_t *ctl, const char *path_query, const char *path,
     rc = judge(ctl, path_query, cc, &r, 0, answer);
     curl_easy_setopt(ctl->curl, CURLOPT_MIMEPOST, NULL);
     curl_mime_free(mime);
-    free(r.data);
+    wx_dynbuf_free(&r.body);
     return rc;
 nomem:
     fputs("wxctl: out of memory\n", stderr);
@@ -591,7 +575,7 @@ int wxctl_download(wxctl_t *ctl, const char *path_query, const json_t *body,
         fprintf(stderr, "wxctl: standard output: %s\n", strerror(errno));
         rc = WXCTL_EXIT_USAGE;
     }
-    free(r.data);
+    wx_dynbuf_free(&r.body);
     free(text);
     free(part);
     return rc;
