@@ -12,6 +12,7 @@
 #include "wxfcgi/gateway.h"
 #include "wx/core/log.h"
 #include "wx/proto/msg.h"
+#include "wx/proto/parse.h"
 #include "wx/proto/query.h"
 #include "wx/proto/reply.h"
 #include "wx/proto/sign.h"

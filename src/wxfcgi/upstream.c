@@ -70,76 +70,13 @@ struct wx_up_field {
     const char *parent, *grand;     /* enclosing elements, or NULL */
     const char *name;
     size_t      off;
+    int         json;               /* 0: the parser's alone */
 };
 
-#define F(p, g, n, f)   { p, g, n, offsetof(wx_msg_t, f) }
+#define F(parent, grand, name, member, json) \
+    { parent, grand, name, offsetof(wx_msg_t, member), json },
 static const struct wx_up_field wx_up_fields[] = {
-    F(NULL, NULL, "ToUserName",     to_user),
-    F(NULL, NULL, "FromUserName",   from_user),
-    F(NULL, NULL, "MsgType",        msg_type),
-    F(NULL, NULL, "MsgId",          msg_id_s),
-    F(NULL, NULL, "MsgDataId",      msg_data_id),
-    F(NULL, NULL, "Idx",            idx),
-    F(NULL, NULL, "Content",        content),
-    F(NULL, NULL, "PicUrl",         pic_url),
-    F(NULL, NULL, "MediaId",        media_id),
-    F(NULL, NULL, "Format",         format),
-    F(NULL, NULL, "Recognition",    recognition),
-    F(NULL, NULL, "ThumbMediaId",   thumb_media_id),
-    F(NULL, NULL, "Location_X",     location_x),
-    F(NULL, NULL, "Location_Y",     location_y),
-    F(NULL, NULL, "Scale",          scale),
-    F(NULL, NULL, "Label",          label),
-    F(NULL, NULL, "Title",          title),
-    F(NULL, NULL, "Description",    description),
-    F(NULL, NULL, "Url",            url),
-    F(NULL, NULL, "AppId",          app_id),
-    F(NULL, NULL, "PagePath",       page_path),
-    F(NULL, NULL, "ThumbUrl",       thumb_url),
-    F(NULL, NULL, "Event",          event_name),
-    F(NULL, NULL, "EventKey",       event_key),
-    F(NULL, NULL, "Ticket",         ticket),
-    F(NULL, NULL, "Latitude",       latitude),
-    F(NULL, NULL, "Longitude",      longitude),
-    F(NULL, NULL, "Precision",      precision),
-    F(NULL, NULL, "MenuId",         menu_id),
-    F(NULL, NULL, "Status",         status),
-    F(NULL, NULL, "TotalCount",     total_count),
-    F(NULL, NULL, "FilterCount",    filter_count),
-    F(NULL, NULL, "SentCount",      sent_count),
-    F(NULL, NULL, "ErrorCount",     error_count),
-    F(NULL, NULL, "KfAccount",      kf_account),
-    F(NULL, NULL, "FromKfAccount",  from_kf_account),
-    F(NULL, NULL, "ToKfAccount",    to_kf_account),
-    F(NULL, NULL, "ExpiredTime",    expired_time),
-    F(NULL, NULL, "FailTime",       fail_time),
-    F(NULL, NULL, "FailReason",     fail_reason),
-    F(NULL, NULL, "CardId",         card_id),
-    F(NULL, NULL, "UserCardCode",   user_card_code),
-    F(NULL, NULL, "OrderId",        order_id),
-    F(NULL, NULL, "OrderStatus",    order_status),
-    F(NULL, NULL, "ProductId",      product_id),
-    F(NULL, NULL, "SkuInfo",        sku_info),
-    F(NULL, NULL, "ConnectTime",    connect_time),
-    F(NULL, NULL, "ExpireTime",     expire_time),
-    F(NULL, NULL, "VendorId",       vendor_id),
-    F(NULL, NULL, "PlaceId",        place_id),
-    F(NULL, NULL, "DeviceNo",       device_no),
-    F("ScanCodeInfo", NULL, "ScanType",         scan_type),
-    F("ScanCodeInfo", NULL, "ScanResult",       scan_result),
-    F("SendPicsInfo", NULL, "Count",            pics_count),
-    F("SendLocationInfo", NULL, "Location_X",   sl_location_x),
-    F("SendLocationInfo", NULL, "Location_Y",   sl_location_y),
-    F("SendLocationInfo", NULL, "Scale",        sl_scale),
-    F("SendLocationInfo", NULL, "Label",        sl_label),
-    F("SendLocationInfo", NULL, "Poiname",      sl_poiname),
-    F("PublishEventInfo", NULL, "publish_id",   publish_id),
-    F("PublishEventInfo", NULL, "publish_status", publish_status),
-    F("PublishEventInfo", NULL, "article_id",   article_id),
-    F("PublishEventInfo", "article_detail", "count", article_count),
-    F("CopyrightCheckResult", NULL, "Count",    copyright_count),
-    F("CopyrightCheckResult", NULL, "CheckState", copyright_check_state),
-    F("ArticleUrlResult", NULL, "Count",        article_url_count),
+    WX_MSG_FIELDS(F)
 };
 #undef F
 
@@ -252,11 +189,11 @@ json_t *wx_upstream_msg_json(const wx_msg_t *msg)
         wx_str_t v = *(const wx_str_t *)((const char *)msg + m->off);
         json_t *o = root;
 
-        if (v.data == NULL)
+        if (!m->json || v.data == NULL)
             continue;
-        if (m->parent && (o = sub(o, m->parent)) == NULL)
-            goto nomem;
         if (m->grand && (o = sub(o, m->grand)) == NULL)
+            goto nomem;
+        if (m->parent && (o = sub(o, m->parent)) == NULL)
             goto nomem;
         if (json_object_set_new(o, m->name, jstr(v)) != 0)
             goto nomem;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "tests.h"
+#include "wx/proto/parse.h"
 #include "wxfcgi/upstream.h"
 
 static wx_parser_t *parser;
