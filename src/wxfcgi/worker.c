@@ -4,6 +4,7 @@
  * written with its status line and logged.
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <fcgiapp.h>
@@ -12,7 +13,6 @@
 #include "wx/server/fcgi.h"
 #include "wxfcgi/gateway.h"
 #include "wx/proto/query.h"
-#include "wxfcgi/upstream.h"
 #include "wxfcgi.h"
 
 typedef struct {
@@ -55,6 +55,12 @@ static long elapsed_us(const struct timespec *t0)
     return (t1.tv_sec - t0->tv_sec) * 1000000L + (t1.tv_nsec - t0->tv_nsec) / 1000L;
 }
 
+/* The same instant as wx_now_ms() would give, without a second read. */
+static int64_t ms_of(const struct timespec *t)
+{
+    return (int64_t)t->tv_sec * 1000 + t->tv_nsec / 1000000;
+}
+
 static void serve_one(wx_gw_t *gw, FCGX_Request *rq)
 {
     const char *method = FCGX_GetParam("REQUEST_METHOD", rq->envp);
@@ -65,12 +71,12 @@ static void serve_one(wx_gw_t *gw, FCGX_Request *rq)
     struct timespec t0;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    wx_upstream_request_start(&t0);     /* the reply budget counts from here */
     req.method = wx_str_c(method ? method : "");
     req.query = wx_str_c(query ? query : "");
     req.content_length = wx_content_length(FCGX_GetParam("CONTENT_LENGTH", rq->envp));
     req.read = fcgi_read;
     req.read_ctx = &body;
+    req.arrived_ms = ms_of(&t0);        /* the reply budget counts from here */
 
     wx_gw_handle(gw, &req, time(NULL), &resp);
     respond(rq, &resp);
@@ -95,6 +101,11 @@ static void gw_serve(void *state, FCGX_Request *rq)
 static void gw_done(void *state)
 {
     wx_gw_done(state);
+}
+
+static unsigned gw_reap(void *state)
+{
+    return wx_gw_reap(state);
 }
 
 static void log_of(const wx_config_t *cfg, const char **target, wx_log_level_t *level,
@@ -132,8 +143,8 @@ const wx_fcgi_app_t wxfcgi_app = {
     .close = gw_close,
     .serve = gw_serve,
     .done = gw_done,
-    /* The upstream handler runs each business call in a child. */
-    .reap = wx_upstream_reap,
+    /* A handler may run its work in children (upstream does). */
+    .reap = gw_reap,
     .log_of = log_of,
     .max_requests = max_requests,
     .listen_of = listen_of,
