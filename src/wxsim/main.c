@@ -113,19 +113,6 @@ static const char usage_text[] =
 static volatile sig_atomic_t sim_stop;
 static int sim_sigpipe[2] = { -1, -1 };
 
-long long wxsim_now(const wxsim_t *sim)
-{
-    /* A frozen clock (tests that need exact seconds) moves only when
-     * told to. */
-    return (sim->frozen_at ? sim->frozen_at : (long long)time(NULL)) + sim->offset;
-}
-
-long long wxsim_day(const wxsim_t *sim)
-{
-    /* Quotas reset at midnight Beijing time, UTC+8. */
-    return (wxsim_now(sim) + 8 * 3600) / 86400;
-}
-
 static void on_signal(int sig)
 {
     int saved = errno;
@@ -343,7 +330,10 @@ static void serve_one(wxsim_t *sim, FCGX_Request *fr)
     rq.path = uri;
 
     read_body(fr, &rq, wxsim_api_body_max(sim, rq.path));
-    wxsim_api_handle(sim, &rq);
+    if (strncmp(rq.path, "/sim/", 5) == 0)
+        wxsim_ctl_handle(sim, &rq);
+    else
+        wxsim_api_handle(sim, &rq);
     respond(fr, &rq);
     log_request(&rq, elapsed_us(&t0));
     free(rq.body);
