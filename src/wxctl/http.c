@@ -25,9 +25,7 @@
 #define WXCTL_MAX_ANSWER    (8u << 20)
 #define WXCTL_KEY_HEADER    "X-Wx-Key: "
 
-struct wxctl {
-    const wx_config_t  *cfg;
-    wxctl_opts_t        o;
+struct wxctl_http {
     CURL               *curl;
     struct curl_slist  *headers;    /* the key, "Expect:" */
     struct curl_slist  *json_headers;   /* the same and the JSON Content-Type */
@@ -52,16 +50,11 @@ typedef struct {
     CURL       *curl;               /* for the status, in on_data() */
 } wxctl_resp_t;
 
-const wxctl_opts_t *wxctl_opts(const wxctl_t *ctl)
-{
-    return &ctl->o;
-}
-
-wxctl_t *wxctl_new(const wx_config_t *cfg, const wxctl_opts_t *opts)
+wxctl_http_t *wxctl_http_new(const wx_config_t *cfg)
 {
     static int global_done;
     const char *key = cfg->ctl_proxy_key;
-    wxctl_t *ctl;
+    wxctl_http_t *ctl;
     char *line = NULL;
     size_t n;
 
@@ -89,8 +82,6 @@ wxctl_t *wxctl_new(const wx_config_t *cfg, const wxctl_opts_t *opts)
     ctl = calloc(1, sizeof(*ctl));
     if (ctl == NULL)
         goto nomem;
-    ctl->cfg = cfg;
-    ctl->o = *opts;
     ctl->base = strdup(cfg->ctl_proxy);
     n = strlen(WXCTL_KEY_HEADER) + strlen(key) + 1;
     line = malloc(n);
@@ -115,11 +106,11 @@ wxctl_t *wxctl_new(const wx_config_t *cfg, const wxctl_opts_t *opts)
 nomem:
     fputs("wxctl: out of memory\n", stderr);
     free(line);
-    wxctl_free(ctl);
+    wxctl_http_free(ctl);
     return NULL;
 }
 
-void wxctl_free(wxctl_t *ctl)
+void wxctl_http_free(wxctl_http_t *ctl)
 {
     struct curl_slist *h;
 
@@ -233,42 +224,42 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow,
 /* Set up the handle for path_query; -1 when out of memory. */
 static int prepare(wxctl_t *ctl, const char *path_query, wxctl_resp_t *r)
 {
-    size_t need = strlen(ctl->base) + strlen(path_query) + 1;
+    size_t need = strlen(ctl->http->base) + strlen(path_query) + 1;
 
     wx_dynbuf_init(&r->body, WXCTL_MAX_ANSWER);
-    if (need > ctl->urlcap) {
-        char *nu = realloc(ctl->url, need);
+    if (need > ctl->http->urlcap) {
+        char *nu = realloc(ctl->http->url, need);
 
         if (nu == NULL)
             return -1;
-        ctl->url = nu;
-        ctl->urlcap = need;
+        ctl->http->url = nu;
+        ctl->http->urlcap = need;
     }
-    snprintf(ctl->url, ctl->urlcap, "%s%s", ctl->base, path_query);
-    r->curl = ctl->curl;
-    curl_easy_reset(ctl->curl);
-    curl_easy_setopt(ctl->curl, CURLOPT_URL, ctl->url);
-    curl_easy_setopt(ctl->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(ctl->curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(ctl->curl, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(ctl->curl, CURLOPT_TIMEOUT_MS, (long)ctl->cfg->ctl_timeout_ms);
-    curl_easy_setopt(ctl->curl, CURLOPT_CONNECTTIMEOUT_MS,
+    snprintf(ctl->http->url, ctl->http->urlcap, "%s%s", ctl->http->base, path_query);
+    r->curl = ctl->http->curl;
+    curl_easy_reset(ctl->http->curl);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_URL, ctl->http->url);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(ctl->http->curl, CURLOPT_TIMEOUT_MS, (long)ctl->cfg->ctl_timeout_ms);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(ctl->cfg->ctl_timeout_ms < 10000 ? ctl->cfg->ctl_timeout_ms : 10000));
-    curl_easy_setopt(ctl->curl, CURLOPT_USERAGENT, "wxctl/" WX_VERSION);
-    curl_easy_setopt(ctl->curl, CURLOPT_ERRORBUFFER, ctl->errbuf);
-    curl_easy_setopt(ctl->curl, CURLOPT_HTTPHEADER, ctl->headers);
-    curl_easy_setopt(ctl->curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(ctl->curl, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(ctl->curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(ctl->curl, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_USERAGENT, "wxctl/" WX_VERSION);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_ERRORBUFFER, ctl->http->errbuf);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_HTTPHEADER, ctl->http->headers);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_WRITEDATA, r);
     /* wxproxy is the only way out: no proxy from the environment. */
-    curl_easy_setopt(ctl->curl, CURLOPT_PROXY, "");
+    curl_easy_setopt(ctl->http->curl, CURLOPT_PROXY, "");
     if (r->what && wxctl_progress_on(ctl)) {
-        curl_easy_setopt(ctl->curl, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(ctl->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(ctl->curl, CURLOPT_XFERINFODATA, r);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_XFERINFODATA, r);
     }
-    ctl->errbuf[0] = '\0';
+    ctl->http->errbuf[0] = '\0';
     return 0;
 }
 
@@ -319,20 +310,20 @@ static int judge(wxctl_t *ctl, const char *path_query, CURLcode cc, wxctl_resp_t
     const char *perr, *hint;
 
     *answer = NULL;
-    curl_easy_getinfo(ctl->curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(ctl->http->curl, CURLINFO_RESPONSE_CODE, &status);
     if (cc != CURLE_OK) {
         if (r->write_failed) {
             fprintf(stderr, "wxctl: cannot write the download: %s\n", strerror(r->write_failed));
             return WXCTL_EXIT_USAGE;
         }
-        fprintf(stderr, "wxctl: cannot reach wxproxy at %s (", ctl->base);
+        fprintf(stderr, "wxctl: cannot reach wxproxy at %s (", ctl->http->base);
         put_path(stderr, path_query);
         if (cc == CURLE_OPERATION_TIMEDOUT)
             fprintf(stderr, "): no answer within %u ms ([wxctl] timeout_ms)\n",
                     ctl->cfg->ctl_timeout_ms);
         else
             fprintf(stderr, "): %s\n", r->body.too_big ? "answer too large" :
-                    ctl->errbuf[0] ? ctl->errbuf : curl_easy_strerror(cc));
+                    ctl->http->errbuf[0] ? ctl->http->errbuf : curl_easy_strerror(cc));
         return WXCTL_EXIT_TRANSPORT;
     }
     if (r->mode == 2 && status == 200)
@@ -373,7 +364,7 @@ static int judge(wxctl_t *ctl, const char *path_query, CURLcode cc, wxctl_resp_t
         put_path(stderr, path_query);
         if (status != 200)
             fprintf(stderr, ": HTTP %ld from %s, not an answer of WeChat or wxproxy\n",
-                    status, ctl->base);
+                    status, ctl->http->base);
         else
             fprintf(stderr, ": the answer is not a JSON object (%s)\n",
                     r->body.len == 0 ? "empty" : j == NULL ? jerr.text : "another JSON value");
@@ -411,11 +402,11 @@ int wxctl_call(wxctl_t *ctl, const char *path_query, const json_t *body, int qui
         text = json_dumps(body, JSON_COMPACT);
         if (text == NULL)
             goto nomem;
-        curl_easy_setopt(ctl->curl, CURLOPT_POSTFIELDS, text);
-        curl_easy_setopt(ctl->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
-        curl_easy_setopt(ctl->curl, CURLOPT_HTTPHEADER, ctl->json_headers);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_POSTFIELDS, text);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+        curl_easy_setopt(ctl->http->curl, CURLOPT_HTTPHEADER, ctl->http->json_headers);
     }
-    cc = curl_easy_perform(ctl->curl);
+    cc = curl_easy_perform(ctl->http->curl);
     rc = judge(ctl, path_query, cc, &r, quiet, answer);
     wx_dynbuf_free(&r.body);
     free(text);
@@ -458,7 +449,7 @@ int wxctl_upload(wxctl_t *ctl, const char *path_query, const char *path,
     *answer = NULL;
     r.what = base ? base + 1 : path;
     r.upload = 1;
-    if (prepare(ctl, path_query, &r) != 0 || (mime = curl_mime_init(ctl->curl)) == NULL ||
+    if (prepare(ctl, path_query, &r) != 0 || (mime = curl_mime_init(ctl->http->curl)) == NULL ||
         (part = curl_mime_addpart(mime)) == NULL)
         goto nomem;
     /* Streamed from the file as it is sent, never read whole. */
@@ -475,12 +466,12 @@ int wxctl_upload(wxctl_t *ctl, const char *path_query, const char *path,
         curl_mime_name(part, extra->name);
         curl_mime_data(part, extra->value, CURL_ZERO_TERMINATED);
     }
-    curl_easy_setopt(ctl->curl, CURLOPT_MIMEPOST, mime);
-    cc = curl_easy_perform(ctl->curl);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_MIMEPOST, mime);
+    cc = curl_easy_perform(ctl->http->curl);
     if (r.what && wxctl_progress_on(ctl))
         wxctl_progress_end();
     rc = judge(ctl, path_query, cc, &r, 0, answer);
-    curl_easy_setopt(ctl->curl, CURLOPT_MIMEPOST, NULL);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_MIMEPOST, NULL);
     curl_mime_free(mime);
     wx_dynbuf_free(&r.body);
     return rc;
@@ -546,11 +537,11 @@ int wxctl_download(wxctl_t *ctl, const char *path_query, const json_t *body,
     if (body != NULL) {
         if ((text = json_dumps(body, JSON_COMPACT)) == NULL)
             goto nomem;
-        curl_easy_setopt(ctl->curl, CURLOPT_POSTFIELDS, text);
-        curl_easy_setopt(ctl->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
-        curl_easy_setopt(ctl->curl, CURLOPT_HTTPHEADER, ctl->json_headers);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_POSTFIELDS, text);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+        curl_easy_setopt(ctl->http->curl, CURLOPT_HTTPHEADER, ctl->http->json_headers);
     }
-    cc = curl_easy_perform(ctl->curl);
+    cc = curl_easy_perform(ctl->http->curl);
     if (r.what && wxctl_progress_on(ctl) && r.mode == 2)
         wxctl_progress_end();
     rc = judge(ctl, path_query, cc, &r, 0, answer);
@@ -646,5 +637,5 @@ int wxctl_list(wxctl_t *ctl, const char *path, json_t *body, const char *what,
 
 char *wxctl_escape(wxctl_t *ctl, const char *s)
 {
-    return curl_easy_escape(ctl->curl, s, 0);
+    return curl_easy_escape(ctl->http->curl, s, 0);
 }
