@@ -299,6 +299,31 @@ static const char *proxy_hint(const char *code)
     return NULL;
 }
 
+/* Print wxproxy's own refusal (JSON 'j' with its "error" 'perr', no
+ * errcode); the exit status. */
+static int proxy_refused(long status, const char *perr, const json_t *j,
+                         const wxctl_resp_t *r)
+{
+    int transport = status >= 500;
+    const char *hint;
+
+    fprintf(stderr, "wxctl: wxproxy %s: ", transport ? "failed" : "refused");
+    put_clean(stderr, perr);
+    fputs(" (", stderr);
+    put_clean(stderr, wxctl_str(j, "message") ? wxctl_str(j, "message") : "");
+    fprintf(stderr, "; HTTP %ld", status);
+    if (r->retry_after[0]) {
+        fputs("; retry after ", stderr);
+        put_clean(stderr, r->retry_after);
+        fputs(" s", stderr);
+    }
+    fputc(')', stderr);
+    if ((hint = proxy_hint(perr)) != NULL)
+        fprintf(stderr, " (hint: %s)", hint);
+    fputc('\n', stderr);
+    return transport ? WXCTL_EXIT_TRANSPORT : WXCTL_EXIT_REFUSED;
+}
+
 /* Turn a finished transfer into an exit status, printing the failure.
  * On success with a JSON answer, *answer holds it (NULL for bytes). */
 static int judge(wxctl_t *ctl, const char *path_query, CURLcode cc, wxctl_resp_t *r,
@@ -338,25 +363,10 @@ static int judge(wxctl_t *ctl, const char *path_query, CURLcode cc, wxctl_resp_t
         wxctl_print_json(j);
     perr = wxctl_str(j, "error");
     if (status != 200 && perr != NULL && json_object_get(j, "errcode") == NULL) {
-        /* wxproxy's own refusal. */
-        int transport = status >= 500;
+        int rc = proxy_refused(status, perr, j, r);
 
-        fprintf(stderr, "wxctl: wxproxy %s: ", transport ? "failed" : "refused");
-        put_clean(stderr, perr);
-        fputs(" (", stderr);
-        put_clean(stderr, wxctl_str(j, "message") ? wxctl_str(j, "message") : "");
-        fprintf(stderr, "; HTTP %ld", status);
-        if (r->retry_after[0]) {
-            fputs("; retry after ", stderr);
-            put_clean(stderr, r->retry_after);
-            fputs(" s", stderr);
-        }
-        fputc(')', stderr);
-        if ((hint = proxy_hint(perr)) != NULL)
-            fprintf(stderr, " (hint: %s)", hint);
-        fputc('\n', stderr);
         json_decref(j);
-        return transport ? WXCTL_EXIT_TRANSPORT : WXCTL_EXIT_REFUSED;
+        return rc;
     }
     code = json_object_get(j, "errcode");
     if (j == NULL || (status != 200 && !json_is_integer(code))) {
