@@ -34,6 +34,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "wx/core/http.h"
+#include "wx/core/io.h"
 #include "wx/core/log.h"
 #include "wx/state/ratelimit.h"
 #include "wx/state/token.h"
@@ -157,25 +159,6 @@ void px_free(px_t *px)
 
 /* ---- answers of our own ------------------------------------------------------ */
 
-static const char *reason(long status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default:  return status < 400 ? "OK" : "Error";
-    }
-}
-
 /* Refuse: status and {"error":code,"message":text}; 'extra' is more
  * header lines ("Retry-After: 1\r\n") or "". */
 static void refuse(FCGX_Request *rq, px_call_t *c, int status, const char *code,
@@ -202,7 +185,7 @@ static void refuse(FCGX_Request *rq, px_call_t *c, int status, const char *code,
                  "Content-Type: application/json; charset=utf-8\r\n"
                  "Content-Length: %zu\r\n"
                  "Cache-Control: no-store\r\n"
-                 "%s\r\n", status, reason(status), body ? strlen(body) + 1 : 0, extra);
+                 "%s\r\n", status, wx_http_reason(status), body ? strlen(body) + 1 : 0, extra);
     FCGX_PutStr(head, n, rq->out);
     if (body) {
         FCGX_PutS(body, rq->out);
@@ -385,21 +368,6 @@ static int spool_open(const char *dir)
     return fd;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Read the caller's body.  0, or the status to refuse with (after
  * 'refuse' has been called). */
 static int read_body(px_t *px, FCGX_Request *rq, px_call_t *c, px_body_t *b)
@@ -447,7 +415,7 @@ static int read_body(px_t *px, FCGX_Request *rq, px_call_t *c, px_body_t *b)
             /* Over what memory holds: the rest, and what came so far, to
              * an unlinked file in state_dir. */
             b->fd = spool_open(px->cfg->px_state_dir);
-            if (b->fd < 0 || write_all(b->fd, b->mem, b->len) != 0) {
+            if (b->fd < 0 || wx_write_all(b->fd, b->mem, b->len) != 0) {
                 wx_log(WX_LOG_ERROR, "cannot spool a body in %s: %s",
                        px->cfg->px_state_dir, strerror(errno));
                 refuse(rq, c, 500, "internal", "", "cannot store the body");
@@ -455,7 +423,7 @@ static int read_body(px_t *px, FCGX_Request *rq, px_call_t *c, px_body_t *b)
             }
         }
         if (b->fd >= 0) {
-            if (write_all(b->fd, chunk, (size_t)n) != 0) {
+            if (wx_write_all(b->fd, chunk, (size_t)n) != 0) {
                 wx_log(WX_LOG_ERROR, "cannot spool a body in %s: %s",
                        px->cfg->px_state_dir, strerror(errno));
                 refuse(rq, c, 500, "internal", "", "cannot store the body");
@@ -544,7 +512,7 @@ static void send_head(px_answer_t *a, int with_length)
     size_t n;
 
     n = (size_t)snprintf(head, sizeof(head), "Status: %ld %s\r\n", a->status,
-                         reason(a->status));
+                         wx_http_reason(a->status));
     if (a->ctype[0])
         n += (size_t)snprintf(head + n, sizeof(head) - n, "Content-Type: %s\r\n", a->ctype);
     if (a->disp[0])

@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "wx/api/api.h"
+#include "wx/core/clock.h"
 #include "wx/core/config.h"
 #include "wx/core/log.h"
 #include "wx/core/net.h"
@@ -99,14 +100,6 @@ typedef struct {
     char                last_error[300];
 } wxtoken_t;
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Errors that another attempt will not fix: a person must act. */
 static const char *hard_error_hint(long code)
 {
@@ -172,7 +165,7 @@ static void schedule_retry(wxtoken_t *t, int hard)
             ms = ms - ms / 4 + jitter;
         }
     }
-    t->retry_at = (time_t)((now_ms() + ms + 999) / 1000);
+    t->retry_at = (time_t)((wx_wall_ms() + ms + 999) / 1000);
     wx_log(WX_LOG_INFO, "next attempt in %u ms", ms);
 }
 
@@ -185,7 +178,7 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
     char path[1024], brief[64];
     char *body = NULL;
     json_t *tok, *exp;
-    long long t0 = now_ms();
+    long long t0 = wx_wall_ms();
     int rc = -1;
 
     if (strcmp(cfg->tok_grant, "token") == 0) {
@@ -215,7 +208,7 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
     if (r.transport != WX_OK) {
         snprintf(t->last_error, sizeof(t->last_error), "transport: %s", r.why);
         t->last_errcode = -1;
-        wx_log(WX_LOG_WARN, "refresh failed after %lld ms: %s", now_ms() - t0, r.why);
+        wx_log(WX_LOG_WARN, "refresh failed after %lld ms: %s", wx_wall_ms() - t0, r.why);
         schedule_retry(t, 0);
         goto out;
     }
@@ -254,7 +247,7 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
     t->retry_at = 0;
     t->last_errcode = 0;
     t->last_error[0] = '\0';
-    wx_log(WX_LOG_INFO, "refresh done in %lld ms: %s, expires in %lld s", now_ms() - t0,
+    wx_log(WX_LOG_INFO, "refresh done in %lld ms: %s, expires in %lld s", wx_wall_ms() - t0,
            wx_token_brief(brief, sizeof(brief), out->token),
            (long long)json_integer_value(exp));
     rc = 0;

@@ -15,6 +15,7 @@
 #include "wx/core/err.h"
 #include "wx/core/log.h"
 #include "wx/proto/msg.h"
+#include "wx/proto/parse.h"
 
 #define TO      "gh_0123456789ab"
 #define FROM    "oUserOpenId0123456789abcdef"

@@ -9,6 +9,7 @@ int main(void)
     int failed;
 
     sr = srunner_create(str_suite());
+    srunner_add_suite(sr, core_suite());
     srunner_add_suite(sr, query_suite());
     srunner_add_suite(sr, sign_suite());
     srunner_add_suite(sr, msg_suite());

@@ -15,6 +15,7 @@
 #include "wx/core/str.h"
 
 Suite *str_suite(void);
+Suite *core_suite(void);
 Suite *query_suite(void);
 Suite *sign_suite(void);
 Suite *msg_suite(void);

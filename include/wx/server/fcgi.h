@@ -35,9 +35,10 @@ typedef struct wx_fcgi_app {
     /* After the request was finished (release its memory); or NULL. */
     void  (*done)(void *state);
 
-    /* Collect ended child processes, return how many still run; or NULL
-     * when the app has none (SIGCHLD then keeps its default). */
-    unsigned (*reap)(void);
+    /* Collect the ended child processes of a worker's state, return how
+     * many still run; or NULL when the app has none (SIGCHLD then keeps
+     * its default). */
+    unsigned (*reap)(void *state);
 
     /* The log target, level and buffer size (wx_log_buffer; 0 = none)
      * of a config: set when the worker starts, again on a reload. */

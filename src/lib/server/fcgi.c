@@ -199,7 +199,7 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
         }
         if (wx_child) {
             wx_child = 0;
-            app->reap();
+            app->reap(state);
         }
         if (wx_reload) {
             wx_reload = 0;
@@ -236,7 +236,7 @@ sys:
     wx_log(WX_LOG_ERROR, "worker: %s", strerror(errno));
 out:
     wx_log_flush();
-    if (app->reap && (pending = app->reap()) > 0)
+    if (app->reap && (pending = app->reap(state)) > 0)
         wx_log(WX_LOG_INFO, "worker leaves %u child processes to finish", pending);
     if (req_ready)
         FCGX_Free(&rq, 0);
