@@ -9,17 +9,10 @@
 #include <unistd.h>
 
 #include "wx/api/token_client.h"
+#include "wx/core/clock.h"
 
 /* The longest line either way: a token and its numbers. */
 #define WX_TOKEN_LINE   (WX_TOKEN_MAX + 160)
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Wait until 'fd' is ready for 'events', at most until 'deadline' (ms of
  * CLOCK_MONOTONIC).  0, or -1 on timeout or error. */
@@ -30,7 +23,7 @@ static int wait_fd(int fd, short events, long long deadline)
     int rc;
 
     for (;;) {
-        left = deadline - now_ms();
+        left = deadline - wx_now_ms();
         if (left <= 0)
             return -1;
         rc = poll(&p, 1, (int)left);
@@ -74,7 +67,7 @@ wx_err_t wx_token_ask(const char *sock, const char *request, unsigned timeout_ms
                       wx_token_t *tok, char *err, size_t errlen)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = wx_now_ms() + timeout_ms;
     char buf[WX_TOKEN_LINE + 2];
     size_t got = 0, len;
     wx_err_t rc = WX_ESYS;

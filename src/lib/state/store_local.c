@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wx/core/clock.h"
 #include "wx/core/proc.h"
 #include "wx/proto/sign.h"
 #include "store_local.h"
@@ -71,14 +72,6 @@ typedef struct bucket_slot {
 
 _Static_assert(sizeof(lease_hdr_t) <= LEASE_HDR_SIZE, "lease header too large");
 _Static_assert(sizeof(wx_shm_hdr_t) <= BUCKET_HDR_SIZE, "bucket header too large");
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint32_t fnv1a(uint32_t h, const void *data, size_t n)
 {
@@ -191,7 +184,7 @@ static wx_err_t local_claim(wx_store_t *st, const wx_store_key_t *key, unsigned 
         return no_table(st, "lease");
     if ((rc = norm_key(st, key, &k)) != WX_OK)
         return rc;
-    now = now_ms();
+    now = wx_wall_ms();
     wx_shm_lock(&l->lease);
     s = lease_find(l, &k, &found);
     if (s == NULL) {
@@ -246,7 +239,7 @@ static wx_err_t local_finish(wx_store_t *st, const wx_store_key_t *key, wx_str_t
         if (value.len)
             memcpy(s->value, value.data, value.len);
         s->len = (uint32_t)value.len;
-        s->since_ms = now_ms();
+        s->since_ms = wx_wall_ms();
         s->until_ms = s->since_ms + keep_ms;
         s->state = SLOT_DONE;
     } else {

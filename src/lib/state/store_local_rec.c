@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wx/core/io.h"
 #include "wx/proto/sign.h"
 #include "store_local.h"
 
@@ -158,22 +159,6 @@ wx_err_t wx_local_rec_read(wx_store_t *st, const wx_store_key_t *key,
     return read_file(st, path, rec, buf, cap);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len) {
-        ssize_t w = write(fd, p, len);
-
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 static wx_err_t write_file(wx_store_t *st, const char *path, const wx_store_rec_t *rec)
 {
     char line[REC_LINE + 64], hex[WX_SIGN_HEX_LEN + 1], tmp[WX_LOCAL_PATH_MAX + 16];
@@ -191,7 +176,7 @@ static wx_err_t write_file(wx_store_t *st, const char *path, const wx_store_rec_
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return wx_store_fail(st, WX_ESYS, "%s %s: %s", name, tmp, strerror(errno));
-    if (fchmod(fd, 0640) != 0 || write_all(fd, line, (size_t)n) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, 0640) != 0 || wx_write_all(fd, line, (size_t)n) != 0 || fsync(fd) != 0) {
         wx_store_fail(st, rc, "%s %s: %s", name, tmp, strerror(errno));
         close(fd);
         goto out;
