@@ -22,6 +22,8 @@ WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
             -Wshadow -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DWX_VERSION='"$(VERSION)"'
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -MMD -MP
+# Every file of src/ is compiled with the list of banned calls in force.
+BANNED   := -include wx/banned.h
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS    += -fsanitize=$(SANITIZE)
@@ -68,7 +70,7 @@ all: $(PROGS)
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(BANNED) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(@D)

@@ -10,6 +10,7 @@
 
 #include "wx/proto/crypt.h"
 #include "wx/proto/msg.h"
+#include "wx/proto/parse.h"
 #include "wx/proto/reply.h"
 #include "wx/proto/sign.h"
 #include "wxctl.h"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "wx/core/str.h"
 #include "wxctl.h"
 
 #define ARTICLES_MAX    8
@@ -14,16 +15,6 @@
 #define DIGEST_MAX      128
 #define CONTENT_MAX     20000   /* characters, fewer than */
 #define CONTENT_BYTES   (1u << 20)
-
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xc0) != 0x80)
-            n++;
-    return n;
-}
 
 static int check_article(const json_t *a, size_t i, char *err, size_t errlen)
 {
@@ -54,9 +45,9 @@ static int check_article(const json_t *a, size_t i, char *err, size_t errlen)
             snprintf(err, errlen, "articles[%zu]: \"%s\" must be a string", i, limits[k].field);
             return -1;
         }
-        if (f && utf8_chars(json_string_value(f)) > limits[k].max) {
+        if (f && wx_utf8_chars(json_string_value(f)) > limits[k].max) {
             snprintf(err, errlen, "articles[%zu]: \"%s\" is %zu characters, at most %zu", i,
-                     limits[k].field, utf8_chars(json_string_value(f)), limits[k].max);
+                     limits[k].field, wx_utf8_chars(json_string_value(f)), limits[k].max);
             return -1;
         }
     }
@@ -64,9 +55,9 @@ static int check_article(const json_t *a, size_t i, char *err, size_t errlen)
         snprintf(err, errlen, "articles[%zu]: missing \"content\"", i);
         return -1;
     }
-    if (utf8_chars(v) >= CONTENT_MAX || strlen(v) >= CONTENT_BYTES) {
+    if (wx_utf8_chars(v) >= CONTENT_MAX || strlen(v) >= CONTENT_BYTES) {
         snprintf(err, errlen, "articles[%zu]: \"content\" is %zu characters, fewer than %d "
-                 "(and under 1 MB) allowed", i, utf8_chars(v), CONTENT_MAX);
+                 "(and under 1 MB) allowed", i, wx_utf8_chars(v), CONTENT_MAX);
         return -1;
     }
     if ((type == NULL || strcmp(type, "news") == 0) &&

@@ -18,6 +18,7 @@
 
 #include <curl/curl.h>
 
+#include "wx/core/dynbuf.h"
 #include "wx/core/net.h"
 #include "wxctl.h"
 
@@ -25,9 +26,7 @@
 #define WXCTL_MAX_ANSWER    (8u << 20)
 #define WXCTL_KEY_HEADER    "X-Wx-Key: "
 
-struct wxctl {
-    const wxctl_conf_t *cfg;
-    wxctl_opts_t        o;
+struct wxctl_http {
     CURL               *curl;
     struct curl_slist  *headers;    /* the key, "Expect:" */
     struct curl_slist  *json_headers;   /* the same and the JSON Content-Type */
@@ -42,9 +41,7 @@ typedef struct {
     char        ctype[128];
     char        disposition[256];
     char        retry_after[32];
-    char       *data;               /* buffered (JSON) answer */
-    size_t      len, cap;
-    int         too_big;
+    wx_dynbuf_t body;               /* buffered (JSON) answer */
     FILE       *sink;               /* where the bytes of a file go, or NULL */
     int         mode;               /* 0 undecided, 1 buffer, 2 sink */
     size_t      sunk;
@@ -54,16 +51,11 @@ typedef struct {
     CURL       *curl;               /* for the status, in on_data() */
 } wxctl_resp_t;
 
-const wxctl_opts_t *wxctl_opts(const wxctl_t *ctl)
-{
-    return &ctl->o;
-}
-
-wxctl_t *wxctl_new(const wxctl_conf_t *cfg, const wxctl_opts_t *opts)
+wxctl_http_t *wxctl_http_new(const wxctl_conf_t *cfg)
 {
     static int global_done;
     const char *key = cfg->ctl.proxy_key;
-    wxctl_t *ctl;
+    wxctl_http_t *ctl;
     char *line = NULL;
     size_t n;
 
@@ -91,8 +83,6 @@ wxctl_t *wxctl_new(const wxctl_conf_t *cfg, const wxctl_opts_t *opts)
     ctl = calloc(1, sizeof(*ctl));
     if (ctl == NULL)
         goto nomem;
-    ctl->cfg = cfg;
-    ctl->o = *opts;
     ctl->base = strdup(cfg->ctl.proxy);
     n = strlen(WXCTL_KEY_HEADER) + strlen(key) + 1;
     line = malloc(n);
@@ -117,11 +107,11 @@ wxctl_t *wxctl_new(const wxctl_conf_t *cfg, const wxctl_opts_t *opts)
 nomem:
     fputs("wxctl: out of memory\n", stderr);
     free(line);
-    wxctl_free(ctl);
+    wxctl_http_free(ctl);
     return NULL;
 }
 
-void wxctl_free(wxctl_t *ctl)
+void wxctl_http_free(wxctl_http_t *ctl)
 {
     struct curl_slist *h;
 
@@ -215,23 +205,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *user)
         r->sunk += len;
         return len;
     }
-    if (r->len + len > WXCTL_MAX_ANSWER) {
-        r->too_big = 1;
-        return 0;
-    }
-    if (r->len + len + 1 > r->cap) {
-        size_t cap = (r->len + len + 1) * 2;
-        char *nd = realloc(r->data, cap);
-
-        if (nd == NULL)
-            return 0;
-        r->data = nd;
-        r->cap = cap;
-    }
-    memcpy(r->data + r->len, p, len);
-    r->len += len;
-    r->data[r->len] = '\0';
-    return len;
+    return wx_dynbuf_add(&r->body, p, len) == 0 ? len : 0;
 }
 
 static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow,
@@ -251,41 +225,42 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow,
 /* Set up the handle for path_query; -1 when out of memory. */
 static int prepare(wxctl_t *ctl, const char *path_query, wxctl_resp_t *r)
 {
-    size_t need = strlen(ctl->base) + strlen(path_query) + 1;
+    size_t need = strlen(ctl->http->base) + strlen(path_query) + 1;
 
-    if (need > ctl->urlcap) {
-        char *nu = realloc(ctl->url, need);
+    wx_dynbuf_init(&r->body, WXCTL_MAX_ANSWER);
+    if (need > ctl->http->urlcap) {
+        char *nu = realloc(ctl->http->url, need);
 
         if (nu == NULL)
             return -1;
-        ctl->url = nu;
-        ctl->urlcap = need;
+        ctl->http->url = nu;
+        ctl->http->urlcap = need;
     }
-    snprintf(ctl->url, ctl->urlcap, "%s%s", ctl->base, path_query);
-    r->curl = ctl->curl;
-    curl_easy_reset(ctl->curl);
-    curl_easy_setopt(ctl->curl, CURLOPT_URL, ctl->url);
-    curl_easy_setopt(ctl->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(ctl->curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(ctl->curl, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(ctl->curl, CURLOPT_TIMEOUT_MS, (long)ctl->cfg->ctl.timeout_ms);
-    curl_easy_setopt(ctl->curl, CURLOPT_CONNECTTIMEOUT_MS,
+    snprintf(ctl->http->url, ctl->http->urlcap, "%s%s", ctl->http->base, path_query);
+    r->curl = ctl->http->curl;
+    curl_easy_reset(ctl->http->curl);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_URL, ctl->http->url);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(ctl->http->curl, CURLOPT_TIMEOUT_MS, (long)ctl->cfg->ctl.timeout_ms);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(ctl->cfg->ctl.timeout_ms < 10000 ? ctl->cfg->ctl.timeout_ms : 10000));
-    curl_easy_setopt(ctl->curl, CURLOPT_USERAGENT, "wxctl/" WX_VERSION);
-    curl_easy_setopt(ctl->curl, CURLOPT_ERRORBUFFER, ctl->errbuf);
-    curl_easy_setopt(ctl->curl, CURLOPT_HTTPHEADER, ctl->headers);
-    curl_easy_setopt(ctl->curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(ctl->curl, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(ctl->curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(ctl->curl, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_USERAGENT, "wxctl/" WX_VERSION);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_ERRORBUFFER, ctl->http->errbuf);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_HTTPHEADER, ctl->http->headers);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_WRITEDATA, r);
     /* wxproxy is the only way out: no proxy from the environment. */
-    curl_easy_setopt(ctl->curl, CURLOPT_PROXY, "");
+    curl_easy_setopt(ctl->http->curl, CURLOPT_PROXY, "");
     if (r->what && wxctl_progress_on(ctl)) {
-        curl_easy_setopt(ctl->curl, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(ctl->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(ctl->curl, CURLOPT_XFERINFODATA, r);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_XFERINFODATA, r);
     }
-    ctl->errbuf[0] = '\0';
+    ctl->http->errbuf[0] = '\0';
     return 0;
 }
 
@@ -325,6 +300,31 @@ static const char *proxy_hint(const char *code)
     return NULL;
 }
 
+/* Print wxproxy's own refusal (JSON 'j' with its "error" 'perr', no
+ * errcode); the exit status. */
+static int proxy_refused(long status, const char *perr, const json_t *j,
+                         const wxctl_resp_t *r)
+{
+    int transport = status >= 500;
+    const char *hint;
+
+    fprintf(stderr, "wxctl: wxproxy %s: ", transport ? "failed" : "refused");
+    put_clean(stderr, perr);
+    fputs(" (", stderr);
+    put_clean(stderr, wxctl_str(j, "message") ? wxctl_str(j, "message") : "");
+    fprintf(stderr, "; HTTP %ld", status);
+    if (r->retry_after[0]) {
+        fputs("; retry after ", stderr);
+        put_clean(stderr, r->retry_after);
+        fputs(" s", stderr);
+    }
+    fputc(')', stderr);
+    if ((hint = proxy_hint(perr)) != NULL)
+        fprintf(stderr, " (hint: %s)", hint);
+    fputc('\n', stderr);
+    return transport ? WXCTL_EXIT_TRANSPORT : WXCTL_EXIT_REFUSED;
+}
+
 /* Turn a finished transfer into an exit status, printing the failure.
  * On success with a JSON answer, *answer holds it (NULL for bytes). */
 static int judge(wxctl_t *ctl, const char *path_query, CURLcode cc, wxctl_resp_t *r,
@@ -336,26 +336,26 @@ static int judge(wxctl_t *ctl, const char *path_query, CURLcode cc, wxctl_resp_t
     const char *perr, *hint;
 
     *answer = NULL;
-    curl_easy_getinfo(ctl->curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(ctl->http->curl, CURLINFO_RESPONSE_CODE, &status);
     if (cc != CURLE_OK) {
         if (r->write_failed) {
             fprintf(stderr, "wxctl: cannot write the download: %s\n", strerror(r->write_failed));
             return WXCTL_EXIT_USAGE;
         }
-        fprintf(stderr, "wxctl: cannot reach wxproxy at %s (", ctl->base);
+        fprintf(stderr, "wxctl: cannot reach wxproxy at %s (", ctl->http->base);
         put_path(stderr, path_query);
         if (cc == CURLE_OPERATION_TIMEDOUT)
             fprintf(stderr, "): no answer within %u ms ([wxctl] timeout_ms)\n",
                     ctl->cfg->ctl.timeout_ms);
         else
-            fprintf(stderr, "): %s\n", r->too_big ? "answer too large" :
-                    ctl->errbuf[0] ? ctl->errbuf : curl_easy_strerror(cc));
+            fprintf(stderr, "): %s\n", r->body.too_big ? "answer too large" :
+                    ctl->http->errbuf[0] ? ctl->http->errbuf : curl_easy_strerror(cc));
         return WXCTL_EXIT_TRANSPORT;
     }
     if (r->mode == 2 && status == 200)
         return WXCTL_EXIT_OK;           /* the bytes of a file, in the sink */
-    if (r->len > 0)
-        j = json_loadb(r->data, r->len, 0, &jerr);
+    if (r->body.len > 0)
+        j = json_loadb(r->body.data, r->body.len, 0, &jerr);
     if (j != NULL && !json_is_object(j)) {
         json_decref(j);
         j = NULL;
@@ -364,25 +364,10 @@ static int judge(wxctl_t *ctl, const char *path_query, CURLcode cc, wxctl_resp_t
         wxctl_print_json(j);
     perr = wxctl_str(j, "error");
     if (status != 200 && perr != NULL && json_object_get(j, "errcode") == NULL) {
-        /* wxproxy's own refusal. */
-        int transport = status >= 500;
+        int rc = proxy_refused(status, perr, j, r);
 
-        fprintf(stderr, "wxctl: wxproxy %s: ", transport ? "failed" : "refused");
-        put_clean(stderr, perr);
-        fputs(" (", stderr);
-        put_clean(stderr, wxctl_str(j, "message") ? wxctl_str(j, "message") : "");
-        fprintf(stderr, "; HTTP %ld", status);
-        if (r->retry_after[0]) {
-            fputs("; retry after ", stderr);
-            put_clean(stderr, r->retry_after);
-            fputs(" s", stderr);
-        }
-        fputc(')', stderr);
-        if ((hint = proxy_hint(perr)) != NULL)
-            fprintf(stderr, " (hint: %s)", hint);
-        fputc('\n', stderr);
         json_decref(j);
-        return transport ? WXCTL_EXIT_TRANSPORT : WXCTL_EXIT_REFUSED;
+        return rc;
     }
     code = json_object_get(j, "errcode");
     if (j == NULL || (status != 200 && !json_is_integer(code))) {
@@ -390,10 +375,10 @@ static int judge(wxctl_t *ctl, const char *path_query, CURLcode cc, wxctl_resp_t
         put_path(stderr, path_query);
         if (status != 200)
             fprintf(stderr, ": HTTP %ld from %s, not an answer of WeChat or wxproxy\n",
-                    status, ctl->base);
+                    status, ctl->http->base);
         else
             fprintf(stderr, ": the answer is not a JSON object (%s)\n",
-                    r->len == 0 ? "empty" : j == NULL ? jerr.text : "another JSON value");
+                    r->body.len == 0 ? "empty" : j == NULL ? jerr.text : "another JSON value");
         json_decref(j);
         return WXCTL_EXIT_TRANSPORT;
     }
@@ -428,13 +413,13 @@ int wxctl_call(wxctl_t *ctl, const char *path_query, const json_t *body, int qui
         text = json_dumps(body, JSON_COMPACT);
         if (text == NULL)
             goto nomem;
-        curl_easy_setopt(ctl->curl, CURLOPT_POSTFIELDS, text);
-        curl_easy_setopt(ctl->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
-        curl_easy_setopt(ctl->curl, CURLOPT_HTTPHEADER, ctl->json_headers);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_POSTFIELDS, text);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+        curl_easy_setopt(ctl->http->curl, CURLOPT_HTTPHEADER, ctl->http->json_headers);
     }
-    cc = curl_easy_perform(ctl->curl);
+    cc = curl_easy_perform(ctl->http->curl);
     rc = judge(ctl, path_query, cc, &r, quiet, answer);
-    free(r.data);
+    wx_dynbuf_free(&r.body);
     free(text);
     return rc;
 nomem:
@@ -475,7 +460,7 @@ int wxctl_upload(wxctl_t *ctl, const char *path_query, const char *path,
     *answer = NULL;
     r.what = base ? base + 1 : path;
     r.upload = 1;
-    if (prepare(ctl, path_query, &r) != 0 || (mime = curl_mime_init(ctl->curl)) == NULL ||
+    if (prepare(ctl, path_query, &r) != 0 || (mime = curl_mime_init(ctl->http->curl)) == NULL ||
         (part = curl_mime_addpart(mime)) == NULL)
         goto nomem;
     /* Streamed from the file as it is sent, never read whole. */
@@ -492,14 +477,14 @@ int wxctl_upload(wxctl_t *ctl, const char *path_query, const char *path,
         curl_mime_name(part, extra->name);
         curl_mime_data(part, extra->value, CURL_ZERO_TERMINATED);
     }
-    curl_easy_setopt(ctl->curl, CURLOPT_MIMEPOST, mime);
-    cc = curl_easy_perform(ctl->curl);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_MIMEPOST, mime);
+    cc = curl_easy_perform(ctl->http->curl);
     if (r.what && wxctl_progress_on(ctl))
         wxctl_progress_end();
     rc = judge(ctl, path_query, cc, &r, 0, answer);
-    curl_easy_setopt(ctl->curl, CURLOPT_MIMEPOST, NULL);
+    curl_easy_setopt(ctl->http->curl, CURLOPT_MIMEPOST, NULL);
     curl_mime_free(mime);
-    free(r.data);
+    wx_dynbuf_free(&r.body);
     return rc;
 nomem:
     fputs("wxctl: out of memory\n", stderr);
@@ -563,11 +548,11 @@ int wxctl_download(wxctl_t *ctl, const char *path_query, const json_t *body,
     if (body != NULL) {
         if ((text = json_dumps(body, JSON_COMPACT)) == NULL)
             goto nomem;
-        curl_easy_setopt(ctl->curl, CURLOPT_POSTFIELDS, text);
-        curl_easy_setopt(ctl->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
-        curl_easy_setopt(ctl->curl, CURLOPT_HTTPHEADER, ctl->json_headers);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_POSTFIELDS, text);
+        curl_easy_setopt(ctl->http->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+        curl_easy_setopt(ctl->http->curl, CURLOPT_HTTPHEADER, ctl->http->json_headers);
     }
-    cc = curl_easy_perform(ctl->curl);
+    cc = curl_easy_perform(ctl->http->curl);
     if (r.what && wxctl_progress_on(ctl) && r.mode == 2)
         wxctl_progress_end();
     rc = judge(ctl, path_query, cc, &r, 0, answer);
@@ -592,7 +577,7 @@ int wxctl_download(wxctl_t *ctl, const char *path_query, const json_t *body,
         fprintf(stderr, "wxctl: standard output: %s\n", strerror(errno));
         rc = WXCTL_EXIT_USAGE;
     }
-    free(r.data);
+    wx_dynbuf_free(&r.body);
     free(text);
     free(part);
     return rc;
@@ -663,5 +648,5 @@ int wxctl_list(wxctl_t *ctl, const char *path, json_t *body, const char *what,
 
 char *wxctl_escape(wxctl_t *ctl, const char *s)
 {
-    return curl_easy_escape(ctl->curl, s, 0);
+    return curl_easy_escape(ctl->http->curl, s, 0);
 }

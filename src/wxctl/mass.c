@@ -99,14 +99,74 @@ static int add_openids(const char *csv, json_t *list)
     return WXCTL_EXIT_OK;
 }
 
+/* The audience of a mass send: a tag, every follower, or a list of
+ * OpenIDs (PROTOCOL.md 6.6).  Sets the API path and the question asked
+ * before sending. */
+static int mass_audience(const wxctl_opts_t *o, json_t *body, const char *kind,
+                         char *question, size_t qlen, const char **path)
+{
+    json_t *to;
+    char *end;
+    long tag;
+    int rc = WXCTL_EXIT_OK;
+
+    if (o->tag) {
+        errno = 0;
+        tag = strtol(o->tag, &end, 10);
+        if (errno || *end || end == o->tag || tag < 0)
+            return wxctl_usage("--tag takes a tag id (a number)");
+        json_object_set_new(body, "filter", json_pack("{s:b,s:I}", "is_to_all", 0,
+                                                      "tag_id", (json_int_t)tag));
+        snprintf(question, qlen, "Send to tag %ld (%s)?", tag, kind);
+        *path = "/cgi-bin/message/mass/sendall";
+        return WXCTL_EXIT_OK;
+    }
+    if (o->to_all) {
+        json_object_set_new(body, "filter", json_pack("{s:b}", "is_to_all", 1));
+        snprintf(question, qlen, "Send to ALL followers (%s)?", kind);
+        *path = "/cgi-bin/message/mass/sendall";
+        return WXCTL_EXIT_OK;
+    }
+    to = json_array();
+    if (o->to)
+        add_openids(o->to, to);
+    if (o->to_file && (rc = read_openids(o->to_file, to)) != 0)
+        goto out;
+    if (json_array_size(to) < TOUSER_MIN || json_array_size(to) > TOUSER_MAX) {
+        rc = wxctl_bad("mass send to a list takes %d to %d OpenIDs, not %zu (for one "
+                       "follower: wxctl mass preview or wxctl send)", TOUSER_MIN,
+                       TOUSER_MAX, json_array_size(to));
+        goto out;
+    }
+    json_object_set(body, "touser", to);
+    snprintf(question, qlen, "Send to %zu followers (%s)?", json_array_size(to), kind);
+    *path = "/cgi-bin/message/mass/send";
+out:
+    json_decref(to);
+    return rc;
+}
+
+/* A mass send cannot be undone: ask, or insist on --yes when nobody can
+ * be asked. */
+static int mass_confirm(const wxctl_opts_t *o, const char *question)
+{
+    if (o->yes)
+        return WXCTL_EXIT_OK;
+    if (!isatty(STDIN_FILENO))
+        return wxctl_bad("mass send reaches followers and cannot be undone: pass --yes "
+                         "when standard input is not a terminal");
+    if (!wxctl_confirm(question))
+        return wxctl_bad("not sent");
+    return WXCTL_EXIT_OK;
+}
+
 static int mass_send(wxctl_t *ctl, int argc, char **argv)
 {
     const wxctl_opts_t *o = wxctl_opts(ctl);
-    json_t *body = json_object(), *to = NULL, *ans = NULL;
-    const char *path, *kind;
-    char question[160], *end, buf[32];
+    json_t *body = json_object(), *ans = NULL;
+    const char *path = NULL, *kind;
+    char question[160], buf[32];
     int targets = (o->tag != NULL) + o->to_all + (o->to != NULL || o->to_file != NULL), rc;
-    long tag;
 
     if (targets != 1) {
         rc = wxctl_usage("mass send needs one of --tag ID, --to-all, --to OPENID,... or "
@@ -115,38 +175,8 @@ static int mass_send(wxctl_t *ctl, int argc, char **argv)
     }
     if ((rc = add_payload(body, argc, argv, &kind)) != 0)
         goto out;
-    if (o->tag) {
-        errno = 0;
-        tag = strtol(o->tag, &end, 10);
-        if (errno || *end || end == o->tag || tag < 0) {
-            rc = wxctl_usage("--tag takes a tag id (a number)");
-            goto out;
-        }
-        json_object_set_new(body, "filter", json_pack("{s:b,s:I}", "is_to_all", 0,
-                                                      "tag_id", (json_int_t)tag));
-        snprintf(question, sizeof(question), "Send to tag %ld (%s)?", tag, kind);
-        path = "/cgi-bin/message/mass/sendall";
-    } else if (o->to_all) {
-        json_object_set_new(body, "filter", json_pack("{s:b}", "is_to_all", 1));
-        snprintf(question, sizeof(question), "Send to ALL followers (%s)?", kind);
-        path = "/cgi-bin/message/mass/sendall";
-    } else {
-        to = json_array();
-        if (o->to)
-            add_openids(o->to, to);
-        if (o->to_file && (rc = read_openids(o->to_file, to)) != 0)
-            goto out;
-        if (json_array_size(to) < TOUSER_MIN || json_array_size(to) > TOUSER_MAX) {
-            rc = wxctl_bad("mass send to a list takes %d to %d OpenIDs, not %zu (for one "
-                           "follower: wxctl mass preview or wxctl send)", TOUSER_MIN,
-                           TOUSER_MAX, json_array_size(to));
-            goto out;
-        }
-        json_object_set(body, "touser", to);
-        snprintf(question, sizeof(question), "Send to %zu followers (%s)?",
-                 json_array_size(to), kind);
-        path = "/cgi-bin/message/mass/send";
-    }
+    if ((rc = mass_audience(o, body, kind, question, sizeof(question), &path)) != 0)
+        goto out;
     if (o->clientmsgid) {
         if (strlen(o->clientmsgid) > CLIENTMSGID_MAX) {
             rc = wxctl_bad("--clientmsgid is at most %d bytes", CLIENTMSGID_MAX);
@@ -155,17 +185,8 @@ static int mass_send(wxctl_t *ctl, int argc, char **argv)
         json_object_set_new(body, "clientmsgid", json_string(o->clientmsgid));
     }
     json_object_set_new(body, "send_ignore_reprint", json_integer(o->ignore_reprint));
-    if (!o->yes) {
-        if (!isatty(STDIN_FILENO)) {
-            rc = wxctl_bad("mass send reaches followers and cannot be undone: pass --yes "
-                           "when standard input is not a terminal");
-            goto out;
-        }
-        if (!wxctl_confirm(question)) {
-            rc = wxctl_bad("not sent");
-            goto out;
-        }
-    }
+    if ((rc = mass_confirm(o, question)) != 0)
+        goto out;
     rc = wxctl_call(ctl, path, body, 0, &ans);
     if (rc == 0 && !o->json) {
         printf("msg_id      %s\n", wxctl_text(ans, "msg_id", buf, sizeof(buf)));
@@ -177,7 +198,6 @@ static int mass_send(wxctl_t *ctl, int argc, char **argv)
     }
 out:
     json_decref(ans);
-    json_decref(to);
     json_decref(body);
     return rc;
 }

@@ -155,7 +155,7 @@ static int progress_drawn;
 
 int wxctl_progress_on(const wxctl_t *ctl)
 {
-    return !wxctl_opts(ctl)->no_progress && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+    return !ctl->o.no_progress && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
 }
 
 void wxctl_progress(const char *what, double done, double total)

@@ -3,10 +3,27 @@
 #include <string.h>
 #include <time.h>
 
+#include "wx/api/token_client.h"
 #include "wx/state/token.h"
 #include "wxctl.h"
 
 #define WXCTL_TOKEN_TIMEOUT_MS  15000
+
+/* The store as wxtoken keeps it. */
+static wx_err_t token_read(const wxctl_conf_t *cfg, time_t now, wx_token_t *tok,
+                           char *err, size_t errlen)
+{
+    wx_store_conf_t sc = { .backend = "local", .record.path = cfg->tok.store,
+                           .record.name = "token store" };
+    wx_store_t *st = wx_store_open(&sc, err, errlen);
+    wx_err_t rc;
+
+    if (st == NULL)
+        return WX_ESYS;
+    rc = wx_token_read(st, now, tok, err, errlen);
+    wx_store_close(st);
+    return rc;
+}
 
 int wxctl_token(const wxctl_conf_t *cfg, int show, int refresh, int rejected)
 {
@@ -38,7 +55,7 @@ int wxctl_token(const wxctl_conf_t *cfg, int show, int refresh, int rejected)
         }
     }
     now = time(NULL);
-    rc = wx_token_read(cfg->tok.store, now, &tok, err, sizeof(err));
+    rc = token_read(cfg, now, &tok, err, sizeof(err));
     if (rc != WX_OK) {
         fprintf(stderr, "wxctl: %s\n", err);
         return 1;

@@ -68,20 +68,35 @@ typedef struct wxctl_opts {
     const char *kf;             /* send --kf ACCOUNT */
 } wxctl_opts_t;
 
-typedef struct wxctl wxctl_t;
+typedef struct wxctl_http wxctl_http_t;
+
+/* What every command gets: the config, the options and the client of
+ * wxproxy (http.c's, opaque). */
+typedef struct wxctl {
+    const wxctl_conf_t *cfg;
+    wxctl_opts_t        o;          /* from the command line; read-only */
+    wxctl_http_t       *http;
+} wxctl_t;
 
 /* A command of a family: argv holds the words after the family's name
  * (argv[0] is the subcommand, when the family has them). */
 typedef int wxctl_cmd_fn(wxctl_t *ctl, int argc, char **argv);
 
-/* ---------------------------------------------------------- http.c -- */
+/* ----------------------------------------------------------- ctl.c -- */
 
-/* Set up the client of wxproxy from the config; NULL after printing why
- * (no key: a usage error).  The key is kept only in the header list and
- * wiped by wxctl_free(). */
+/* The context of a command: 'opts' copied, the client of wxproxy set up
+ * from the config ('cfg' must outlive it); NULL after printing why (no
+ * key: a usage error). */
 wxctl_t *wxctl_new(const wxctl_conf_t *cfg, const wxctl_opts_t *opts);
 void wxctl_free(wxctl_t *ctl);
 const wxctl_opts_t *wxctl_opts(const wxctl_t *ctl);
+
+/* ---------------------------------------------------------- http.c -- */
+
+/* The client of wxproxy for the config; NULL after printing why.  The key
+ * is kept only in the header list and wiped by wxctl_http_free(). */
+wxctl_http_t *wxctl_http_new(const wxctl_conf_t *cfg);
+void wxctl_http_free(wxctl_http_t *http);
 
 /* Call PATH_QUERY ("/cgi-bin/menu/get") through wxproxy: GET when 'body'
  * is NULL, else POST it as JSON (the reference is not taken).  On success

@@ -1,18 +1,16 @@
 /*
  * wxfcgi/dedup.h - de-duplication of WeChat's retries, shared by every worker
- * process of the machine (PROTOCOL.md 3.1: up to three retries).
+ * process (PROTOCOL.md 3.1: up to three retries): the retry table's policy
+ * over the leases of the state store (wx/state/store.h).
  *
- * A table in a file-backed shared mapping (so that unrelated processes,
- * as spawn-fcgi starts them, share it too), guarded by a process-shared
- * robust mutex: a worker that dies holding it cannot wedge the others.
- * The lock is held only to look up or update an entry, never while a
- * handler runs.
- *
- * Each entry is keyed by a SHA-1 of the message's identity and is either
- * in progress (with the pid of the worker running its handler) or done
- * (with the reply, byte for byte).  Entries live at least WX_DEDUP_TTL
- * seconds; a full neighbourhood gives up its oldest entry first.  An
- * in-progress entry whose worker died is taken over by the next retry.
+ * Each message is keyed by a SHA-1 of its identity.  Its first delivery
+ * claims the key with a lease and runs the handler; the reply, byte for
+ * byte, finishes the claim.  A retry that finds the reply replays it; one
+ * that finds the first delivery in progress waits for it up to the reply
+ * budget, then answers "success" rather than run the handler twice.  A
+ * claim whose worker died (killed mid-request) or whose lease ran out is
+ * taken over by the next retry.  Replies are kept at least WX_DEDUP_TTL
+ * seconds; the store is never locked while a handler runs.
  */
 #ifndef WX_DEDUP_H
 #define WX_DEDUP_H
@@ -20,6 +18,7 @@
 #include "wx/core/err.h"
 #include "wx/proto/msg.h"
 #include "wx/core/str.h"
+#include "wx/state/store.h"
 
 #define WX_DEDUP_TTL        30          /* seconds an entry is kept at least */
 #define WX_DEDUP_SLOT_SIZE  4096        /* bytes per entry, reply included */
@@ -32,10 +31,13 @@ typedef enum wx_dedup_state {
     WX_DEDUP_TIMEOUT    /* still in progress after the budget: answer success */
 } wx_dedup_state_t;
 
-/* Open (creating if needed) the table at 'path' with 'slots' entries.
- * NULL with 'err' set on failure. */
-wx_dedup_t *wx_dedup_open(const char *path, unsigned slots, char *err,
-                          size_t errlen);
+/* Fill the lease part of 'conf' for a retry table of 'slots' entries in
+ * the file 'path' (the local store). */
+void wx_dedup_conf(wx_store_conf_t *conf, const char *path, unsigned slots);
+
+/* Open the retry table on the store 'conf' describes.  NULL with 'err'
+ * set on failure. */
+wx_dedup_t *wx_dedup_open(const wx_store_conf_t *conf, char *err, size_t errlen);
 void wx_dedup_close(wx_dedup_t *d);
 
 /* The identity of a message: MsgId for messages; FromUserName, CreateTime,
@@ -49,9 +51,10 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
                                 unsigned budget_ms, wx_pool_t *pool,
                                 wx_str_t *reply);
 
-/* Store the reply of a claimed key.  A reply too large for an entry is
+/* Store the reply of a claimed key.  A reply too large for the store is
  * stored as "success" (and logged): a retry then gets nothing rather than
- * a second run of the handler. */
+ * a second run of the handler.  A claim taken over meanwhile is left to
+ * its new owner. */
 void wx_dedup_finish(wx_dedup_t *d, const unsigned char key[20],
                      wx_str_t reply);
 

@@ -88,10 +88,11 @@ static wx_err_t echo_event(const wx_echo_t *e, const wx_msg_t *msg,
     return WX_OK;
 }
 
-static wx_err_t echo_handle(void *ctx, const wx_msg_t *msg, wx_pool_t *pool,
-                            wx_reply_t *reply)
+static wx_err_t echo_handle(void *ctx, const wx_handle_req_t *rq, wx_reply_t *reply)
 {
     const wx_echo_t *e = ctx;
+    const wx_msg_t *msg = rq->msg;
+    wx_pool_t *pool = rq->pool;
 
     if (e->cfg->echo.delay_ms) {
         /* [echo] delay_ms: a slow handler, to watch WeChat's retries. */
@@ -141,5 +142,8 @@ static wx_err_t echo_handle(void *ctx, const wx_msg_t *msg, wx_pool_t *pool,
 }
 
 const wx_handler_t wx_handler_echo = {
-    "echo", echo_create, echo_destroy, echo_handle,
+    .name = "echo",
+    .create = echo_create,
+    .destroy = echo_destroy,
+    .handle = echo_handle,
 };

@@ -12,6 +12,7 @@
 #include "wxfcgi/gateway.h"
 #include "wx/core/log.h"
 #include "wx/proto/msg.h"
+#include "wx/proto/parse.h"
 #include "wx/proto/query.h"
 #include "wx/proto/reply.h"
 #include "wx/proto/sign.h"
@@ -43,8 +44,10 @@ wx_gw_t *wx_gw_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
     gw->cfg = cfg;
     gw->handler = wx_handler_find(cfg->fcgi.handler);
     if (gw->handler == NULL) {
-        snprintf(err, errlen, "[wxfcgi] handler '%s' is unknown (known: echo, upstream)",
-                 cfg->fcgi.handler);
+        char known[128];
+
+        snprintf(err, errlen, "[wxfcgi] handler '%s' is unknown (known: %s)",
+                 cfg->fcgi.handler, wx_handler_names(known, sizeof(known)));
         goto fail;
     }
     lim.max_text = cfg->fcgi.max_body;
@@ -70,9 +73,11 @@ wx_gw_t *wx_gw_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
     }
     if (cfg->fcgi.dedup_slots) {
         char path[4096];
+        wx_store_conf_t sc = { .backend = "local" };
 
         snprintf(path, sizeof(path), "%s/dedup.shm", cfg->fcgi.state_dir);
-        gw->dedup = wx_dedup_open(path, cfg->fcgi.dedup_slots, err, errlen);
+        wx_dedup_conf(&sc, path, cfg->fcgi.dedup_slots);
+        gw->dedup = wx_dedup_open(&sc, err, errlen);
         if (gw->dedup == NULL)
             goto fail;
     }
@@ -110,6 +115,11 @@ void wx_gw_free(wx_gw_t *gw)
 void wx_gw_done(wx_gw_t *gw)
 {
     wx_pool_reset(&gw->pool);
+}
+
+unsigned wx_gw_reap(wx_gw_t *gw)
+{
+    return gw->handler->reap ? gw->handler->reap(gw->hctx) : 0;
 }
 
 static void refuse(wx_response_t *resp, wx_err_t err, const char *detail)
@@ -365,14 +375,92 @@ static void replay(wx_gw_t *gw, wx_str_t stored, time_t now,
     }
 }
 
+/* Read, decrypt and check the message of a verified POST; WX_OK, or the
+ * refusal written to 'resp'. */
+static wx_err_t read_msg(wx_gw_t *gw, const wx_request_t *req, wx_response_t *resp)
+{
+    int encrypted = wx_str_eq(gw->query.encrypt_type, "aes");
+    const char *detail = NULL;
+    wx_err_t rc;
+
+    rc = read_body(gw, req, &detail);
+    if (rc == WX_OK && gw->cfg->wx.mode == WX_MODE_SAFE && !encrypted) {
+        rc = WX_EPLAINTEXT;
+        detail = "plaintext push refused: [wx] mode is safe";
+    }
+    if (rc == WX_OK && encrypted && gw->cfg->wx.mode != WX_MODE_PLAIN)
+        rc = unwrap(gw, &detail);
+    if (rc == WX_OK) {
+        rc = wx_msg_validate(&gw->msg);
+        if (rc != WX_OK && encrypted && gw->cfg->wx.mode == WX_MODE_PLAIN)
+            detail = "encrypted push but [wx] mode is plain";
+        else
+            detail = rc == WX_EMISSING ? "required element missing" : "bad CreateTime or MsgId";
+    }
+    resp->msg_type = gw->msg.msg_type;
+    resp->event = gw->msg.event_name;
+    resp->openid = gw->msg.from_user;
+    if (rc != WX_OK)
+        refuse(resp, rc, detail);
+    return rc;
+}
+
+/* Answer a checked message: the stored reply of a retry, or the handler's,
+ * remembered for the retries to come. */
+static void respond_msg(wx_gw_t *gw, const wx_request_t *req, time_t now,
+                        wx_response_t *resp)
+{
+    wx_handle_req_t hreq;
+    unsigned char key[20];
+    wx_reply_t reply;
+    wx_str_t plain;
+    wx_err_t rc;
+
+    if (gw->dedup) {
+        wx_dedup_state_t st;
+        wx_str_t stored;
+
+        if (wx_dedup_key(&gw->msg, key) != WX_OK) {
+            refuse(resp, WX_ECRYPTO, "cannot compute the message key");
+            return;
+        }
+        st = wx_dedup_begin(gw->dedup, key, gw->cfg->fcgi.reply_budget_ms, &gw->pool, &stored);
+        if (st == WX_DEDUP_REPLAY) {
+            replay(gw, stored, now, resp);
+            return;
+        }
+        if (st == WX_DEDUP_TIMEOUT) {
+            /* The first delivery is still being answered; WeChat needs an
+             * answer now, and the handler must not run twice. */
+            resp->result = "success";
+            resp->detail = "retry while the first delivery is in progress";
+            resp->content_type = "text/plain; charset=utf-8";
+            resp->body = WX_STR("success");
+            return;
+        }
+    }
+
+    memset(&reply, 0, sizeof(reply));
+    hreq.msg = &gw->msg;
+    hreq.pool = &gw->pool;
+    hreq.arrived_ms = req->arrived_ms;
+    hreq.now = now;
+    rc = gw->handler->handle(gw->hctx, &hreq, &reply);
+    if (rc != WX_OK) {
+        wx_log(WX_LOG_ERROR, "handler %s failed: %s; answering success",
+               gw->handler->name, wx_strerror(rc));
+        memset(&reply, 0, sizeof(reply));
+    }
+    answer(gw, &reply, now, resp, &plain);
+    if (gw->dedup)
+        wx_dedup_finish(gw->dedup, key, plain);
+}
+
 void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
                   wx_response_t *resp)
 {
     const char *detail = NULL;
-    unsigned char key[20];
-    wx_str_t plain;
-    wx_reply_t reply;
-    int is_get, encrypted;
+    int is_get;
     wx_err_t rc;
 
     memset(resp, 0, sizeof(*resp));
@@ -409,63 +497,8 @@ void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
         return;
     }
 
-    encrypted = wx_str_eq(gw->query.encrypt_type, "aes");
-    rc = read_body(gw, req, &detail);
-    if (rc == WX_OK && gw->cfg->wx.mode == WX_MODE_SAFE && !encrypted) {
-        rc = WX_EPLAINTEXT;
-        detail = "plaintext push refused: [wx] mode is safe";
-    }
-    if (rc == WX_OK && encrypted && gw->cfg->wx.mode != WX_MODE_PLAIN)
-        rc = unwrap(gw, &detail);
-    if (rc == WX_OK) {
-        rc = wx_msg_validate(&gw->msg);
-        if (rc != WX_OK && encrypted && gw->cfg->wx.mode == WX_MODE_PLAIN)
-            detail = "encrypted push but [wx] mode is plain";
-        else
-            detail = rc == WX_EMISSING ? "required element missing" : "bad CreateTime or MsgId";
-    }
-    resp->msg_type = gw->msg.msg_type;
-    resp->event = gw->msg.event_name;
-    resp->openid = gw->msg.from_user;
-    if (rc != WX_OK) {
-        refuse(resp, rc, detail);
-        return;
-    }
-
-    if (gw->dedup) {
-        wx_dedup_state_t st;
-        wx_str_t stored;
-
-        if (wx_dedup_key(&gw->msg, key) != WX_OK) {
-            refuse(resp, WX_ECRYPTO, "cannot compute the message key");
-            return;
-        }
-        st = wx_dedup_begin(gw->dedup, key, gw->cfg->fcgi.reply_budget_ms, &gw->pool, &stored);
-        if (st == WX_DEDUP_REPLAY) {
-            replay(gw, stored, now, resp);
-            return;
-        }
-        if (st == WX_DEDUP_TIMEOUT) {
-            /* The first delivery is still being answered; WeChat needs an
-             * answer now, and the handler must not run twice. */
-            resp->result = "success";
-            resp->detail = "retry while the first delivery is in progress";
-            resp->content_type = "text/plain; charset=utf-8";
-            resp->body = WX_STR("success");
-            return;
-        }
-    }
-
-    memset(&reply, 0, sizeof(reply));
-    rc = gw->handler->handle(gw->hctx, &gw->msg, &gw->pool, &reply);
-    if (rc != WX_OK) {
-        wx_log(WX_LOG_ERROR, "handler %s failed: %s; answering success",
-               gw->handler->name, wx_strerror(rc));
-        memset(&reply, 0, sizeof(reply));
-    }
-    answer(gw, &reply, now, resp, &plain);
-    if (gw->dedup)
-        wx_dedup_finish(gw->dedup, key, plain);
+    if (read_msg(gw, req, resp) == WX_OK)
+        respond_msg(gw, req, now, resp);
 }
 
 void wx_gw_log(const wx_request_t *req, const wx_response_t *resp, long usec)

@@ -12,6 +12,7 @@
 #ifndef WX_GATEWAY_H
 #define WX_GATEWAY_H
 
+#include <stdint.h>
 #include <time.h>
 #include "wxfcgi/conf.h"
 #include "wx/core/err.h"
@@ -27,6 +28,9 @@ typedef struct wx_request {
     long long   content_length;     /* -1: absent or not a number */
     wx_read_fn  read;
     void       *read_ctx;
+    /* When it arrived, wx_now_ms(): the handler's reply budget counts
+     * from here.  0: unknown (the handler counts from its own start). */
+    int64_t     arrived_ms;
 } wx_request_t;
 
 typedef struct wx_response {
@@ -56,6 +60,11 @@ void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
 /* Release the request's memory (the arena).  Call after the response has
  * been sent. */
 void wx_gw_done(wx_gw_t *gw);
+
+/* Collect the handler's child processes that have ended, without blocking
+ * (the handler's reap); how many still run.  0 for a handler without
+ * children. */
+unsigned wx_gw_reap(wx_gw_t *gw);
 
 /* The access-log line for one request: method, type, result, status and
  * latency in microseconds; the sender shortened, untrusted text cleaned. */

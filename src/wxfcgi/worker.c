@@ -5,14 +5,15 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <fcgiapp.h>
 
+#include "wx/core/http.h"
 #include "wx/server/fcgi.h"
 #include "wxfcgi/gateway.h"
 #include "wx/proto/query.h"
-#include "wxfcgi/upstream.h"
 #include "wxfcgi.h"
 
 typedef struct {
@@ -29,20 +30,6 @@ static long fcgi_read(void *ctx, char *buf, size_t len)
     return n;
 }
 
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 502: return "Bad Gateway";
-    case 504: return "Gateway Timeout";
-    default:  return "Internal Server Error";
-    }
-}
-
 static void respond(FCGX_Request *rq, const wx_response_t *resp)
 {
     char head[256];
@@ -54,7 +41,7 @@ static void respond(FCGX_Request *rq, const wx_response_t *resp)
                  "Content-Length: %zu\r\n"
                  "%s"
                  "\r\n",
-                 resp->status, reason(resp->status), resp->content_type, resp->body.len,
+                 resp->status, wx_http_reason(resp->status), resp->content_type, resp->body.len,
                  resp->status == 405 ? "Allow: GET, POST\r\n" : "");
     FCGX_PutStr(head, n, rq->out);
     if (resp->body.len)
@@ -69,6 +56,12 @@ static long elapsed_us(const struct timespec *t0)
     return (t1.tv_sec - t0->tv_sec) * 1000000L + (t1.tv_nsec - t0->tv_nsec) / 1000L;
 }
 
+/* The same instant as wx_now_ms() would give, without a second read. */
+static int64_t ms_of(const struct timespec *t)
+{
+    return (int64_t)t->tv_sec * 1000 + t->tv_nsec / 1000000;
+}
+
 static void serve_one(wx_gw_t *gw, FCGX_Request *rq)
 {
     const char *method = FCGX_GetParam("REQUEST_METHOD", rq->envp);
@@ -79,12 +72,12 @@ static void serve_one(wx_gw_t *gw, FCGX_Request *rq)
     struct timespec t0;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    wx_upstream_request_start(&t0);     /* the reply budget counts from here */
     req.method = wx_str_c(method ? method : "");
     req.query = wx_str_c(query ? query : "");
     req.content_length = wx_content_length(FCGX_GetParam("CONTENT_LENGTH", rq->envp));
     req.read = fcgi_read;
     req.read_ctx = &body;
+    req.arrived_ms = ms_of(&t0);        /* the reply budget counts from here */
 
     wx_gw_handle(gw, &req, time(NULL), &resp);
     respond(rq, &resp);
@@ -111,6 +104,11 @@ static void gw_done(void *state)
     wx_gw_done(state);
 }
 
+static unsigned gw_reap(void *state)
+{
+    return wx_gw_reap(state);
+}
+
 const wx_fcgi_app_t wxfcgi_app = {
     .name = "wxfcgi",
     .spec = &wxfcgi_spec,
@@ -119,6 +117,6 @@ const wx_fcgi_app_t wxfcgi_app = {
     .close = gw_close,
     .serve = gw_serve,
     .done = gw_done,
-    /* The upstream handler runs each business call in a child. */
-    .reap = wx_upstream_reap,
+    /* A handler may run its work in children (upstream does). */
+    .reap = gw_reap,
 };

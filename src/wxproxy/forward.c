@@ -34,9 +34,12 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "wx/core/http.h"
+#include "wx/core/io.h"
 #include "wx/core/log.h"
 #include "wx/state/ratelimit.h"
 #include "wx/state/token.h"
+#include "wx/api/token_client.h"
 #include "wxproxy.h"
 
 #define PX_PREFIX       "/wxapi"
@@ -50,7 +53,7 @@
 
 struct px {
     const px_conf_t    *cfg;
-    wx_ratelimit_t     *rl;
+    wx_store_t         *st;             /* rate limits; the token */
     CURL               *curl;
     unsigned char     (*key_md)[SHA256_DIGEST_LENGTH];
 };
@@ -125,8 +128,14 @@ px_t *px_new(const px_conf_t *cfg, char *err, size_t errlen)
         SHA256((const unsigned char *)key, strlen(key), px->key_md[i]);
     }
     snprintf(path, sizeof(path), "%s/ratelimit.shm", cfg->px.state_dir);
-    px->rl = wx_ratelimit_open(path, err, errlen);
-    if (px->rl == NULL)
+    {
+        wx_store_conf_t sc = { .backend = "local", .bucket.path = path,
+                               .record.path = cfg->tok.store,
+                               .record.name = "token store" };
+
+        px->st = wx_store_open(&sc, err, errlen);
+    }
+    if (px->st == NULL)
         goto fail;
     return px;
 oom:
@@ -146,30 +155,11 @@ void px_free(px_t *px)
         OPENSSL_cleanse(px->key_md, px->cfg->keys.n * sizeof(*px->key_md));
         free(px->key_md);
     }
-    wx_ratelimit_close(px->rl);
+    wx_store_close(px->st);
     free(px);
 }
 
 /* ---- answers of our own ------------------------------------------------------ */
-
-static const char *reason(long status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default:  return status < 400 ? "OK" : "Error";
-    }
-}
 
 /* Refuse: status and {"error":code,"message":text}; 'extra' is more
  * header lines ("Retry-After: 1\r\n") or "". */
@@ -197,7 +187,7 @@ static void refuse(FCGX_Request *rq, px_call_t *c, int status, const char *code,
                  "Content-Type: application/json; charset=utf-8\r\n"
                  "Content-Length: %zu\r\n"
                  "Cache-Control: no-store\r\n"
-                 "%s\r\n", status, reason(status), body ? strlen(body) + 1 : 0, extra);
+                 "%s\r\n", status, wx_http_reason(status), body ? strlen(body) + 1 : 0, extra);
     FCGX_PutStr(head, n, rq->out);
     if (body) {
         FCGX_PutS(body, rq->out);
@@ -380,21 +370,6 @@ static int spool_open(const char *dir)
     return fd;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Read the caller's body.  0, or the status to refuse with (after
  * 'refuse' has been called). */
 static int read_body(px_t *px, FCGX_Request *rq, px_call_t *c, px_body_t *b)
@@ -442,7 +417,7 @@ static int read_body(px_t *px, FCGX_Request *rq, px_call_t *c, px_body_t *b)
             /* Over what memory holds: the rest, and what came so far, to
              * an unlinked file in state_dir. */
             b->fd = spool_open(px->cfg->px.state_dir);
-            if (b->fd < 0 || write_all(b->fd, b->mem, b->len) != 0) {
+            if (b->fd < 0 || wx_write_all(b->fd, b->mem, b->len) != 0) {
                 wx_log(WX_LOG_ERROR, "cannot spool a body in %s: %s",
                        px->cfg->px.state_dir, strerror(errno));
                 refuse(rq, c, 500, "internal", "", "cannot store the body");
@@ -450,7 +425,7 @@ static int read_body(px_t *px, FCGX_Request *rq, px_call_t *c, px_body_t *b)
             }
         }
         if (b->fd >= 0) {
-            if (write_all(b->fd, chunk, (size_t)n) != 0) {
+            if (wx_write_all(b->fd, chunk, (size_t)n) != 0) {
                 wx_log(WX_LOG_ERROR, "cannot spool a body in %s: %s",
                        px->cfg->px.state_dir, strerror(errno));
                 refuse(rq, c, 500, "internal", "", "cannot store the body");
@@ -539,7 +514,7 @@ static void send_head(px_answer_t *a, int with_length)
     size_t n;
 
     n = (size_t)snprintf(head, sizeof(head), "Status: %ld %s\r\n", a->status,
-                         reason(a->status));
+                         wx_http_reason(a->status));
     if (a->ctype[0])
         n += (size_t)snprintf(head + n, sizeof(head) - n, "Content-Type: %s\r\n", a->ctype);
     if (a->disp[0])
@@ -705,7 +680,7 @@ static unsigned ask_timeout(const px_conf_t *cfg)
 static int get_token(px_t *px, wx_token_t *tok, char *err, size_t errlen)
 {
     const px_conf_t *cfg = px->cfg;
-    wx_err_t rc = wx_token_read(cfg->tok.store, time(NULL), tok, err, errlen);
+    wx_err_t rc = wx_token_read(px->st, time(NULL), tok, err, errlen);
 
     if (rc == WX_OK)
         return 0;
@@ -847,7 +822,7 @@ void px_serve(px_t *px, FCGX_Request *rq)
         refuse(rq, &c, 400, "bad_request", "", "malformed query string");
         goto log;
     }
-    if (!wx_ratelimit_take(px->rl, c.key, pk->rate, pk->burst,
+    if (!wx_ratelimit_take(px->st, c.key, pk->rate, pk->burst,
                            wx_ratelimit_now(), &retry_ms)) {
         char hdr[48];
         unsigned secs = (retry_ms + 999) / 1000;

@@ -148,16 +148,29 @@ static int method_ok(wxsim_req_t *rq, wxsim_method_t want)
     return 0;
 }
 
+/* The fault to apply to this call of 'path' (set by /sim/fault, its count
+ * taken), or NULL. */
+static const wxsim_fault_t *fault_take(wxsim_t *sim, const char *path)
+{
+    size_t i;
+
+    for (i = 0; i < WXSIM_MAX_FAULTS; i++) {
+        wxsim_fault_t *f = &sim->faults[i];
+
+        if (f->count && (strcmp(f->path, path) == 0 || strcmp(f->path, "*") == 0)) {
+            f->count--;
+            return f;
+        }
+    }
+    return NULL;
+}
+
 void wxsim_api_handle(wxsim_t *sim, wxsim_req_t *rq)
 {
     const wxsim_route_t *r = NULL;
     const wxsim_fault_t *f;
     size_t i;
 
-    if (strncmp(rq->path, "/sim/", 5) == 0) {
-        wxsim_ctl_handle(sim, rq);
-        return;
-    }
     for (i = 0; i < N_ROUTES; i++) {
         if (strcmp(rq->path, routes[i].path) == 0) {
             r = &routes[i];
@@ -165,7 +178,7 @@ void wxsim_api_handle(wxsim_t *sim, wxsim_req_t *rq)
         }
     }
     sim->calls[i]++;
-    f = wxsim_fault_take(sim, rq->path);
+    f = fault_take(sim, rq->path);
     if (f && apply_fault(rq, f))
         return;
     if (r == NULL) {

@@ -120,21 +120,6 @@ static void ctl_fault(wxsim_t *sim, wxsim_req_t *rq, json_t *body)
     wxsim_reply_ok(rq);
 }
 
-const wxsim_fault_t *wxsim_fault_take(wxsim_t *sim, const char *path)
-{
-    size_t i;
-
-    for (i = 0; i < WXSIM_MAX_FAULTS; i++) {
-        wxsim_fault_t *f = &sim->faults[i];
-
-        if (f->count && (strcmp(f->path, path) == 0 || strcmp(f->path, "*") == 0)) {
-            f->count--;
-            return f;
-        }
-    }
-    return NULL;
-}
-
 static void ctl_faults_list(wxsim_t *sim, wxsim_req_t *rq)
 {
     json_t *list = json_array();

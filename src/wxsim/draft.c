@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "wx/core/str.h"
 #include "wxsim.h"
 
 #define ARTICLES_MAX    8
@@ -13,17 +14,6 @@
 #define AUTHOR_MAX      16
 #define DIGEST_MAX      128
 #define CONTENT_MAX     20000
-
-/* Characters, not bytes: the limits of 6.5 count characters. */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xc0) != 0x80)
-            n++;
-    return n;
-}
 
 /* 0 when the article is valid, else -1 after answering. */
 static int check_article(wxsim_t *sim, wxsim_req_t *rq, json_t *a)
@@ -38,15 +28,15 @@ static int check_article(wxsim_t *sim, wxsim_req_t *rq, json_t *a)
         wxsim_reply_err(rq, 47001, "data format error");
         return -1;
     }
-    if (utf8_chars(title) > TITLE_MAX) {
+    if (wx_utf8_chars(title) > TITLE_MAX) {
         wxsim_reply_err(rq, 45003, "title size out of limit");
         return -1;
     }
-    if (author && utf8_chars(author) > AUTHOR_MAX) {
+    if (author && wx_utf8_chars(author) > AUTHOR_MAX) {
         wxsim_reply_err(rq, 45110, "author size out of limit");
         return -1;
     }
-    if (digest && utf8_chars(digest) > DIGEST_MAX) {
+    if (digest && wx_utf8_chars(digest) > DIGEST_MAX) {
         wxsim_reply_err(rq, 45004, "description size out of limit");
         return -1;
     }
@@ -54,7 +44,7 @@ static int check_article(wxsim_t *sim, wxsim_req_t *rq, json_t *a)
         wxsim_reply_err(rq, 44004, "empty content");
         return -1;
     }
-    if (utf8_chars(content) >= CONTENT_MAX) {
+    if (wx_utf8_chars(content) >= CONTENT_MAX) {
         wxsim_reply_err(rq, 45002, "content size out of limit");
         return -1;
     }

@@ -21,6 +21,7 @@
 
 #include "wx/proto/query.h"
 #include "wx/core/cli.h"
+#include "wx/core/http.h"
 #include "wx/core/signals.h"
 #include "wx/core/log.h"
 #include "wx/core/net.h"
@@ -103,19 +104,6 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 on a clean stop, 1 on a config or runtime error,\n"
 "2 on a usage error.\n";
-
-long long wxsim_now(const wxsim_t *sim)
-{
-    /* A frozen clock (tests that need exact seconds) moves only when
-     * told to. */
-    return (sim->frozen_at ? sim->frozen_at : (long long)time(NULL)) + sim->offset;
-}
-
-long long wxsim_day(const wxsim_t *sim)
-{
-    /* Quotas reset at midnight Beijing time, UTC+8. */
-    return (wxsim_now(sim) + 8 * 3600) / 86400;
-}
 
 /* mkdir -p, for data_dir. */
 static int make_dirs(const char *path)
@@ -232,17 +220,6 @@ static void read_body(FCGX_Request *fr, wxsim_req_t *rq, size_t max)
     rq->body_state = got == (size_t)cl ? WXSIM_BODY_OK : WXSIM_BODY_SHORT;
 }
 
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    default:  return "Internal Server Error";
-    }
-}
-
 static void respond(FCGX_Request *fr, const wxsim_req_t *rq)
 {
     if (rq->drop) {
@@ -252,7 +229,7 @@ static void respond(FCGX_Request *fr, const wxsim_req_t *rq)
         return;
     }
     FCGX_FPrintF(fr->out, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n%s\r\n",
-                 rq->status, reason(rq->status), rq->ctype ? rq->ctype : "text/plain",
+                 rq->status, wx_http_reason(rq->status), rq->ctype ? rq->ctype : "text/plain",
                  (unsigned long)rq->out_len, rq->headers);
     if (rq->out_len)
         FCGX_PutStr(rq->out, (int)rq->out_len, fr->out);
@@ -315,7 +292,10 @@ static void serve_one(wxsim_t *sim, FCGX_Request *fr)
     rq.path = uri;
 
     read_body(fr, &rq, wxsim_api_body_max(sim, rq.path));
-    wxsim_api_handle(sim, &rq);
+    if (strncmp(rq.path, "/sim/", 5) == 0)
+        wxsim_ctl_handle(sim, &rq);
+    else
+        wxsim_api_handle(sim, &rq);
     respond(fr, &rq);
     log_request(&rq, elapsed_us(&t0));
     free(rq.body);

@@ -201,7 +201,7 @@ typedef struct wxsim {
     long long       next_template_msgid;
 } wxsim_t;
 
-/* main.c */
+/* clock.c: the simulated wall clock (seconds), moved by /sim/clock. */
 long long wxsim_now(const wxsim_t *sim);
 /* WeChat's quotas reset at midnight in China (UTC+8). */
 long long wxsim_day(const wxsim_t *sim);
@@ -210,10 +210,10 @@ long long wxsim_day(const wxsim_t *sim);
 int wxsim_state_init(wxsim_t *sim, const wxsim_conf_t *cfg, size_t n_routes);
 void wxsim_state_clear(wxsim_t *sim);
 void wxsim_state_free(wxsim_t *sim);
-/* A random string of 'len' characters of [A-Za-z0-9_-] into dst (len+1). */
+/* id.c: a random string of 'len' characters of [A-Za-z0-9_-] into dst (len+1). */
 void wxsim_random_id(char *dst, size_t len);
 
-/* api.c: route one request, apply faults, count it. */
+/* api.c: route one API request (not /sim/), apply faults, count it. */
 void wxsim_api_handle(wxsim_t *sim, wxsim_req_t *rq);
 size_t wxsim_api_n_routes(void);
 /* The largest body read for a request to 'path'. */
@@ -277,10 +277,8 @@ void wxsim_template_send(wxsim_t *sim, wxsim_req_t *rq);
 void wxsim_getcallbackip(wxsim_t *sim, wxsim_req_t *rq);
 void wxsim_get_api_domain_ip(wxsim_t *sim, wxsim_req_t *rq);
 
-/* ctl.c: the /sim/ control interface */
+/* ctl.c: the /sim/ control interface (paths under /sim/) */
 void wxsim_ctl_handle(wxsim_t *sim, wxsim_req_t *rq);
-/* The fault to apply to this call of 'path' (its count taken), or NULL. */
-const wxsim_fault_t *wxsim_fault_take(wxsim_t *sim, const char *path);
 
 /* multipart.c: form-data parts of an upload (RFC 7578), pointing into
  * the body. */

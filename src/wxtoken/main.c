@@ -2,7 +2,7 @@
  * wxtoken - the access-token central-control server (中控服务器).
  *
  * The one program that holds the AppSecret and calls /cgi-bin/token or
- * /cgi-bin/stable_token.  It keeps the token in the store file (wx/state/token.h)
+ * /cgi-bin/stable_token.  It keeps the token in the token store (wx/state/token.h)
  * that every other program reads, refreshes it before it expires, and on
  * request when a caller reports that WeChat rejected it.  One process,
  * one thread: reports are answered one after the other, so a burst of
@@ -27,6 +27,7 @@
 
 #include "wx/api/api.h"
 #include "wx/core/cli.h"
+#include "wx/core/clock.h"
 #include "wx/core/signals.h"
 #include "wx/core/log.h"
 #include "wx/core/net.h"
@@ -83,7 +84,7 @@ typedef struct {
     const wxtoken_conf_t *cfg;
     wx_api_t           *api;
     const char         *sock;           /* the report socket's path */
-    char                lock_path[4200];
+    wx_store_t         *st;             /* the token store */
     wx_token_t          cur;            /* what the store holds */
     int                 have;           /* cur is valid */
     time_t              retry_at;       /* no API call before this */
@@ -91,14 +92,6 @@ typedef struct {
     long                last_errcode;   /* of the last failed refresh */
     char                last_error[300];
 } wxtoken_t;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Errors that another attempt will not fix: a person must act. */
 static const char *hard_error_hint(long code)
@@ -130,7 +123,7 @@ static void load_store(wxtoken_t *t)
 {
     char err[512];
     wx_token_t tok;
-    wx_err_t rc = wx_token_read(t->cfg->where.store, time(NULL), &tok, err, sizeof(err));
+    wx_err_t rc = wx_token_read(t->st, time(NULL), &tok, err, sizeof(err));
 
     if (rc == WX_OK) {
         if (!t->have || tok.version != t->cur.version ||
@@ -165,7 +158,7 @@ static void schedule_retry(wxtoken_t *t, int hard)
             ms = ms - ms / 4 + jitter;
         }
     }
-    t->retry_at = (time_t)((now_ms() + ms + 999) / 1000);
+    t->retry_at = (time_t)((wx_wall_ms() + ms + 999) / 1000);
     wx_log(WX_LOG_INFO, "next attempt in %u ms", ms);
 }
 
@@ -178,7 +171,7 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
     char path[1024], brief[64];
     char *body = NULL;
     json_t *tok, *exp;
-    long long t0 = now_ms();
+    long long t0 = wx_wall_ms();
     int rc = -1;
 
     if (strcmp(cfg->tok.grant, "token") == 0) {
@@ -208,7 +201,7 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
     if (r.transport != WX_OK) {
         snprintf(t->last_error, sizeof(t->last_error), "transport: %s", r.why);
         t->last_errcode = -1;
-        wx_log(WX_LOG_WARN, "refresh failed after %lld ms: %s", now_ms() - t0, r.why);
+        wx_log(WX_LOG_WARN, "refresh failed after %lld ms: %s", wx_wall_ms() - t0, r.why);
         schedule_retry(t, 0);
         goto out;
     }
@@ -247,7 +240,7 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
     t->retry_at = 0;
     t->last_errcode = 0;
     t->last_error[0] = '\0';
-    wx_log(WX_LOG_INFO, "refresh done in %lld ms: %s, expires in %lld s", now_ms() - t0,
+    wx_log(WX_LOG_INFO, "refresh done in %lld ms: %s, expires in %lld s", wx_wall_ms() - t0,
            wx_token_brief(brief, sizeof(brief), out->token),
            (long long)json_integer_value(exp));
     rc = 0;
@@ -265,13 +258,10 @@ static int refresh(wxtoken_t *t, const char *stale, int force)
     wx_token_t fresh;
     char err[512];
     time_t now;
-    int fd, rc = -1;
+    int rc = -1;
 
-    fd = open(t->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-        wx_log(WX_LOG_ERROR, "lock %s: %s", t->lock_path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (wx_token_lock(t->st, err, sizeof(err)) != WX_OK) {
+        wx_log(WX_LOG_ERROR, "%s", err);
         return -1;
     }
     load_store(t);
@@ -300,11 +290,11 @@ static int refresh(wxtoken_t *t, const char *stale, int force)
             wx_token_t old;
 
             /* Versions only grow, even over an expired or damaged store. */
-            if (wx_token_read(t->cfg->where.store, 0, &old, err, sizeof(err)) == WX_OK)
+            if (wx_token_read(t->st, 0, &old, err, sizeof(err)) == WX_OK)
                 fresh.version = old.version + 1;
         }
     }
-    if (wx_token_write(t->cfg->where.store, &fresh, err, sizeof(err)) != WX_OK) {
+    if (wx_token_write(t->st, &fresh, err, sizeof(err)) != WX_OK) {
         wx_log(WX_LOG_ERROR, "%s", err);
         snprintf(t->last_error, sizeof(t->last_error), "cannot write the store");
         t->last_errcode = -1;
@@ -315,8 +305,7 @@ static int refresh(wxtoken_t *t, const char *stale, int force)
     t->have = 1;
     rc = 0;
 out:
-    flock(fd, LOCK_UN);
-    close(fd);
+    wx_token_unlock(t->st);
     return rc;
 }
 
@@ -421,12 +410,11 @@ static int run(const wxtoken_conf_t *cfg)
     };
     wxtoken_t t;
     char err[256];
-    int lfd, status = 1;
+    int lfd = -1, status = 1;
 
     memset(&t, 0, sizeof(t));
     t.cfg = cfg;
     t.sock = wx_token_conf_sock(&cfg->where);
-    snprintf(t.lock_path, sizeof(t.lock_path), "%s.lock", cfg->where.store);
 
     if (wx_sig_init(WX_SIG_STOP) != 0) {
         wx_log(WX_LOG_ERROR, "cannot set up signals: %s", strerror(errno));
@@ -437,6 +425,16 @@ static int run(const wxtoken_conf_t *cfg)
     if (t.api == NULL) {
         wx_log(WX_LOG_ERROR, "%s", err);
         return 1;
+    }
+    {
+        wx_store_conf_t sc = { .backend = "local", .record.path = cfg->where.store,
+                               .record.name = "token store" };
+
+        t.st = wx_store_open(&sc, err, sizeof(err));
+    }
+    if (t.st == NULL) {
+        wx_log(WX_LOG_ERROR, "%s", err);
+        goto out;
     }
     lfd = wx_listen(cfg->where.listen, 0660);
     if (lfd < 0)
@@ -486,6 +484,7 @@ out:
         unlink(t.sock);
     }
     wx_api_free(t.api);
+    wx_store_close(t.st);
     explicit_bzero(&t.cur, sizeof(t.cur));
     return status;
 }

@@ -83,10 +83,34 @@ log = $T/sim.log
 CONF
 }
 
-start_tok() { # NAME: start instance NAME, wait for its socket; its pid in TOK_NAME
+start_tok() { # NAME: start instance NAME, wait until it answers; its pid in TOK_NAME
     "$build/wxtoken" -c "$T/$1.ini" >>"$T/$1.err" 2>&1 &
     if [ "$1" = a ]; then TOK_A=$!; else TOK_B=$!; fi
-    wx_wait_for "$T/$1.sock" 10 >/dev/null || true
+    # Not the socket file: one left by a killed instance is still there.
+    tok_answers "$T/$1.sock" 10 || true
+}
+
+tok_answers() { # SOCKET SECS: until a STATUS request is answered
+    # perl (perl-base) starts in milliseconds: the tests after a start time
+    # what wxtoken does in its first seconds.
+    perl -MIO::Socket::UNIX -e '
+        my ($path, $end) = ($ARGV[0], time + $ARGV[1]);
+        while (time < $end) {
+            my $line = eval {
+                local $SIG{ALRM} = sub { die "timeout\n" };
+                alarm 2;
+                my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $path)
+                    or die "connect\n";
+                print $s "STATUS\n";
+                my $l = <$s>;
+                alarm 0;
+                $l;
+            };
+            alarm 0;
+            exit 0 if defined $line && $line =~ /\n\z/;
+            select(undef, undef, undef, 0.1);
+        }
+        exit 1' "$1" "$2"
 }
 
 stop_pid() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }

@@ -15,6 +15,7 @@
 #include "wx/core/err.h"
 #include "wx/core/log.h"
 #include "wx/proto/msg.h"
+#include "wx/proto/parse.h"
 
 #define TO      "gh_0123456789ab"
 #define FROM    "oUserOpenId0123456789abcdef"
@@ -103,10 +104,19 @@ static void nap_ms(long ms)
         ;
 }
 
+/* The retry table on a local store of its own, as the gateway opens it. */
+static wx_dedup_t *dedup_open(const char *p, unsigned slots, char *err, size_t errlen)
+{
+    wx_store_conf_t conf = { .backend = "local" };
+
+    wx_dedup_conf(&conf, p, slots);
+    return wx_dedup_open(&conf, err, errlen);
+}
+
 static wx_dedup_t *open_ok(unsigned slots)
 {
     char err[512] = "";
-    wx_dedup_t *t = wx_dedup_open(path, slots, err, sizeof(err));
+    wx_dedup_t *t = dedup_open(path, slots, err, sizeof(err));
 
     ck_assert_msg(t != NULL, "open %s (%u slots): %s", path, slots, err);
     return t;
@@ -282,7 +292,7 @@ static void expect_child_exit(pid_t pid, int code)
 static wx_dedup_t *child_open(unsigned slots)
 {
     char err[512];
-    wx_dedup_t *t = wx_dedup_open(path, slots, err, sizeof(err));
+    wx_dedup_t *t = dedup_open(path, slots, err, sizeof(err));
 
     if (t == NULL)
         _exit(80);
@@ -703,21 +713,21 @@ START_TEST(test_open_missing_dir)
 
     snprintf(bad, sizeof(bad), "%s/no/such/dir/dedup.shm", dir);
     strcpy(err, "unchanged");
-    ck_assert_ptr_null(wx_dedup_open(bad, 16, err, sizeof(err)));
+    ck_assert_ptr_null(dedup_open(bad, 16, err, sizeof(err)));
     ck_assert_msg(strstr(err, bad) != NULL, "err \"%s\" does not name the path", err);
     ck_assert_msg(strstr(err, strerror(ENOENT)) != NULL, "err \"%s\"", err);
     /* a directory is not a table either */
     snprintf(bad, sizeof(bad), "%s/sub", dir);
     ck_assert_int_eq(mkdir(bad, 0700), 0);
     strcpy(err, "unchanged");
-    ck_assert_ptr_null(wx_dedup_open(bad, 16, err, sizeof(err)));
+    ck_assert_ptr_null(dedup_open(bad, 16, err, sizeof(err)));
     ck_assert_msg(strstr(err, bad) != NULL, "err \"%s\"", err);
     /* a short error buffer is not overrun */
     {
         char tiny[9];
 
         memset(tiny, '#', sizeof(tiny));
-        ck_assert_ptr_null(wx_dedup_open(bad, 16, tiny, 8));
+        ck_assert_ptr_null(dedup_open(bad, 16, tiny, 8));
         ck_assert_int_eq(tiny[7], '\0');
         ck_assert_int_eq(tiny[8], '#');
     }
@@ -729,7 +739,7 @@ START_TEST(test_open_zero_slots)
     char err[512] = "";
     struct stat st;
 
-    ck_assert_ptr_null(wx_dedup_open(path, 0, err, sizeof(err)));
+    ck_assert_ptr_null(dedup_open(path, 0, err, sizeof(err)));
     ck_assert_msg(err[0] != '\0', "no error message");
     ck_assert_msg(strstr(err, "slots") != NULL, "err \"%s\"", err);
     /* and no file was made */
@@ -750,10 +760,10 @@ START_TEST(test_open_other_slot_count)
     store(d, k, WX_STR("sixteen"));
     ck_assert_int_eq(stat(path, &st1), 0);
     strcpy(err, "");
-    ck_assert_ptr_null(wx_dedup_open(path, 32, err, sizeof(err)));
+    ck_assert_ptr_null(dedup_open(path, 32, err, sizeof(err)));
     ck_assert_msg(strstr(err, "another size") != NULL, "err \"%s\"", err);
     strcpy(err, "");
-    ck_assert_ptr_null(wx_dedup_open(path, 8, err, sizeof(err)));
+    ck_assert_ptr_null(dedup_open(path, 8, err, sizeof(err)));
     ck_assert_msg(strstr(err, "another size") != NULL, "err \"%s\"", err);
     ck_assert_int_eq(stat(path, &st2), 0);
     ck_assert_int_eq(st1.st_size, st2.st_size);
@@ -789,7 +799,7 @@ START_TEST(test_open_foreign_file)
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, junk, size), (ssize_t)size);
     close(fd);
-    ck_assert_ptr_null(wx_dedup_open(path, 4, err, sizeof(err)));
+    ck_assert_ptr_null(dedup_open(path, 4, err, sizeof(err)));
     ck_assert_msg(strstr(err, "not a dedup table") != NULL, "err \"%s\"", err);
     free(junk);
     junk = slurp_file(path, &len);

@@ -10,6 +10,7 @@
 #include "wxfcgi/gateway.h"
 #include "wx/core/log.h"
 #include "wx/proto/msg.h"
+#include "wx/proto/parse.h"
 #include "wx/proto/sign.h"
 
 #define TOKEN       "testtoken"

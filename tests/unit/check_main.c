@@ -9,6 +9,7 @@ int main(void)
     int failed;
 
     sr = srunner_create(str_suite());
+    srunner_add_suite(sr, core_suite());
     srunner_add_suite(sr, query_suite());
     srunner_add_suite(sr, sign_suite());
     srunner_add_suite(sr, msg_suite());
@@ -22,6 +23,7 @@ int main(void)
     srunner_add_suite(sr, dedup_suite());
     srunner_add_suite(sr, upstream_suite());
     srunner_add_suite(sr, ratelimit_suite());
+    srunner_add_suite(sr, store_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -6,6 +6,7 @@
 #include "tests.h"
 #include "wx/core/err.h"
 #include "wx/proto/msg.h"
+#include "wx/proto/parse.h"
 
 #define TO      "gh_0123456789ab"
 #define FROM    "oUserOpenId0123456789abcdef"

@@ -18,8 +18,16 @@
 
 static char dir[64];
 static char path[128];
-static wx_ratelimit_t *rl;
+static wx_store_t *rl;
 static wx_log_level_t saved_threshold;
+
+/* The rate limiter's buckets, in a local store of their own. */
+static wx_store_t *rl_open(const char *p, char *err, size_t errlen)
+{
+    wx_store_conf_t conf = { .backend = "local", .bucket.path = p };
+
+    return wx_store_open(&conf, err, errlen);
+}
 
 static void setup(void)
 {
@@ -31,13 +39,13 @@ static void setup(void)
     strcpy(dir, "/tmp/wx-ut-rl.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/ratelimit.shm", dir);
-    rl = wx_ratelimit_open(path, err, sizeof(err));
+    rl = rl_open(path, err, sizeof(err));
     ck_assert_msg(rl != NULL, "open %s: %s", path, err);
 }
 
 static void teardown(void)
 {
-    wx_ratelimit_close(rl);
+    wx_store_close(rl);
     rl = NULL;
     unlink(path);
     rmdir(dir);
@@ -45,7 +53,7 @@ static void teardown(void)
 }
 
 /* Calls allowed out of 'n' at time 'now'. */
-static int take_n(wx_ratelimit_t *t, const char *name, unsigned rate, unsigned burst,
+static int take_n(wx_store_t *t, const char *name, unsigned rate, unsigned burst,
                   int64_t now, int n)
 {
     unsigned retry;
@@ -164,14 +172,14 @@ END_TEST
 START_TEST(test_shared_between_handles)
 {
     char err[512];
-    wx_ratelimit_t *other = wx_ratelimit_open(path, err, sizeof(err));
+    wx_store_t *other = rl_open(path, err, sizeof(err));
     int64_t t = 1000 * SEC;
 
     ck_assert_msg(other != NULL, "%s", err);
     ck_assert_int_eq(take_n(rl, "a", 1, 6, t, 4), 4);
     ck_assert_int_eq(take_n(other, "a", 1, 6, t, 4), 2);
     ck_assert_int_eq(take_n(rl, "a", 1, 6, t, 4), 0);
-    wx_ratelimit_close(other);
+    wx_store_close(other);
 }
 END_TEST
 
@@ -191,14 +199,14 @@ START_TEST(test_processes_share)
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
             char err[512];
-            wx_ratelimit_t *mine = wx_ratelimit_open(path, err, sizeof(err));
+            wx_store_t *mine = rl_open(path, err, sizeof(err));
             int ok;
 
             if (mine == NULL)
                 _exit(2);
             ok = take_n(mine, "shared", 10, 25, 1000 * SEC, 100);
             __atomic_add_fetch(total, ok, __ATOMIC_SEQ_CST);
-            wx_ratelimit_close(mine);
+            wx_store_close(mine);
             _exit(0);
         }
     }
@@ -276,12 +284,12 @@ END_TEST
 START_TEST(test_open_errors)
 {
     char bad[200], err[512];
-    wx_ratelimit_t *t;
+    wx_store_t *t;
     FILE *f;
 
     snprintf(bad, sizeof(bad), "%s/no/such/dir/ratelimit.shm", dir);
     strcpy(err, "unchanged");
-    ck_assert_ptr_null(wx_ratelimit_open(bad, err, sizeof(err)));
+    ck_assert_ptr_null(rl_open(bad, err, sizeof(err)));
     ck_assert_msg(strstr(err, bad) != NULL, "err \"%s\" does not name the path", err);
     ck_assert_msg(strstr(err, strerror(ENOENT)) != NULL, "err \"%s\"", err);
     /* a file of another size is refused, not overwritten */
@@ -290,7 +298,7 @@ START_TEST(test_open_errors)
     ck_assert_ptr_nonnull(f);
     fputs("not a table", f);
     fclose(f);
-    ck_assert_ptr_null(t = wx_ratelimit_open(bad, err, sizeof(err)));
+    ck_assert_ptr_null(t = rl_open(bad, err, sizeof(err)));
     ck_assert_msg(strstr(err, "another size") != NULL, "err \"%s\"", err);
     unlink(bad);
 }

@@ -6,22 +6,33 @@
 #include <unistd.h>
 
 #include "tests.h"
+#include "wx/api/token_client.h"
 #include "wx/state/token.h"
 
 static char dir[64], path[128];
 static char err[512];
+static wx_store_t *store;
 
 static void setup(void)
 {
     strcpy(dir, "/tmp/wx-ut-tok.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/token", dir);
+    {
+        wx_store_conf_t conf = { .backend = "local", .record.path = path,
+                                 .record.name = "token store" };
+
+        store = wx_store_open(&conf, err, sizeof(err));
+        ck_assert_msg(store != NULL, "open %s: %s", path, err);
+    }
 }
 
 static void teardown(void)
 {
     char cmd[160];
 
+    wx_store_close(store);
+    store = NULL;
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
 }
@@ -43,8 +54,8 @@ START_TEST(test_round_trip)
     wx_token_t in = sample(), out;
     struct stat st;
 
-    ck_assert_int_eq(wx_token_write(path, &in, err, sizeof(err)), WX_OK);
-    ck_assert_int_eq(wx_token_read(path, 1700000100, &out, err, sizeof(err)), WX_OK);
+    ck_assert_int_eq(wx_token_write(store, &in, err, sizeof(err)), WX_OK);
+    ck_assert_int_eq(wx_token_read(store, 1700000100, &out, err, sizeof(err)), WX_OK);
     ck_assert_uint_eq(out.version, 7);
     ck_assert_int_eq((long)out.obtained, 1700000000);
     ck_assert_int_eq((long)out.expires, 1700007200);
@@ -54,14 +65,14 @@ START_TEST(test_round_trip)
     ck_assert_int_eq(st.st_mode & 0777, 0640);
     /* rewritten in place: no temporary file is left */
     in.version = 8;
-    ck_assert_int_eq(wx_token_write(path, &in, err, sizeof(err)), WX_OK);
+    ck_assert_int_eq(wx_token_write(store, &in, err, sizeof(err)), WX_OK);
     {
         char cmd[200];
 
         snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 1", dir);
         ck_assert_msg(system(cmd) == 0, "a temporary file was left in %s", dir);
     }
-    ck_assert_int_eq(wx_token_read(path, 1700000100, &out, err, sizeof(err)), WX_OK);
+    ck_assert_int_eq(wx_token_read(store, 1700000100, &out, err, sizeof(err)), WX_OK);
     ck_assert_uint_eq(out.version, 8);
 }
 END_TEST
@@ -70,10 +81,10 @@ START_TEST(test_expired_never_served_as_valid)
 {
     wx_token_t in = sample(), out;
 
-    ck_assert_int_eq(wx_token_write(path, &in, err, sizeof(err)), WX_OK);
-    ck_assert_int_eq(wx_token_read(path, 1700007200, &out, err, sizeof(err)), WX_ESTALE);
+    ck_assert_int_eq(wx_token_write(store, &in, err, sizeof(err)), WX_OK);
+    ck_assert_int_eq(wx_token_read(store, 1700007200, &out, err, sizeof(err)), WX_ESTALE);
     ck_assert_ptr_nonnull(strstr(err, "expired"));
-    ck_assert_int_eq(wx_token_read(path, 1700007199, &out, err, sizeof(err)), WX_OK);
+    ck_assert_int_eq(wx_token_read(store, 1700007199, &out, err, sizeof(err)), WX_OK);
 }
 END_TEST
 
@@ -81,7 +92,7 @@ START_TEST(test_missing)
 {
     wx_token_t out;
 
-    ck_assert_int_eq(wx_token_read(path, 0, &out, err, sizeof(err)), WX_EMISSING);
+    ck_assert_int_eq(wx_token_read(store, 0, &out, err, sizeof(err)), WX_EMISSING);
     ck_assert_ptr_nonnull(strstr(err, path));
 }
 END_TEST
@@ -101,7 +112,7 @@ START_TEST(test_damage_detected)
     char *buf;
     size_t len, i;
 
-    ck_assert_int_eq(wx_token_write(path, &in, err, sizeof(err)), WX_OK);
+    ck_assert_int_eq(wx_token_write(store, &in, err, sizeof(err)), WX_OK);
     buf = slurp_file(path, &len);
     ck_assert_ptr_nonnull(buf);
     /* Any single changed byte is caught. */
@@ -110,7 +121,7 @@ START_TEST(test_damage_detected)
 
         buf[i] = saved == 'x' ? 'y' : 'x';
         write_raw(buf);
-        ck_assert_msg(wx_token_read(path, 1700000100, &out, err, sizeof(err)) == WX_EINVAL,
+        ck_assert_msg(wx_token_read(store, 1700000100, &out, err, sizeof(err)) == WX_EINVAL,
                       "byte %zu changed, not detected", i);
         ck_assert_ptr_nonnull(strstr(err, "damaged"));
         buf[i] = saved;
@@ -121,11 +132,11 @@ START_TEST(test_damage_detected)
 
         buf[i] = '\0';
         write_raw(buf);
-        ck_assert_int_eq(wx_token_read(path, 1700000100, &out, err, sizeof(err)), WX_EINVAL);
+        ck_assert_int_eq(wx_token_read(store, 1700000100, &out, err, sizeof(err)), WX_EINVAL);
         buf[i] = saved;
     }
     write_raw("");
-    ck_assert_int_eq(wx_token_read(path, 0, &out, err, sizeof(err)), WX_EINVAL);
+    ck_assert_int_eq(wx_token_read(store, 0, &out, err, sizeof(err)), WX_EINVAL);
     free(buf);
 }
 END_TEST
@@ -135,11 +146,11 @@ START_TEST(test_bad_tokens_refused)
     wx_token_t in = sample();
 
     strcpy(in.token, "two words");
-    ck_assert_int_eq(wx_token_write(path, &in, err, sizeof(err)), WX_EINVAL);
+    ck_assert_int_eq(wx_token_write(store, &in, err, sizeof(err)), WX_EINVAL);
     strcpy(in.token, "line\nbreak");
-    ck_assert_int_eq(wx_token_write(path, &in, err, sizeof(err)), WX_EINVAL);
+    ck_assert_int_eq(wx_token_write(store, &in, err, sizeof(err)), WX_EINVAL);
     in.token[0] = '\0';
-    ck_assert_int_eq(wx_token_write(path, &in, err, sizeof(err)), WX_EINVAL);
+    ck_assert_int_eq(wx_token_write(store, &in, err, sizeof(err)), WX_EINVAL);
     ck_assert_int_eq(access(path, F_OK), -1);
 }
 END_TEST
@@ -150,8 +161,8 @@ START_TEST(test_longest_token)
 
     memset(in.token, 'T', WX_TOKEN_MAX);
     in.token[WX_TOKEN_MAX] = '\0';
-    ck_assert_int_eq(wx_token_write(path, &in, err, sizeof(err)), WX_OK);
-    ck_assert_int_eq(wx_token_read(path, 1700000001, &out, err, sizeof(err)), WX_OK);
+    ck_assert_int_eq(wx_token_write(store, &in, err, sizeof(err)), WX_OK);
+    ck_assert_int_eq(wx_token_read(store, 1700000001, &out, err, sizeof(err)), WX_OK);
     ck_assert_uint_eq(strlen(out.token), WX_TOKEN_MAX);
 }
 END_TEST

@@ -1,10 +1,18 @@
-/* check_upstream.c - the upstream handler's JSON, both ways (upstream.h):
+/* check_upstream.c - the upstream handler's JSON, both ways (upstream_json.h):
  * the message as the business service gets it, its answer as a reply, and
  * a late answer as a customer-service message (PROTOCOL.md 6.7). */
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "tests.h"
-#include "wxfcgi/upstream.h"
+#include "wx/core/clock.h"
+#include "wx/proto/parse.h"
+#include "wxfcgi/handler.h"
+#include "wxfcgi/upstream_json.h"
 
 static wx_parser_t *parser;
 static wx_pool_t pool;
@@ -267,6 +275,72 @@ START_TEST(test_create)
 }
 END_TEST
 
+/* One registry names every handler; only upstream has children to reap. */
+START_TEST(test_registry)
+{
+    char names[64];
+
+    ck_assert_str_eq(wx_handler_names(names, sizeof(names)), "echo, upstream");
+    ck_assert_str_eq(wx_handler_names(names, 8), "echo");
+    ck_assert_ptr_eq(wx_handler_find("echo"), &wx_handler_echo);
+    ck_assert_ptr_null(wx_handler_echo.reap);
+    ck_assert_ptr_nonnull(wx_handler_upstream.reap);
+}
+END_TEST
+
+/* The reply budget counts from the arrival the request carries: a request
+ * that arrived a budget ago is answered at once, though the business
+ * service (a socket that never answers) is still being called. */
+START_TEST(test_budget_from_arrival)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    socklen_t sl = sizeof(sa);
+    char url[64], err[256] = "";
+    wx_handle_req_t rq;
+    wxfcgi_conf_t cfg;
+    wx_reply_t out;
+    wx_msg_t msg;
+    char *xml;
+    size_t len;
+    int64_t t0;
+    void *ctx;
+    int lfd, tries;
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(lfd, 0);
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(lfd, 4), 0);
+    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/wx", (unsigned)ntohs(sa.sin_port));
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.fcgi.reply_budget_ms = 4000;
+    cfg.up.timeout_ms = 300;
+    cfg.up.url = url;
+    ctx = wx_handler_upstream.create(&cfg, err, sizeof(err));
+    ck_assert_msg(ctx != NULL, "%s", err);
+    xml = fx_read("msg/text.xml", &len);
+    ck_assert_int_eq(wx_msg_parse(parser, &pool, xml, len, &msg), WX_OK);
+    ck_assert_int_eq(wx_msg_validate(&msg), WX_OK);
+    memset(&out, 0, sizeof(out));
+    rq.msg = &msg;
+    rq.pool = &pool;
+    rq.now = time(NULL);
+    t0 = wx_now_ms();
+    rq.arrived_ms = t0 - 5000;
+    ck_assert_int_eq(wx_handler_upstream.handle(ctx, &rq, &out), WX_OK);
+    ck_assert_int_lt(wx_now_ms() - t0, 1000);
+    ck_assert_int_eq(out.type, WX_REPLY_SUCCESS);
+    /* The child ends within [upstream] timeout_ms and is reaped. */
+    for (tries = 0; tries < 100 && wx_handler_upstream.reap(ctx) > 0; tries++)
+        usleep(50 * 1000);
+    ck_assert_uint_eq(wx_handler_upstream.reap(ctx), 0);
+    wx_handler_upstream.destroy(ctx);
+    free(xml);
+    close(lfd);
+}
+END_TEST
+
 Suite *upstream_suite(void)
 {
     Suite *s = suite_create("upstream");
@@ -280,6 +354,8 @@ Suite *upstream_suite(void)
     tcase_add_test(tc, test_answer_bad);
     tcase_add_test(tc, test_custom);
     tcase_add_test(tc, test_create);
+    tcase_add_test(tc, test_registry);
+    tcase_add_test(tc, test_budget_from_arrival);
     suite_add_tcase(s, tc);
     return s;
 }

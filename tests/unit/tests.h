@@ -15,6 +15,7 @@
 #include "wx/core/str.h"
 
 Suite *str_suite(void);
+Suite *core_suite(void);
 Suite *query_suite(void);
 Suite *sign_suite(void);
 Suite *msg_suite(void);
@@ -28,6 +29,7 @@ Suite *token_suite(void);
 Suite *dedup_suite(void);
 Suite *upstream_suite(void);
 Suite *ratelimit_suite(void);
+Suite *store_suite(void);
 
 /* A counted string equals a C string, byte for byte. */
 #define ck_assert_wx_str_eq(s, lit)                                         \

@@ -39,6 +39,10 @@ static inline int wx_str_eq(wx_str_t a, const char *b)
 /* Byte-wise order, shorter first on a common prefix (as strcmp). */
 int wx_str_cmp(wx_str_t a, wx_str_t b);
 
+/* Characters of the UTF-8 string 's' (bytes that do not continue a
+ * sequence): the unit in which WeChat states its length limits. */
+size_t wx_utf8_chars(const char *s);
+
 typedef struct wx_pool {
     char   *base;
     size_t  size;       /* bytes in base */

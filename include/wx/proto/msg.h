@@ -1,16 +1,10 @@
 /*
- * wx/proto/msg.h - a WeChat message or event (PROTOCOL.md 2) and its parser.
+ * wx/proto/msg.h - a WeChat message or event (PROTOCOL.md 2): the fields
+ * its elements fill, the field map, and the checks on a parsed message.
+ * The parser that fills it is wx/proto/parse.h.
  *
- * The parser is expat in SAX mode: the body is fed chunk by chunk as it is
- * read, and each element's text lands in a field of struct wx_msg.  All
- * strings point into the arena given to wx_parser_begin() and live until
- * that arena is reset.  An absent element leaves its field { 0, NULL }.
- *
- * Refused (the parser stops at once): a DOCTYPE of any kind, an entity
- * declaration, nesting deeper than max_depth, more than max_elements
- * elements, an element text over max_text bytes, a root that is not <xml>,
- * and anything expat finds not well-formed, including invalid UTF-8.
- * The document encoding is always UTF-8, whatever the prolog says.
+ * All strings point into the arena the message was parsed into and live
+ * until that arena is reset.  An absent element leaves its field { 0, NULL }.
  *
  * Repeated groups (SendPicsInfo/PicList/item, article_detail/item,
  * ResultList/item, subscribe-message List, AroundBeacon, fail_idx) are kept
@@ -141,36 +135,98 @@ typedef struct wx_msg {
     unsigned        n_items;
 } wx_msg_t;
 
-typedef struct wx_parse_limits {
-    unsigned    max_depth;      /* <xml> is depth 1 */
-    unsigned    max_elements;
-    size_t      max_text;       /* bytes of one element's text */
-} wx_parse_limits_t;
-
-#define WX_PARSE_LIMITS_DEFAULT { 8, 512, 65536 }
-
-typedef struct wx_parser wx_parser_t;
-
-/* One parser per worker, reused for every request.  NULL on ENOMEM. */
-wx_parser_t *wx_parser_new(const wx_parse_limits_t *limits);
-void wx_parser_free(wx_parser_t *p);
-
-/* Start a document: 'msg' is zeroed and filled as data is fed. */
-wx_err_t wx_parser_begin(wx_parser_t *p, wx_pool_t *pool, wx_msg_t *msg);
-
-/* Feed the next 'len' bytes; 'final' on the last call (len may be 0).
- * WX_OK, WX_EXML, WX_EXML_DTD, WX_EXML_LIMIT, WX_ETOOBIG or WX_ENOMEM.
- * After an error, further calls return the same error. */
-wx_err_t wx_parser_feed(wx_parser_t *p, const char *buf, size_t len,
-                        int final);
-
-/* A short description of the last error (expat's, with line and column,
- * or ours), for logs.  Never NULL. */
-const char *wx_parser_errmsg(const wx_parser_t *p);
-
-/* Parse a whole document held in memory: begin + feed(final). */
-wx_err_t wx_msg_parse(wx_parser_t *p, wx_pool_t *pool, const char *buf,
-                      size_t len, wx_msg_t *msg);
+/*
+ * Every scalar element of a message, once:
+ *
+ *   X(parent, grand, name, member, json)
+ *
+ *   parent  the element that holds it; NULL: the root <xml>
+ *   grand   the element that holds 'parent' when that is not the root
+ *   name    the element, as WeChat spells it
+ *   member  the wx_msg_t field its text lands in
+ *   json    1: the upstream JSON carries it (grand/parent/name); 0: the
+ *           parser alone reads it - an alias of another element (MsgID,
+ *           MenuID), CreateTime (sent as a number) and the safe-mode
+ *           envelope
+ *
+ * The parser (parse.c) matches an element by name and parent; the upstream
+ * JSON codec writes the fields with json = 1.  A new field is one line
+ * here and one member above.
+ */
+#define WX_MSG_FIELDS(X) \
+    X(NULL, NULL, "ToUserName",     to_user,         1) \
+    X(NULL, NULL, "FromUserName",   from_user,       1) \
+    X(NULL, NULL, "CreateTime",     create_time_s,   0) \
+    X(NULL, NULL, "MsgType",        msg_type,        1) \
+    X(NULL, NULL, "MsgId",          msg_id_s,        1) \
+    X(NULL, NULL, "MsgID",          msg_id_s,        0) /* MASSSEND/TEMPLATESENDJOBFINISH */ \
+    X(NULL, NULL, "MsgDataId",      msg_data_id,     1) \
+    X(NULL, NULL, "Idx",            idx,             1) \
+    X(NULL, NULL, "Content",        content,         1) \
+    X(NULL, NULL, "PicUrl",         pic_url,         1) \
+    X(NULL, NULL, "MediaId",        media_id,        1) \
+    X(NULL, NULL, "Format",         format,          1) \
+    X(NULL, NULL, "Recognition",    recognition,     1) \
+    X(NULL, NULL, "ThumbMediaId",   thumb_media_id,  1) \
+    X(NULL, NULL, "Location_X",     location_x,      1) \
+    X(NULL, NULL, "Location_Y",     location_y,      1) \
+    X(NULL, NULL, "Scale",          scale,           1) \
+    X(NULL, NULL, "Label",          label,           1) \
+    X(NULL, NULL, "Title",          title,           1) \
+    X(NULL, NULL, "Description",    description,     1) \
+    X(NULL, NULL, "Url",            url,             1) \
+    X(NULL, NULL, "AppId",          app_id,          1) \
+    X(NULL, NULL, "PagePath",       page_path,       1) \
+    X(NULL, NULL, "ThumbUrl",       thumb_url,       1) \
+    X(NULL, NULL, "Event",          event_name,      1) \
+    X(NULL, NULL, "EventKey",       event_key,       1) \
+    X(NULL, NULL, "Ticket",         ticket,          1) \
+    X(NULL, NULL, "Latitude",       latitude,        1) \
+    X(NULL, NULL, "Longitude",      longitude,       1) \
+    X(NULL, NULL, "Precision",      precision,       1) \
+    X(NULL, NULL, "MenuId",         menu_id,         1) \
+    X(NULL, NULL, "MenuID",         menu_id,         0) \
+    X(NULL, NULL, "Status",         status,          1) \
+    X(NULL, NULL, "TotalCount",     total_count,     1) \
+    X(NULL, NULL, "FilterCount",    filter_count,    1) \
+    X(NULL, NULL, "SentCount",      sent_count,      1) \
+    X(NULL, NULL, "ErrorCount",     error_count,     1) \
+    X(NULL, NULL, "KfAccount",      kf_account,      1) \
+    X(NULL, NULL, "FromKfAccount",  from_kf_account, 1) \
+    X(NULL, NULL, "ToKfAccount",    to_kf_account,   1) \
+    X(NULL, NULL, "ExpiredTime",    expired_time,    1) \
+    X(NULL, NULL, "FailTime",       fail_time,       1) \
+    X(NULL, NULL, "FailReason",     fail_reason,     1) \
+    X(NULL, NULL, "CardId",         card_id,         1) \
+    X(NULL, NULL, "UserCardCode",   user_card_code,  1) \
+    X(NULL, NULL, "OrderId",        order_id,        1) \
+    X(NULL, NULL, "OrderStatus",    order_status,    1) \
+    X(NULL, NULL, "ProductId",      product_id,      1) \
+    X(NULL, NULL, "SkuInfo",        sku_info,        1) \
+    X(NULL, NULL, "ConnectTime",    connect_time,    1) \
+    X(NULL, NULL, "ExpireTime",     expire_time,     1) \
+    X(NULL, NULL, "VendorId",       vendor_id,       1) \
+    X(NULL, NULL, "PlaceId",        place_id,        1) \
+    X(NULL, NULL, "DeviceNo",       device_no,       1) \
+    X(NULL, NULL, "Encrypt",        encrypt,         0) \
+    X(NULL, NULL, "MsgSignature",   env_signature,   0) \
+    X(NULL, NULL, "TimeStamp",      env_timestamp,   0) \
+    X(NULL, NULL, "Nonce",          env_nonce,       0) \
+    X("ScanCodeInfo",         NULL, "ScanType",       scan_type,             1) \
+    X("ScanCodeInfo",         NULL, "ScanResult",     scan_result,           1) \
+    X("SendPicsInfo",         NULL, "Count",          pics_count,            1) \
+    X("SendLocationInfo",     NULL, "Location_X",     sl_location_x,         1) \
+    X("SendLocationInfo",     NULL, "Location_Y",     sl_location_y,         1) \
+    X("SendLocationInfo",     NULL, "Scale",          sl_scale,              1) \
+    X("SendLocationInfo",     NULL, "Label",          sl_label,              1) \
+    X("SendLocationInfo",     NULL, "Poiname",        sl_poiname,            1) \
+    X("PublishEventInfo",     NULL, "publish_id",     publish_id,            1) \
+    X("PublishEventInfo",     NULL, "publish_status", publish_status,        1) \
+    X("PublishEventInfo",     NULL, "article_id",     article_id,            1) \
+    X("article_detail", "PublishEventInfo", "count",  article_count,         1) \
+    X("CopyrightCheckResult", NULL, "Count",          copyright_count,       1) \
+    X("CopyrightCheckResult", NULL, "CheckState",     copyright_check_state, 1) \
+    X("ArticleUrlResult",     NULL, "Count",          article_url_count,     1)
 
 /* Classify a parsed message and check the fields every message needs
  * (ToUserName, FromUserName, CreateTime, MsgType; Event for events;

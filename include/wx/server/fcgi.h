@@ -38,9 +38,10 @@ typedef struct wx_fcgi_app {
     /* After the request was finished (release its memory); or NULL. */
     void  (*done)(void *state);
 
-    /* Collect ended child processes, return how many still run; or NULL
-     * when the app has none (SIGCHLD then keeps its default). */
-    unsigned (*reap)(void);
+    /* Collect the ended child processes of a worker's state, return how
+     * many still run; or NULL when the app has none (SIGCHLD then keeps
+     * its default). */
+    unsigned (*reap)(void *state);
 } wx_fcgi_app_t;
 
 static inline const wx_server_conf_t *wx_server_conf(const wx_fcgi_app_t *app,

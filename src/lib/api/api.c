@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include "wx/api/api.h"
+#include "wx/core/dynbuf.h"
 
 /* An answer larger than this is not one the API sends: refuse it rather
  * than buffer it. */
@@ -18,36 +19,6 @@ struct wx_api {
     char       *url;            /* base + path, rebuilt for each call */
     size_t      urlcap;
 };
-
-typedef struct {
-    char   *data;
-    size_t  len, cap;
-    int     too_big;
-} wx_api_body_t;
-
-static size_t on_data(char *p, size_t size, size_t n, void *user)
-{
-    wx_api_body_t *b = user;
-    size_t len = size * n;
-
-    if (b->len + len > WX_API_MAX_ANSWER) {
-        b->too_big = 1;
-        return 0;
-    }
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = (b->len + len + 1) * 2;
-        char *nd = realloc(b->data, cap);
-
-        if (nd == NULL)
-            return 0;
-        b->data = nd;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return len;
-}
 
 wx_api_t *wx_api_new(const wx_api_opts_t *o, char *err, size_t errlen)
 {
@@ -78,7 +49,7 @@ wx_api_t *wx_api_new(const wx_api_opts_t *o, char *err, size_t errlen)
     curl_easy_setopt(api->curl, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
     curl_easy_setopt(api->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)o->timeout_ms);
     curl_easy_setopt(api->curl, CURLOPT_USERAGENT, "wxfcgi/" WX_VERSION);
-    curl_easy_setopt(api->curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(api->curl, CURLOPT_WRITEFUNCTION, wx_dynbuf_curl_sink);
     if (o->ca_file && *o->ca_file)
         curl_easy_setopt(api->curl, CURLOPT_CAINFO, o->ca_file);
     /* An explicit proxy, or none at all: the environment's proxy variables
@@ -116,13 +87,14 @@ void wx_api_result_free(wx_api_result_t *r)
 wx_err_t wx_api_call(wx_api_t *api, const char *path_query, const char *json_body,
                      wx_api_result_t *r)
 {
-    wx_api_body_t body = { 0 };
+    wx_dynbuf_t body;
     struct curl_slist *hdr = NULL;
     json_error_t jerr;
     json_t *code, *msg;
     size_t need;
     CURLcode cc;
 
+    wx_dynbuf_init(&body, WX_API_MAX_ANSWER);
     memset(r, 0, sizeof(*r));
     r->errmsg = "";
     need = strlen(api->base) + strlen(path_query) + 1;
@@ -184,6 +156,6 @@ wx_err_t wx_api_call(wx_api_t *api, const char *path_query, const char *json_bod
     r->errcode = code ? (long)json_integer_value(code) : 0;
     r->errmsg = json_is_string(msg) ? json_string_value(msg) : "";
 out:
-    free(body.data);
+    wx_dynbuf_free(&body);
     return r->transport;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wx/core/io.h"
 #include "wx/core/proc.h"
 #include "wx/core/log.h"
 
@@ -65,25 +66,10 @@ int wx_log_open(const char *target, const char *ident, wx_log_level_t level)
     return 0;
 }
 
-static void write_all(const char *p, size_t n)
-{
-    /* A failed log write has nowhere to be reported; the request goes on. */
-    while (n > 0) {
-        ssize_t w = write(wx_log_fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
 void wx_log_flush(void)
 {
     if (wx_log_buf_len) {
-        write_all(wx_log_buf, wx_log_buf_len);
+        (void)wx_write_all(wx_log_fd, wx_log_buf, wx_log_buf_len);
         wx_log_buf_len = 0;
     }
 }
@@ -170,7 +156,8 @@ void wx_log_write(wx_log_level_t level, const char *fmt, ...)
         return;
     }
     wx_log_flush();
-    write_all(line, n);
+    /* A failed log write has nowhere to be reported; the request goes on. */
+    (void)wx_write_all(wx_log_fd, line, n);
 }
 
 /* The bytes 'c' takes once cleaned. */

@@ -21,6 +21,16 @@ int wx_str_cmp(wx_str_t a, wx_str_t b)
     return (a.len > b.len) - (a.len < b.len);
 }
 
+size_t wx_utf8_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            n++;
+    return n;
+}
+
 int wx_pool_init(wx_pool_t *pool, size_t size)
 {
     memset(pool, 0, sizeof(*pool));

@@ -14,7 +14,7 @@
 
 #include <expat.h>
 
-#include "wx/proto/msg.h"
+#include "wx/proto/parse.h"
 
 #define WX_NAME_MAX 48      /* longer element names match nothing we know */
 
@@ -44,80 +44,8 @@ static const struct wx_field_map {
     const char *name;
     size_t      off;
 } wx_fields[] = {
-#define F(parent, name, member) { parent, name, offsetof(wx_msg_t, member) }
-    F(NULL, "ToUserName",     to_user),
-    F(NULL, "FromUserName",   from_user),
-    F(NULL, "CreateTime",     create_time_s),
-    F(NULL, "MsgType",        msg_type),
-    F(NULL, "MsgId",          msg_id_s),
-    F(NULL, "MsgID",          msg_id_s),    /* MASSSEND/TEMPLATESENDJOBFINISH */
-    F(NULL, "MsgDataId",      msg_data_id),
-    F(NULL, "Idx",            idx),
-    F(NULL, "Content",        content),
-    F(NULL, "PicUrl",         pic_url),
-    F(NULL, "MediaId",        media_id),
-    F(NULL, "Format",         format),
-    F(NULL, "Recognition",    recognition),
-    F(NULL, "ThumbMediaId",   thumb_media_id),
-    F(NULL, "Location_X",     location_x),
-    F(NULL, "Location_Y",     location_y),
-    F(NULL, "Scale",          scale),
-    F(NULL, "Label",          label),
-    F(NULL, "Title",          title),
-    F(NULL, "Description",    description),
-    F(NULL, "Url",            url),
-    F(NULL, "AppId",          app_id),
-    F(NULL, "PagePath",       page_path),
-    F(NULL, "ThumbUrl",       thumb_url),
-    F(NULL, "Event",          event_name),
-    F(NULL, "EventKey",       event_key),
-    F(NULL, "Ticket",         ticket),
-    F(NULL, "Latitude",       latitude),
-    F(NULL, "Longitude",      longitude),
-    F(NULL, "Precision",      precision),
-    F(NULL, "MenuId",         menu_id),
-    F(NULL, "MenuID",         menu_id),
-    F(NULL, "Status",         status),
-    F(NULL, "TotalCount",     total_count),
-    F(NULL, "FilterCount",    filter_count),
-    F(NULL, "SentCount",      sent_count),
-    F(NULL, "ErrorCount",     error_count),
-    F(NULL, "KfAccount",      kf_account),
-    F(NULL, "FromKfAccount",  from_kf_account),
-    F(NULL, "ToKfAccount",    to_kf_account),
-    F(NULL, "ExpiredTime",    expired_time),
-    F(NULL, "FailTime",       fail_time),
-    F(NULL, "FailReason",     fail_reason),
-    F(NULL, "CardId",         card_id),
-    F(NULL, "UserCardCode",   user_card_code),
-    F(NULL, "OrderId",        order_id),
-    F(NULL, "OrderStatus",    order_status),
-    F(NULL, "ProductId",      product_id),
-    F(NULL, "SkuInfo",        sku_info),
-    F(NULL, "ConnectTime",    connect_time),
-    F(NULL, "ExpireTime",     expire_time),
-    F(NULL, "VendorId",       vendor_id),
-    F(NULL, "PlaceId",        place_id),
-    F(NULL, "DeviceNo",       device_no),
-    F(NULL, "Encrypt",        encrypt),
-    F(NULL, "MsgSignature",   env_signature),
-    F(NULL, "TimeStamp",      env_timestamp),
-    F(NULL, "Nonce",          env_nonce),
-    F("ScanCodeInfo",         "ScanType",       scan_type),
-    F("ScanCodeInfo",         "ScanResult",     scan_result),
-    F("SendPicsInfo",         "Count",          pics_count),
-    F("SendLocationInfo",     "Location_X",     sl_location_x),
-    F("SendLocationInfo",     "Location_Y",     sl_location_y),
-    F("SendLocationInfo",     "Scale",          sl_scale),
-    F("SendLocationInfo",     "Label",          sl_label),
-    F("SendLocationInfo",     "Poiname",        sl_poiname),
-    F("PublishEventInfo",     "publish_id",     publish_id),
-    F("PublishEventInfo",     "publish_status", publish_status),
-    F("PublishEventInfo",     "article_id",     article_id),
-    F("article_detail",       "count",          article_count),
-    F("CopyrightCheckResult", "Count",          copyright_count),
-    F("CopyrightCheckResult", "CheckState",     copyright_check_state),
-    F("ArticleUrlResult",     "Count",          article_url_count),
+#define F(parent, grand, name, member, json) { parent, name, offsetof(wx_msg_t, member) },
+    WX_MSG_FIELDS(F)
 #undef F
 };
 

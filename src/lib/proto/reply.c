@@ -101,27 +101,33 @@ static wx_err_t check(const wx_reply_t *r)
     }
 }
 
-wx_err_t wx_reply_write(const wx_reply_t *r, const wx_msg_t *req,
-                        time_t now, wx_buf_t *out)
+/* <ArticleCount> and <Articles>: at most as many as the request's kind
+ * of message allows (PROTOCOL.md 3.2, wx_reply_news_limit). */
+static void news(const wx_reply_t *r, const wx_msg_t *req, wx_buf_t *out)
 {
-    wx_err_t rc = check(r);
-    size_t i, n;
+    size_t i, n = wx_reply_news_limit(req);
 
-    if (rc != WX_OK)
-        return rc;
-    if (r->type == WX_REPLY_SUCCESS) {
-        wx_buf_add(out, "success", 7);
-        return out->overflow ? WX_ENOMEM : WX_OK;
+    if (n > r->n_articles)
+        n = r->n_articles;
+    wx_buf_adds(out, "<ArticleCount>");
+    wx_buf_addu64(out, n);
+    wx_buf_adds(out, "</ArticleCount><Articles>");
+    for (i = 0; i < n; i++) {
+        const wx_article_t *a = &r->articles[i];
+
+        wx_buf_adds(out, "<item>");
+        elem(out, "Title", a->title);
+        elem(out, "Description", a->description);
+        elem(out, "PicUrl", a->pic_url);
+        elem(out, "Url", a->url);
+        wx_buf_adds(out, "</item>");
     }
+    wx_buf_adds(out, "</Articles>");
+}
 
-    wx_buf_adds(out, "<xml>");
-    elem(out, "ToUserName", req->from_user);
-    elem(out, "FromUserName", req->to_user);
-    wx_buf_adds(out, "<CreateTime>");
-    wx_buf_addi64(out, (long long)now);
-    wx_buf_adds(out, "</CreateTime>");
-    elem(out, "MsgType", wx_str_c(wx_reply_names[r->type]));
-
+/* The elements that follow <MsgType>, by type of reply. */
+static void body(const wx_reply_t *r, const wx_msg_t *req, wx_buf_t *out)
+{
     switch (r->type) {
     case WX_REPLY_TEXT:
         elem(out, "Content", r->content);
@@ -153,23 +159,7 @@ wx_err_t wx_reply_write(const wx_reply_t *r, const wx_msg_t *req,
         wx_buf_adds(out, "</Music>");
         break;
     case WX_REPLY_NEWS:
-        n = wx_reply_news_limit(req);
-        if (n > r->n_articles)
-            n = r->n_articles;
-        wx_buf_adds(out, "<ArticleCount>");
-        wx_buf_addu64(out, n);
-        wx_buf_adds(out, "</ArticleCount><Articles>");
-        for (i = 0; i < n; i++) {
-            const wx_article_t *a = &r->articles[i];
-
-            wx_buf_adds(out, "<item>");
-            elem(out, "Title", a->title);
-            elem(out, "Description", a->description);
-            elem(out, "PicUrl", a->pic_url);
-            elem(out, "Url", a->url);
-            wx_buf_adds(out, "</item>");
-        }
-        wx_buf_adds(out, "</Articles>");
+        news(r, req, out);
         break;
     case WX_REPLY_TRANSFER:
         if (r->kf_account.len) {
@@ -181,6 +171,28 @@ wx_err_t wx_reply_write(const wx_reply_t *r, const wx_msg_t *req,
     default:
         break;
     }
+}
+
+wx_err_t wx_reply_write(const wx_reply_t *r, const wx_msg_t *req,
+                        time_t now, wx_buf_t *out)
+{
+    wx_err_t rc = check(r);
+
+    if (rc != WX_OK)
+        return rc;
+    if (r->type == WX_REPLY_SUCCESS) {
+        wx_buf_add(out, "success", 7);
+        return out->overflow ? WX_ENOMEM : WX_OK;
+    }
+
+    wx_buf_adds(out, "<xml>");
+    elem(out, "ToUserName", req->from_user);
+    elem(out, "FromUserName", req->to_user);
+    wx_buf_adds(out, "<CreateTime>");
+    wx_buf_addi64(out, (long long)now);
+    wx_buf_adds(out, "</CreateTime>");
+    elem(out, "MsgType", wx_str_c(wx_reply_names[r->type]));
+    body(r, req, out);
     wx_buf_adds(out, "</xml>");
     return out->overflow ? WX_ENOMEM : WX_OK;
 }

@@ -192,7 +192,7 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
             ready = rc == WAIT_READY;
         }
         if (wx_sig_take(WX_SIG_CHILD))
-            app->reap();
+            app->reap(state);
         if (wx_sig_take(WX_SIG_RELOAD))
             reload(app, &cfg, &owned, &state);
         if (!ready || wx_sig_stopping())
@@ -212,7 +212,7 @@ sys:
     wx_log(WX_LOG_ERROR, "worker: %s", strerror(errno));
 out:
     wx_log_flush();
-    if (app->reap && (pending = app->reap()) > 0)
+    if (app->reap && (pending = app->reap(state)) > 0)
         wx_log(WX_LOG_INFO, "worker leaves %u child processes to finish", pending);
     if (req_ready)
         FCGX_Free(&rq, 0);
