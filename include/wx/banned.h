@@ -8,7 +8,7 @@
  *   error: 'wx_banned_sprintf_use_snprintf' undeclared
  *
  * Why each is banned:
- *   strcat, sprintf, vsprintf, gets   write with no bound on the
+ *   strcpy, strcat, sprintf, vsprintf, gets   write with no bound on the
  *       destination: use snprintf / vsnprintf, or memcpy with a length
  *       checked first (wx_buf_t, wx_dynbuf_t for what grows)
  *   atoi, atol   no error report and undefined behaviour on overflow: use
@@ -30,6 +30,8 @@
 
 #define WX_BANNED(name) wx_banned_##name
 
+#undef strcpy
+#define strcpy(dst, src)        WX_BANNED(strcpy_use_snprintf_or_memcpy)
 #undef strcat
 #define strcat(dst, src)        WX_BANNED(strcat_use_snprintf_or_memcpy)
 #undef sprintf
