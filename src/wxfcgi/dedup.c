@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "wxfcgi/dedup.h"
+#include "wx/core/clock.h"
 #include "wx/core/log.h"
 #include "wx/proto/sign.h"
 
@@ -69,26 +70,18 @@ wx_err_t wx_dedup_key(const wx_msg_t *msg, unsigned char key[20])
     return wx_sha1_parts(parts, 5, key);
 }
 
-static int64_t since_ms(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (int64_t)(t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
                                 unsigned budget_ms, wx_pool_t *pool,
                                 wx_str_t *reply)
 {
-    struct timespec t0, nap = { 0, WX_DEDUP_POLL_MS * 1000000L };
+    struct timespec nap = { 0, WX_DEDUP_POLL_MS * 1000000L };
     wx_store_key_t k = { WX_DEDUP_NS, key, 20 };
     wx_store_claim_t c;
     wx_err_t rc;
-
     /* The budget is measured on the monotonic clock: a step of the wall
      * clock must not stretch or cut a wait. */
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = wx_now_ms();
+
     for (;;) {
         rc = wx_store_claim(d->st, &k, WX_DEDUP_LEASE_MS, pool, &c);
         if (c.state == WX_STORE_DONE && (rc == WX_OK || rc == WX_ENOMEM)) {
@@ -118,7 +111,7 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
         case WX_STORE_HELD:
             break;
         }
-        if (since_ms(&t0) >= (int64_t)budget_ms)
+        if (wx_now_ms() - t0 >= (int64_t)budget_ms)
             return WX_DEDUP_TIMEOUT;
         nanosleep(&nap, NULL);
     }

@@ -34,6 +34,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "wx/core/clock.h"
 #include "wx/core/http.h"
 #include "wx/core/io.h"
 #include "wx/core/log.h"
@@ -772,14 +773,6 @@ out:
     free(a.peek);
 }
 
-static long elapsed_ms(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (t1.tv_sec - t0->tv_sec) * 1000L + (t1.tv_nsec - t0->tv_nsec) / 1000000L;
-}
-
 void px_serve(px_t *px, FCGX_Request *rq)
 {
     const px_conf_t *cfg = px->cfg;
@@ -787,12 +780,11 @@ void px_serve(px_t *px, FCGX_Request *rq)
     const wx_proxy_key_t *pk;
     px_body_t body = { NULL, 0, -1, 0 };
     px_call_t c;
-    struct timespec t0;
+    int64_t t0 = wx_now_ms();
     char errcode[24] = "-";
     unsigned retry_ms;
     int k;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&c, 0, sizeof(c));
     c.key = "-";
     snprintf(c.path, sizeof(c.path), "-");
@@ -840,7 +832,7 @@ log:
         snprintf(errcode, sizeof(errcode), "%ld", c.errcode);
     wx_log(WX_LOG_INFO, "key=%s path=%s status=%d errcode=%s%s%s ms=%ld%s", c.key, c.path,
            c.status, errcode, c.error ? " error=" : "", c.error ? c.error : "",
-           elapsed_ms(&t0), c.retried ? " retried=1" : "");
+           (long)(wx_now_ms() - t0), c.retried ? " retried=1" : "");
     if (body.fd >= 0)
         close(body.fd);
     free(body.mem);

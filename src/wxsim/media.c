@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wx/core/io.h"
 #include "wx/core/log.h"
 #include "wxsim.h"
 
@@ -71,21 +72,13 @@ static int write_file(const char *path, const char *data, size_t len)
 
     if (fd < 0)
         return -1;
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
+    if (wx_write_all(fd, data, len) != 0) {
+        int e = errno;
 
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = errno;
-
-            close(fd);
-            unlink(path);
-            errno = e;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
+        close(fd);
+        unlink(path);
+        errno = e;
+        return -1;
     }
     return close(fd);
 }

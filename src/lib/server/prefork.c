@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "wx/core/clock.h"
 #include "wx/core/log.h"
 #include "wx/core/signals.h"
 #include "wx/server/prefork.h"
@@ -29,14 +29,6 @@ static const wx_server_conf_t *server(const wx_prefork_t *pf, const wx_config_t 
     return (const wx_server_conf_t *)(const void *)((const char *)cfg + pf->server_off);
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 typedef struct wx_master {
     const wx_prefork_t *pf;
     wx_config_t    *cfg;
@@ -54,7 +46,7 @@ static void spawn(wx_master_t *m, wx_slot_t *s)
     pid = wx_sig_fork();
     if (pid < 0) {
         wx_log(WX_LOG_ERROR, "fork: %s", strerror(errno));
-        s->start_at_ms = now_ms() + BACKOFF_MAX_MS;
+        s->start_at_ms = wx_now_ms() + BACKOFF_MAX_MS;
         return;
     }
     if (pid == 0) {
@@ -64,7 +56,7 @@ static void spawn(wx_master_t *m, wx_slot_t *s)
         _exit(rc);
     }
     s->pid = pid;
-    s->started_ms = now_ms();
+    s->started_ms = wx_now_ms();
     s->start_at_ms = 0;
 }
 
@@ -116,7 +108,7 @@ static void reap(wx_master_t *m, int stopping)
             describe_exit(how, sizeof(how), st);
             if (stopping)
                 break;
-            lived = now_ms() - s->started_ms;
+            lived = wx_now_ms() - s->started_ms;
             if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
                 /* Recycled after max_requests: replace at once. */
                 s->fails = 0;
@@ -135,7 +127,7 @@ static void reap(wx_master_t *m, int stopping)
                     delay *= 2;
                 if (delay > BACKOFF_MAX_MS)
                     delay = BACKOFF_MAX_MS;
-                s->start_at_ms = now_ms() + delay;
+                s->start_at_ms = wx_now_ms() + delay;
                 wx_log(WX_LOG_WARN, "worker %ld %s; restarting in %lld ms",
                        (long)pid, how, delay);
             }
@@ -223,7 +215,7 @@ int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
 
     for (;;) {
         struct pollfd pfd = { wx_sig_fd(), POLLIN, 0 };
-        long long now = now_ms(), next = -1;
+        long long now = wx_now_ms(), next = -1;
         int timeout;
 
         if (!wx_sig_stopping()) {
@@ -249,16 +241,16 @@ int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
             if (deadline == 0) {
                 wx_log(WX_LOG_INFO, "stopping: letting %u workers finish", running(&m));
                 signal_all(&m, SIGTERM);
-                deadline = now_ms() + (long long)server(pf, m.cfg)->shutdown_timeout * 1000;
+                deadline = wx_now_ms() + (long long)server(pf, m.cfg)->shutdown_timeout * 1000;
             }
             reap(&m, 1);
             if (running(&m) == 0)
                 break;
-            if (now_ms() >= deadline) {
+            if (wx_now_ms() >= deadline) {
                 wx_log(WX_LOG_WARN, "shutdown_timeout passed: killing %u workers",
                        running(&m));
                 signal_all(&m, SIGKILL);
-                deadline = now_ms() + 60 * 1000;
+                deadline = wx_now_ms() + 60 * 1000;
             }
             continue;
         }
