@@ -16,7 +16,10 @@
  * Children are reaped without blocking (the handler's reap, on SIGCHLD).
  * They ignore TERM, INT, HUP and QUIT: a worker that stops leaves them to
  * finish within their own timeouts ([upstream] timeout_ms for the business,
- * WX_UP_SEND_TIMEOUT_MS for each send), and init reaps them then.
+ * WX_UP_SEND_TIMEOUT_MS for each send), and init reaps them then.  They
+ * are forked with wx_sig_fork(): a signal that reaches a child before it
+ * has set its own dispositions never runs the worker's handler (which
+ * would wake the worker through its self-pipe).
  */
 #include <errno.h>
 #include <limits.h>
@@ -33,6 +36,7 @@
 
 #include "wx/core/clock.h"
 #include "wx/core/log.h"
+#include "wx/core/signals.h"
 #include "wxfcgi/handler.h"
 #include "wxfcgi/upstream.h"
 #include "wxfcgi/upstream_json.h"
@@ -246,7 +250,7 @@ static wx_err_t up_handle(void *ctx, const wx_handle_req_t *rq, wx_reply_t *repl
         free(json);
         return WX_ESYS;
     }
-    pid = fork();
+    pid = wx_sig_fork();
     if (pid == 0) {
         close(sv[0]);
         wx_up_child_run(up, sv[1], json, msg, rq->pool, rq->now, what);

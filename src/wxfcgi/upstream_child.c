@@ -25,6 +25,7 @@
 #include "wx/core/dynbuf.h"
 #include "wx/core/io.h"
 #include "wx/core/log.h"
+#include "wx/core/signals.h"
 #include "wxfcgi/upstream.h"
 
 /* How long a child waits for the worker's acknowledgement once it has
@@ -77,6 +78,10 @@ static void close_inherited(int keep)
     closedir(d);
 }
 
+/* The child of wx_sig_fork() starts with the default handlers, no
+ * self-pipe and the signals blocked: the stop signals are ignored before
+ * they are unblocked, so one that came in between is dropped, not fatal
+ * to the call. */
 static void child_signals(void)
 {
     static const int ignored[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGPIPE };
@@ -90,6 +95,7 @@ static void child_signals(void)
         sigaction(ignored[i], &sa, NULL);
     sa.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &sa, NULL);
+    wx_sig_unblock();
 }
 
 /* Whether the worker took the record: its one-byte acknowledgement, rather
