@@ -26,7 +26,8 @@
  *             wx_store_open() (a bad address or password fails the open)
  *             and again after an outage or in a forked child, never more
  *             than once a backoff period (WX_ESYS meanwhile, at once);
- *             every call is bounded by timeout_ms.  The owner of a lease
+ *             every call is bounded by timeout_ms; a SIGPIPE left to its
+ *             default is ignored from the open on.  The owner of a lease
  *             is the handle (host, pid and a counter): the local backend's
  *             dead-pid check cannot cross hosts, so a dead owner's lease
  *             is taken over when it ends.

@@ -18,6 +18,7 @@
  * reply of the wrong shape (its state is then unknown), opened again on
  * the next call after a backoff, and in a child after fork(). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,6 +442,7 @@ static wx_err_t redis_open(wx_store_t *st, const wx_store_conf_t *conf, char *er
                            size_t errlen)
 {
     wx_store_redis_t *r = calloc(1, sizeof(*r));
+    struct sigaction sa;
     wx_err_t rc;
     int i;
 
@@ -464,6 +466,12 @@ static wx_err_t redis_open(wx_store_t *st, const wx_store_conf_t *conf, char *er
             snprintf(r->sha[i] + 2 * j, 3, "%02x", md[j]);
     }
     wx_redis_set_owner(r);
+    /* A write to a server that went away must fail, not kill the
+     * process: a default SIGPIPE is ignored (a handler set is kept). */
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+    }
     /* Connect now: a bad address or password is told at start. */
     if ((rc = wx_redis_conn(st)) != WX_OK) {
         snprintf(err, errlen, "%s", st->error);
