@@ -146,7 +146,9 @@ const char *wx_store_error(const wx_store_t *st);
  * store.  A caller that dies holding a lease leaves the key held until
  * the lease ends or, on the local backend, until a claimer sees that no
  * process has the owner's pid; the next claim then takes it over.  A
- * done value is kept at least 'keep_ms' while there is room; the local
+ * done value is kept 'keep_ms' while there is room, and no longer: a
+ * claim after that finds the key free (a retry of a message that old is
+ * not replayed an old reply); the local
  * table, when full around a key, gives up the oldest done entry first
  * (counted as an early eviction when before its time) and never a held
  * one. */
