@@ -7,8 +7,8 @@
 # script says what to run and fails.
 set -eu
 
-pkgs_build="make gcc pkg-config libfcgi-dev libexpat1-dev libssl-dev libinih-dev libcurl4-openssl-dev libjansson-dev"
-pkgs_test="check libsubunit-dev nginx-light spawn-fcgi libfcgi-bin curl openssl iproute2 procps cppcheck groff-base man-db bsdutils python3"
+pkgs_build="make gcc pkg-config libfcgi-dev libexpat1-dev libssl-dev libinih-dev libcurl4-openssl-dev libjansson-dev libhiredis-dev"
+pkgs_test="check libsubunit-dev nginx-light spawn-fcgi libfcgi-bin curl openssl iproute2 procps cppcheck groff-base man-db bsdutils python3 redis-server"
 pkgs_run="nginx-light spawn-fcgi curl openssl"
 pkgs_bench="wrk valgrind nginx-light spawn-fcgi curl"
 

@@ -56,11 +56,15 @@ wx_err_t wx_dedup_key(const wx_msg_t *msg, unsigned char key[20])
     wx_str_t parts[5];
 
     /* PROTOCOL.md 3.1: messages by MsgId, events by sender and time (and,
-     * as two events can share a second, their name and key). */
+     * as two events can share a second, their name and key).  A MsgId is
+     * unique per sender only: two followers' messages may share one, so
+     * the sender is part of a message's identity too. */
     if (msg->type != WX_MSG_EVENT && msg->has_msg_id) {
         parts[0] = WX_STR("m");
-        parts[1] = msg->msg_id_s;
-        return wx_sha1_parts(parts, 2, key);
+        parts[1] = msg->from_user;
+        parts[2] = WX_STR("\n");
+        parts[3] = msg->msg_id_s;
+        return wx_sha1_parts(parts, 4, key);
     }
     parts[0] = WX_STR("e");
     parts[1] = msg->from_user;

@@ -9,8 +9,9 @@
  * that finds the first delivery in progress waits for it up to the reply
  * budget, then answers "success" rather than run the handler twice.  A
  * claim whose worker died (killed mid-request) or whose lease ran out is
- * taken over by the next retry.  Replies are kept at least WX_DEDUP_TTL
- * seconds; the store is never locked while a handler runs.
+ * taken over by the next retry.  Replies are kept WX_DEDUP_TTL seconds
+ * and never replayed after that; the store is never locked while a
+ * handler runs.
  */
 #ifndef WX_DEDUP_H
 #define WX_DEDUP_H
@@ -20,7 +21,7 @@
 #include "wx/core/str.h"
 #include "wx/state/store.h"
 
-#define WX_DEDUP_TTL        30          /* seconds an entry is kept at least */
+#define WX_DEDUP_TTL        30          /* seconds an entry is kept and replayed */
 #define WX_DEDUP_SLOT_SIZE  4096        /* bytes per entry, reply included */
 
 typedef struct wx_dedup wx_dedup_t;
@@ -40,8 +41,8 @@ void wx_dedup_conf(wx_store_conf_t *conf, const char *path, unsigned slots);
 wx_dedup_t *wx_dedup_open(const wx_store_conf_t *conf, char *err, size_t errlen);
 void wx_dedup_close(wx_dedup_t *d);
 
-/* The identity of a message: MsgId for messages; FromUserName, CreateTime,
- * Event and EventKey for events. */
+/* The identity of a message: FromUserName and MsgId for messages;
+ * FromUserName, CreateTime, Event and EventKey for events. */
 wx_err_t wx_dedup_key(const wx_msg_t *msg, unsigned char key[20]);
 
 /* Claim 'key', or wait up to 'budget_ms' for the delivery in progress to

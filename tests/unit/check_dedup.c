@@ -318,9 +318,12 @@ START_TEST(test_key_message_by_msgid)
     unsigned char a[20], b[20], c[20], e[20];
 
     text_key(TO, FROM, "1714112445", "hello", "23637352235060880", a);
-    /* everything but MsgId differs: the same delivery */
-    text_key("gh_other", "oOtherUser", "1714119999", "bye", "23637352235060880", b);
+    /* everything but FromUserName and MsgId differs: the same delivery */
+    text_key("gh_other", FROM, "1714119999", "bye", "23637352235060880", b);
     ck_assert_key_eq(a, b);
+    /* another follower's message with the same MsgId: another message */
+    text_key(TO, "oOtherUser", "1714112445", "hello", "23637352235060880", b);
+    ck_assert_key_ne(a, b);
     /* a different MsgId: a different message */
     text_key(TO, FROM, "1714112445", "hello", "23637352235060881", c);
     ck_assert_key_ne(a, c);
@@ -391,6 +394,25 @@ START_TEST(test_key_message_without_msgid)
 END_TEST
 
 /* ---- one process --------------------------------------------------------- */
+
+/* Two followers send messages with the same MsgId: each runs its own
+ * handler and gets its own reply, never the other's. */
+START_TEST(test_same_msgid_two_followers)
+{
+    unsigned char ka[20], kb[20];
+    wx_str_t r = WX_NULL_STR;
+
+    d = open_ok(64);
+    text_key(TO, FROM, "1714112445", "hello", "23637352235060880", ka);
+    text_key(TO, "oOtherUser", "1714112445", "hello", "23637352235060880", kb);
+    ck_assert_int_eq(wx_dedup_begin(d, ka, 1000, &pool, &r), WX_DEDUP_CLAIMED);
+    wx_dedup_finish(d, ka, WX_STR("reply to " FROM));
+    ck_assert_int_eq(wx_dedup_begin(d, kb, 1000, &pool, &r), WX_DEDUP_CLAIMED);
+    wx_dedup_finish(d, kb, WX_STR("reply to oOtherUser"));
+    expect_replay_str(d, ka, "reply to " FROM);
+    expect_replay_str(d, kb, "reply to oOtherUser");
+}
+END_TEST
 
 START_TEST(test_claim_finish_replay)
 {
@@ -1169,6 +1191,7 @@ Suite *dedup_suite(void)
     tcase_add_unchecked_fixture(t1, case_setup, case_teardown);
     tcase_add_checked_fixture(t1, setup, teardown);
     tcase_add_test(t1, test_claim_finish_replay);
+    tcase_add_test(t1, test_same_msgid_two_followers);
     tcase_add_test(t1, test_replay_binary);
     tcase_add_test(t1, test_replay_is_a_copy);
     tcase_add_test(t1, test_reply_near_slot_size);

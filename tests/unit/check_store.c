@@ -117,6 +117,17 @@ START_TEST(test_lease_claim_finish_read)
     ck_assert_int_eq(wx_store_lease_stats(st, &used, &early), WX_OK);
     ck_assert_uint_eq(used, 1);
     ck_assert_uint_eq(early, 0);
+    /* past its keep_ms a done value is gone: the key is free again */
+    {
+        wx_store_key_t kt = { "test", "ttl", 3 };
+
+        ck_assert_int_eq(claim(st, &kt, 60000, &c), WX_STORE_CLAIMED);
+        ck_assert_int_eq(wx_store_finish(st, &kt, WX_STR("short"), 50), WX_OK);
+        ck_assert_int_eq(claim(st, &kt, 60000, &c), WX_STORE_DONE);
+        nap_ms(80);
+        ck_assert_int_eq(claim(st, &kt, 60000, &c), WX_STORE_CLAIMED);
+        ck_assert_int_eq(wx_store_finish(st, &kt, WX_STR("x"), 30000), WX_OK);
+    }
     /* never claimed: nothing to finish */
     {
         wx_store_key_t other = { "test", "never", 5 };
@@ -285,9 +296,10 @@ START_TEST(test_lease_one_claimer_wins)
                     _exit(2);
                 if (cc.state == WX_STORE_HELD || cc.state == WX_STORE_DONE)
                     _exit(1);       /* the other one has it, or had it */
-                /* finished, so that later rounds find room */
+                /* finished, so that later rounds find room (a done
+                 * entry gives way), and kept past the other's claim */
                 if (cc.state != WX_STORE_CLAIMED ||
-                    wx_store_finish(mine, &k, WX_STR("won"), 1) != WX_OK)
+                    wx_store_finish(mine, &k, WX_STR("won"), 60000) != WX_OK)
                     _exit(2);
                 _exit(0);
             }

@@ -30,6 +30,7 @@ Suite *dedup_suite(void);
 Suite *upstream_suite(void);
 Suite *ratelimit_suite(void);
 Suite *store_suite(void);
+Suite *store_redis_suite(void);
 
 /* A counted string equals a C string, byte for byte. */
 #define ck_assert_wx_str_eq(s, lit)                                         \

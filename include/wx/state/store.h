@@ -17,6 +17,20 @@
  *   local     one machine: the leases and the buckets in tables in
  *             file-backed shared mappings (wx/core/shm.h), a record in a
  *             file replaced by rename(2), its lock an flock(2).
+ *   redis     many machines: every family in one Redis (or the master a
+ *             Sentinel names), each operation one atomic round trip (a
+ *             Lua script or a single command); the clock of leases and
+ *             buckets is Redis's own, so the hosts' clocks do not matter.
+ *             A key is PREFIX NS ':' KEY, a record's lock PREFIX NS
+ *             '.lock:' KEY.  The connection is the handle's, opened at
+ *             wx_store_open() (a bad address or password fails the open)
+ *             and again after an outage or in a forked child, never more
+ *             than once a backoff period (WX_ESYS meanwhile, at once);
+ *             every call is bounded by timeout_ms; a SIGPIPE left to its
+ *             default is ignored from the open on.  The owner of a lease
+ *             is the handle (host, pid and a counter): the local backend's
+ *             dead-pid check cannot cross hosts, so a dead owner's lease
+ *             is taken over when it ends.
  *
  * A backend is one file under src/lib/state/ behind the operations table
  * of store_impl.h; wx_store_open() picks it by conf->backend.
@@ -53,14 +67,18 @@
 #define WX_STORE_SLOT_SIZE      4096    /* local lease table: default bytes per entry */
 #define WX_STORE_LOCAL_REC_MAX  1024    /* local record: longest value */
 #define WX_STORE_LOCAL_BUCKETS  256     /* local bucket table: buckets */
+#define WX_STORE_REDIS_VALUE_MAX (1U << 20) /* redis: longest lease or record value */
+#define WX_STORE_REDIS_KEY_MAX  512     /* redis: longest PREFIX NS ':' KEY */
+#define WX_STORE_REDIS_TIMEOUT  200     /* redis: default timeout_ms */
 
 typedef struct wx_store wx_store_t;
 
 /* What wx_store_open() needs; the [state] section of a config, with the
- * paths and sizes of the program that opens it.  Only the families with
- * a path (local) are available; the others answer WX_ECONFIG. */
+ * paths and sizes of the program that opens it.  Local: only the families
+ * with a path are available; the others answer WX_ECONFIG.  Redis: every
+ * family is. */
 typedef struct wx_store_conf {
-    const char *backend;        /* "local" (NULL or "" too) */
+    const char *backend;        /* "local" (NULL or "" too) or "redis" */
     const char *prefix;         /* shared backends put it before every key (a
                                  * deployment, an account); local: unused, as
                                  * each table is a file of its own */
@@ -83,6 +101,16 @@ typedef struct wx_store_conf {
                                  * records */
         const char *name;       /* names it in messages ("token store") */
     } record;
+    /* redis: the server, "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]" or
+     * "unix:/PATH[?db=N]"; or, with 'redis' NULL, the master that the
+     * first Sentinel of 'sentinels' that answers names 'sentinel_master'.
+     * 'password' (or the URL's) is sent with AUTH and never written to a
+     * message. */
+    const char *redis;
+    const char *password;       /* NULL: the URL's, if any */
+    const char *sentinels;      /* "HOST:PORT HOST:PORT ..." */
+    const char *sentinel_master;
+    unsigned    timeout_ms;     /* connect and each command; 0: WX_STORE_REDIS_TIMEOUT */
 } wx_store_conf_t;
 
 /* A key: 'len' bytes at 'data' (any bytes; the local backend keeps keys
@@ -118,7 +146,9 @@ const char *wx_store_error(const wx_store_t *st);
  * store.  A caller that dies holding a lease leaves the key held until
  * the lease ends or, on the local backend, until a claimer sees that no
  * process has the owner's pid; the next claim then takes it over.  A
- * done value is kept at least 'keep_ms' while there is room; the local
+ * done value is kept 'keep_ms' while there is room, and no longer: a
+ * claim after that finds the key free (a retry of a message that old is
+ * not replayed an old reply); the local
  * table, when full around a key, gives up the oldest done entry first
  * (counted as an early eviction when before its time) and never a held
  * one. */
@@ -157,7 +187,8 @@ wx_err_t wx_store_finish(wx_store_t *st, const wx_store_key_t *key, wx_str_t val
                          unsigned keep_ms);
 
 /* Keys held or done, and done entries given up before their time (the
- * local table; for reports and tests).  WX_OK or WX_ECONFIG. */
+ * local table; for reports and tests).  WX_OK or WX_ECONFIG (redis: not
+ * counted, as a count would scan the keys of every host). */
 wx_err_t wx_store_lease_stats(wx_store_t *st, unsigned *used, unsigned long *early);
 
 /* ---- buckets ------------------------------------------------------------

@@ -10,6 +10,7 @@
 /* Every backend, by the name [state] store gives it. */
 static const wx_store_ops_t *const backends[] = {
     &wx_store_local,
+    &wx_store_redis,
 };
 
 wx_err_t wx_store_fail(wx_store_t *st, wx_err_t rc, const char *fmt, ...)
@@ -33,7 +34,7 @@ wx_store_t *wx_store_open(const wx_store_conf_t *conf, char *err, size_t errlen)
         if (strcmp(backends[i]->name, name) == 0)
             ops = backends[i];
     if (ops == NULL) {
-        snprintf(err, errlen, "[state] store: no backend \"%s\" (local)", name);
+        snprintf(err, errlen, "[state] store: no backend \"%s\" (local, redis)", name);
         return NULL;
     }
     st = calloc(1, sizeof(*st));

@@ -45,5 +45,6 @@ wx_err_t wx_store_fail(wx_store_t *st, wx_err_t rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 extern const wx_store_ops_t wx_store_local;
+extern const wx_store_ops_t wx_store_redis;
 
 #endif

@@ -189,8 +189,9 @@ static wx_err_t local_claim(wx_store_t *st, const wx_store_key_t *key, unsigned 
     s = lease_find(l, &k, &found);
     if (s == NULL) {
         c->state = WX_STORE_NOROOM;
-    } else if (!found) {
-        if (s->state == SLOT_DONE && now < s->until_ms)
+    } else if (!found || (s->state == SLOT_DONE && now >= s->until_ms)) {
+        /* A done value past its keep_ms is gone: never replayed. */
+        if (!found && s->state == SLOT_DONE && now < s->until_ms)
             ((lease_hdr_t *)l->lease.map)->early_evictions++;
         lease_set(s, &k, now, lease_ms);
         c->state = WX_STORE_CLAIMED;
