@@ -162,17 +162,73 @@ static void schedule_retry(wxtoken_t *t, int hard)
     wx_log(WX_LOG_INFO, "next attempt in %u ms", ms);
 }
 
+/* What WeChat answered a token request 'r' (sent at 't0'): the new
+ * token in '*out' and 0; or -1 with the failure recorded for STATUS and
+ * the next attempt scheduled. */
+static int take_answer(wxtoken_t *t, const wx_api_result_t *r, long long t0, wx_token_t *out)
+{
+    const wxtoken_conf_t *cfg = t->cfg;
+    char brief[64];
+    json_t *tok, *exp;
+
+    if (r->transport != WX_OK) {
+        snprintf(t->last_error, sizeof(t->last_error), "transport: %s", r->why);
+        t->last_errcode = -1;
+        wx_log(WX_LOG_WARN, "refresh failed after %lld ms: %s", wx_wall_ms() - t0, r->why);
+        schedule_retry(t, 0);
+        return -1;
+    }
+    if (r->errcode != 0) {
+        const char *hint = hard_error_hint(r->errcode);
+        char clean[160];
+
+        wx_log_clean(clean, sizeof(clean), wx_str_c(r->errmsg));
+        t->last_errcode = r->errcode;
+        snprintf(t->last_error, sizeof(t->last_error), "%s", clean);
+        if (hint != NULL) {
+            wx_log(WX_LOG_ERROR, "refresh refused: errcode %ld (%s): %s; not retried for "
+                   "%u ms", r->errcode, clean, hint, cfg->tok.retry_max_ms);
+            schedule_retry(t, 1);
+        } else {
+            wx_log(WX_LOG_WARN, "refresh failed: errcode %ld (%s)", r->errcode, clean);
+            schedule_retry(t, 0);
+        }
+        return -1;
+    }
+    tok = json_object_get(r->json, "access_token");
+    exp = json_object_get(r->json, "expires_in");
+    if (!json_is_string(tok) || !json_is_integer(exp) || json_integer_value(exp) <= 0 ||
+        json_string_length(tok) == 0 || json_string_length(tok) > WX_TOKEN_MAX) {
+        snprintf(t->last_error, sizeof(t->last_error), "answer without a usable token");
+        t->last_errcode = -1;
+        wx_log(WX_LOG_WARN, "refresh failed: the answer has no usable access_token");
+        schedule_retry(t, 0);
+        return -1;
+    }
+    memset(out, 0, sizeof(*out));
+    memcpy(out->token, json_string_value(tok), json_string_length(tok) + 1);
+    out->obtained = time(NULL);
+    out->expires = out->obtained + (time_t)json_integer_value(exp);
+    t->backoff_ms = 0;
+    t->retry_at = 0;
+    t->last_errcode = 0;
+    t->last_error[0] = '\0';
+    wx_log(WX_LOG_INFO, "refresh done in %lld ms: %s, expires in %lld s", wx_wall_ms() - t0,
+           wx_token_brief(brief, sizeof(brief), out->token),
+           (long long)json_integer_value(exp));
+    return 0;
+}
+
 /* Ask WeChat for a token.  'force': the current one was rejected or a
  * refresh was asked for, so stable_token must not hand it back. */
 static int fetch(wxtoken_t *t, int force, wx_token_t *out)
 {
     const wxtoken_conf_t *cfg = t->cfg;
     wx_api_result_t r;
-    char path[1024], brief[64];
+    char path[1024];
     char *body = NULL;
-    json_t *tok, *exp;
     long long t0 = wx_wall_ms();
-    int rc = -1;
+    int rc;
 
     if (strcmp(cfg->tok.grant, "token") == 0) {
         snprintf(path, sizeof(path), "/cgi-bin/token?grant_type=client_credential"
@@ -198,53 +254,7 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
         explicit_bzero(body, strlen(body));
         free(body);
     }
-    if (r.transport != WX_OK) {
-        snprintf(t->last_error, sizeof(t->last_error), "transport: %s", r.why);
-        t->last_errcode = -1;
-        wx_log(WX_LOG_WARN, "refresh failed after %lld ms: %s", wx_wall_ms() - t0, r.why);
-        schedule_retry(t, 0);
-        goto out;
-    }
-    if (r.errcode != 0) {
-        const char *hint = hard_error_hint(r.errcode);
-        char clean[160];
-
-        wx_log_clean(clean, sizeof(clean), wx_str_c(r.errmsg));
-        t->last_errcode = r.errcode;
-        snprintf(t->last_error, sizeof(t->last_error), "%s", clean);
-        if (hint != NULL) {
-            wx_log(WX_LOG_ERROR, "refresh refused: errcode %ld (%s): %s; not retried for "
-                   "%u ms", r.errcode, clean, hint, cfg->tok.retry_max_ms);
-            schedule_retry(t, 1);
-        } else {
-            wx_log(WX_LOG_WARN, "refresh failed: errcode %ld (%s)", r.errcode, clean);
-            schedule_retry(t, 0);
-        }
-        goto out;
-    }
-    tok = json_object_get(r.json, "access_token");
-    exp = json_object_get(r.json, "expires_in");
-    if (!json_is_string(tok) || !json_is_integer(exp) || json_integer_value(exp) <= 0 ||
-        json_string_length(tok) == 0 || json_string_length(tok) > WX_TOKEN_MAX) {
-        snprintf(t->last_error, sizeof(t->last_error), "answer without a usable token");
-        t->last_errcode = -1;
-        wx_log(WX_LOG_WARN, "refresh failed: the answer has no usable access_token");
-        schedule_retry(t, 0);
-        goto out;
-    }
-    memset(out, 0, sizeof(*out));
-    memcpy(out->token, json_string_value(tok), json_string_length(tok) + 1);
-    out->obtained = time(NULL);
-    out->expires = out->obtained + (time_t)json_integer_value(exp);
-    t->backoff_ms = 0;
-    t->retry_at = 0;
-    t->last_errcode = 0;
-    t->last_error[0] = '\0';
-    wx_log(WX_LOG_INFO, "refresh done in %lld ms: %s, expires in %lld s", wx_wall_ms() - t0,
-           wx_token_brief(brief, sizeof(brief), out->token),
-           (long long)json_integer_value(exp));
-    rc = 0;
-out:
+    rc = take_answer(t, &r, t0, out);
     wx_api_result_free(&r);
     return rc;
 }
@@ -402,6 +412,44 @@ static void serve_client(wxtoken_t *t, int fd)
     answer_current(t, fd);
 }
 
+/* Until TERM or INT: answer the reports on 'lfd' and refresh when the
+ * token is due, waking at least once a minute to look at the store (the
+ * other wxtoken of a pair may have refreshed it). */
+static void serve(wxtoken_t *t, int lfd)
+{
+    while (!wx_sig_stopping()) {
+        struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
+                               { .fd = wx_sig_fd(), .events = POLLIN } };
+        time_t due = next_due(t), now = time(NULL);
+        long long wait = due > now ? (long long)(due - now) * 1000 : 0;
+        int n;
+
+        if (wait > 60000)
+            wait = 60000;   /* look at the store now and then */
+        n = poll(p, 2, (int)wait);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (wx_sig_stopping())
+            break;
+        if (n > 0 && (p[1].revents & POLLIN))
+            wx_sig_drain();
+        if (n > 0 && (p[0].revents & POLLIN)) {
+            int c;
+
+            while ((c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+                serve_client(t, c);
+                close(c);
+            }
+            continue;
+        }
+        if (time(NULL) >= next_due(t)) {
+            load_store(t);
+            if (time(NULL) >= next_due(t))
+                refresh(t, NULL, 0);
+        }
+    }
+}
+
 static int run(const wxtoken_conf_t *cfg)
 {
     wx_api_opts_t opts = {
@@ -445,37 +493,7 @@ static int run(const wxtoken_conf_t *cfg)
     wx_log(WX_LOG_INFO, "wxtoken %s ready: store %s, reports on %s, grant %s", WX_VERSION,
            cfg->where.store, t.sock, cfg->tok.grant);
 
-    while (!wx_sig_stopping()) {
-        struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
-                               { .fd = wx_sig_fd(), .events = POLLIN } };
-        time_t due = next_due(&t), now = time(NULL);
-        long long wait = due > now ? (long long)(due - now) * 1000 : 0;
-        int n;
-
-        if (wait > 60000)
-            wait = 60000;   /* look at the store now and then */
-        n = poll(p, 2, (int)wait);
-        if (n < 0 && errno != EINTR)
-            break;
-        if (wx_sig_stopping())
-            break;
-        if (n > 0 && (p[1].revents & POLLIN))
-            wx_sig_drain();
-        if (n > 0 && (p[0].revents & POLLIN)) {
-            int c;
-
-            while ((c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-                serve_client(&t, c);
-                close(c);
-            }
-            continue;
-        }
-        if (time(NULL) >= next_due(&t)) {
-            load_store(&t);
-            if (time(NULL) >= next_due(&t))
-                refresh(&t, NULL, 0);
-        }
-    }
+    serve(&t, lfd);
     wx_log(WX_LOG_INFO, "stopping");
     status = 0;
 out:

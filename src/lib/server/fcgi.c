@@ -140,6 +140,26 @@ static int serve_next(const wx_fcgi_app_t *app, FCGX_Request *rq, void *state)
     return 1;
 }
 
+/* A worker's signals: TERM and INT stop it, QUIT too; HUP reloads it
+ * under spawn-fcgi (under the master a reload is a new generation of
+ * workers); SIGCHLD wakes it when the app has children.  1 to go on; 0
+ * when the master is already gone; -1 on an error (logged). */
+static int worker_signals(const wx_fcgi_app_t *app, pid_t master)
+{
+    if (master != 0) {
+        /* Do not outlive a master killed with SIGKILL. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != master)
+            return 0;
+    }
+    if (wx_sig_init(WX_SIG_STOP | WX_SIG_QUIT | (master ? WX_SIG_NOHUP : WX_SIG_RELOAD) |
+                    (app->reap ? WX_SIG_CHILD : 0)) != 0) {
+        wx_log(WX_LOG_ERROR, "worker: cannot set up signals: %s", strerror(errno));
+        return -1;
+    }
+    return 1;
+}
+
 int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
                        const wx_config_t *cfg, pid_t master)
 {
@@ -149,20 +169,10 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
     char err[512];
     void *state;
     unsigned pending;
-    int ep = -1, status = 1, req_ready = 0, busy = 0;
+    int ep = -1, status = 1, req_ready = 0, busy = 0, rc;
 
-    if (master != 0) {
-        /* Do not outlive a master killed with SIGKILL. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != master)
-            return 0;
-    }
-    /* Under the master a reload is a new generation of workers. */
-    if (wx_sig_init(WX_SIG_STOP | WX_SIG_QUIT | (master ? WX_SIG_NOHUP : WX_SIG_RELOAD) |
-                    (app->reap ? WX_SIG_CHILD : 0)) != 0) {
-        wx_log(WX_LOG_ERROR, "worker: cannot set up signals: %s", strerror(errno));
-        return 1;
-    }
+    if ((rc = worker_signals(app, master)) <= 0)
+        return -rc;
     state = app->open(cfg, err, sizeof(err));
     if (state == NULL) {
         wx_log(WX_LOG_ERROR, "worker: %s", err);
@@ -179,7 +189,7 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
     start_buffer(wx_server_conf(app, cfg));
     wx_log(WX_LOG_DEBUG, "worker ready");
     while (!wx_sig_stopping()) {
-        int ready = busy, rc;
+        int ready = busy;
 
         /* A busy worker tries the next connection at once and sleeps in
          * epoll only when there is none: under load a request costs no
