@@ -94,93 +94,109 @@ int wxctl_sign(const wxctl_conf_t *cfg, int argc, char **argv)
     return 0;
 }
 
-int wxctl_encrypt(const wxctl_conf_t *cfg, int compat, int previous,
-                       const char *path)
+/* What encrypt and decrypt start from: the key, the input read whole and
+ * parsed as a message (in its own pool).  in_close() releases it all and
+ * wipes the key; it is safe on a zeroed crypt_in_t. */
+typedef struct crypt_in {
+    wx_parser_t *p;
+    wx_pool_t    pool;
+    wx_crypt_t   key;
+    wx_msg_t     msg;
+    char        *in;
+    size_t       len;
+} crypt_in_t;
+
+/* Load the key and read the input into 'c': 0, or 1 after saying why
+ * (in_close() then releases what was done). */
+static int in_open(crypt_in_t *c, const wxctl_conf_t *cfg, int previous, const char *path)
 {
-    wx_parser_t *p = NULL;
-    wx_pool_t pool = { 0 };
-    wx_crypt_t key;
+    memset(c, 0, sizeof(*c));
+    if (load_key(cfg, previous, &c->key) != 0)
+        return 1;
+    if ((c->in = read_input(path, &c->len)) == NULL)
+        return 1;
+    if (wx_pool_init(&c->pool, 4 * c->len + 4096) != WX_OK ||
+        (c->p = wx_parser_new(NULL)) == NULL)
+        return 1;
+    return 0;
+}
+
+static void in_close(crypt_in_t *c)
+{
+    wx_crypt_clear(&c->key);
+    wx_parser_free(c->p);
+    wx_pool_free(&c->pool);
+    free(c->in);
+}
+
+int wxctl_encrypt(const wxctl_conf_t *cfg, int compat, int previous,
+                  const char *path)
+{
+    crypt_in_t c;
     wx_buf_t b64;
-    wx_msg_t msg;
-    char *in = NULL, *end;
-    size_t len = 0;
+    char *end;
     int rc = 1;
 
-    if (load_key(cfg, previous, &key) != 0)
-        return 1;
-    if ((in = read_input(path, &len)) == NULL)
-        goto out;
-    if (wx_pool_init(&pool, 4 * len + 4096) != WX_OK || (p = wx_parser_new(NULL)) == NULL)
+    if (in_open(&c, cfg, previous, path) != 0)
         goto out;
     /* Parse it first: encrypting garbage would only move the error. */
-    if (wx_msg_parse(p, &pool, in, len, &msg) != WX_OK) {
+    if (wx_msg_parse(c.p, &c.pool, c.in, c.len, &c.msg) != WX_OK) {
         fprintf(stderr, "wxctl: %s: not a message: %s\n", path ? path : "stdin",
-                wx_parser_errmsg(p));
+                wx_parser_errmsg(c.p));
         goto out;
     }
-    wx_buf_init(&b64, wx_pool_alloc(&pool, 2 * len + 256), 2 * len + 256);
-    if (b64.data == NULL || wx_crypt_encrypt(&key, (wx_str_t){ len, in }, NULL, &pool, &b64) != WX_OK) {
+    wx_buf_init(&b64, wx_pool_alloc(&c.pool, 2 * c.len + 256), 2 * c.len + 256);
+    if (b64.data == NULL ||
+        wx_crypt_encrypt(&c.key, (wx_str_t){ c.len, c.in }, NULL, &c.pool, &b64) != WX_OK) {
         fputs("wxctl: encryption failed\n", stderr);
         goto out;
     }
     if (compat) {
-        end = strstr(in, "</xml>");
+        end = strstr(c.in, "</xml>");
         if (end == NULL) {
             fputs("wxctl: no </xml> to add <Encrypt> before\n", stderr);
             goto out;
         }
-        printf("%.*s<Encrypt><![CDATA[%.*s]]></Encrypt>%s\n", (int)(end - in), in,
+        printf("%.*s<Encrypt><![CDATA[%.*s]]></Encrypt>%s\n", (int)(end - c.in), c.in,
                (int)b64.len, b64.data, end);
     } else {
         printf("<xml><ToUserName><![CDATA[%s]]></ToUserName>"
                "<Encrypt><![CDATA[%.*s]]></Encrypt></xml>\n",
-               msg.to_user.data ? msg.to_user.data : "", (int)b64.len, b64.data);
+               c.msg.to_user.data ? c.msg.to_user.data : "", (int)b64.len, b64.data);
     }
     rc = 0;
 out:
-    wx_crypt_clear(&key);
-    wx_parser_free(p);
-    wx_pool_free(&pool);
-    free(in);
+    in_close(&c);
     return rc;
 }
 
 int wxctl_decrypt(const wxctl_conf_t *cfg, int previous, int verify,
-                       const char *path)
+                  const char *path)
 {
-    wx_parser_t *p = NULL;
-    wx_pool_t pool = { 0 };
     wx_str_t plain, parts[4];
-    wx_crypt_t key;
-    wx_msg_t msg;
-    char *in = NULL;
-    size_t len = 0;
+    crypt_in_t c;
     wx_err_t err;
     int rc = 1;
 
-    if (load_key(cfg, previous, &key) != 0)
-        return 1;
-    if ((in = read_input(path, &len)) == NULL)
+    if (in_open(&c, cfg, previous, path) != 0)
         goto out;
-    if (wx_pool_init(&pool, 4 * len + 4096) != WX_OK || (p = wx_parser_new(NULL)) == NULL)
-        goto out;
-    if (wx_msg_parse(p, &pool, in, len, &msg) != WX_OK || msg.encrypt.data == NULL) {
+    if (wx_msg_parse(c.p, &c.pool, c.in, c.len, &c.msg) != WX_OK || c.msg.encrypt.data == NULL) {
         fprintf(stderr, "wxctl: %s: no <Encrypt> element\n", path ? path : "stdin");
         goto out;
     }
-    if (verify && msg.env_signature.data != NULL) {
+    if (verify && c.msg.env_signature.data != NULL) {
         if (need_token(cfg) != 0)
             goto out;
         parts[0] = wx_str_c(cfg->wx.token);
-        parts[1] = msg.env_timestamp;
-        parts[2] = msg.env_nonce;
-        parts[3] = msg.encrypt;
-        if (wx_sign_verify(parts, 4, msg.env_signature) != WX_OK) {
+        parts[1] = c.msg.env_timestamp;
+        parts[2] = c.msg.env_nonce;
+        parts[3] = c.msg.encrypt;
+        if (wx_sign_verify(parts, 4, c.msg.env_signature) != WX_OK) {
             fputs("wxctl: MsgSignature does not match\n", stderr);
             goto out;
         }
     }
-    err = wx_crypt_decrypt(&key, msg.encrypt, &pool, &plain);
+    err = wx_crypt_decrypt(&c.key, c.msg.encrypt, &c.pool, &plain);
     if (err != WX_OK) {
         fprintf(stderr, "wxctl: cannot decrypt: %s\n", wx_strerror(err));
         goto out;
@@ -189,10 +205,7 @@ int wxctl_decrypt(const wxctl_conf_t *cfg, int previous, int verify,
     putchar('\n');
     rc = 0;
 out:
-    wx_crypt_clear(&key);
-    wx_parser_free(p);
-    wx_pool_free(&pool);
-    free(in);
+    in_close(&c);
     return rc;
 }
 

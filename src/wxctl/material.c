@@ -120,9 +120,7 @@ int wxctl_material(wxctl_t *ctl, int argc, char **argv)
         rc = wxctl_list(ctl, "/cgi-bin/material/batchget_material", body, argv[1], &ans);
         if (rc == 0 && !json) {
             print_items(json_object_get(ans, "item"));
-            printf("(%lld of %lld)\n",
-                   (long long)json_integer_value(json_object_get(ans, "item_count")),
-                   (long long)json_integer_value(json_object_get(ans, "total_count")));
+            wxctl_print_count(ans);
         }
         json_decref(body);
         json_decref(ans);

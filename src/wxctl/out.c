@@ -139,6 +139,13 @@ const char *wxctl_text(const json_t *obj, const char *key, char *buf, size_t cap
     return buf;
 }
 
+void wxctl_print_count(const json_t *ans)
+{
+    printf("(%lld of %lld)\n",
+           (long long)json_integer_value(json_object_get(ans, "item_count")),
+           (long long)json_integer_value(json_object_get(ans, "total_count")));
+}
+
 const char *wxctl_time(long long t, char *buf, size_t cap)
 {
     time_t tt = (time_t)t;

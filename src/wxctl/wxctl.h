@@ -162,6 +162,9 @@ const char *wxctl_str(const json_t *obj, const char *key);
 /* A member as text: a string as is, an integer in decimal, else "". */
 const char *wxctl_text(const json_t *obj, const char *key, char *buf, size_t cap);
 
+/* The "(N of TOTAL)" line under a listing of wxctl_list()'s answer. */
+void wxctl_print_count(const json_t *ans);
+
 /* "2024-05-01 12:00" for a Unix time, local time. */
 const char *wxctl_time(long long t, char *buf, size_t cap);
 

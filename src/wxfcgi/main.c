@@ -13,8 +13,6 @@
 
 #include "wx/core/cli.h"
 #include "wxfcgi/gateway.h"
-#include "wx/core/log.h"
-#include "wx/core/net.h"
 #include "wxfcgi.h"
 
 static const char usage_text[] =
@@ -26,11 +24,7 @@ static const char usage_text[] =
 "handler and writes the passive reply.\n"
 "\n"
 "Options:\n"
-"  -c, --config FILE    the INI config file (required; see wx.ini)\n"
-"  -p, --pidfile FILE   standalone mode: write the master's pid to FILE\n"
-"  -t, --test           check the config, print a summary and exit\n"
-"  -h, --help           show this help and exit\n"
-"  -V, --version        show the version and exit\n"
+WX_CLI_HELP_CONFIG WX_CLI_HELP_PIDFILE WX_CLI_HELP_COMMON
 "\n"
 "Modes:\n"
 "  Under spawn-fcgi (fd 0 is a listening socket) every process is one worker:\n"
@@ -38,10 +32,7 @@ static const char usage_text[] =
 "  Otherwise wxfcgi binds [wxfcgi] listen (unix:/path or tcp:host:port),\n"
 "  preforks [wxfcgi] workers processes and supervises them in the foreground.\n"
 "\n"
-"Signals (standalone master):\n"
-"  TERM, INT   stop: workers finish the requests in flight, then exit\n"
-"  HUP         reload the config: new workers start, old ones finish and exit\n"
-"  Under spawn-fcgi, HUP makes each worker reload the config in place.\n"
+WX_FCGI_HELP_SIGNALS("requests")
 "\n"
 "Secrets: [wx] token may also come from token_file or the WX_TOKEN\n"
 "environment variable (which wins); never from the command line.\n"
@@ -83,15 +74,9 @@ int main(int argc, char **argv)
         rc = WX_EXIT_OK;
         goto done;
     }
-    if (wx_cli_log(&cli, c->fcgi.srv.log, c->fcgi.srv.log_level) != 0)
-        goto done;
-
-    wx_log(WX_LOG_INFO, "%s (mode %s, handler %s)",
-           wx_is_listening_socket(0) ? "worker under spawn-fcgi" : "standalone master",
-           wx_mode_name(c->wx.mode), c->fcgi.handler);
-    rc = wx_fcgi_run(&wxfcgi_app, cfg, cli.pidfile);
-    wx_log_close();
-    return rc;
+    snprintf(err, sizeof(err), " (mode %s, handler %s)", wx_mode_name(c->wx.mode),
+             c->fcgi.handler);
+    return wx_fcgi_main(&wxfcgi_app, &cli, cfg, err);
 
 done:
     wx_config_free(cfg);

@@ -12,8 +12,6 @@
 #include <string.h>
 
 #include "wx/core/cli.h"
-#include "wx/core/log.h"
-#include "wx/core/net.h"
 #include "wxproxy.h"
 
 static const char usage_text[] =
@@ -35,11 +33,7 @@ static const char usage_text[] =
 "the new token.  No program but wxtoken holds the AppSecret.\n"
 "\n"
 "Options:\n"
-"  -c, --config FILE    the INI config file (required; see wx.ini)\n"
-"  -p, --pidfile FILE   standalone mode: write the master's pid to FILE\n"
-"  -t, --test           check the config, print a summary and exit\n"
-"  -h, --help           show this help and exit\n"
-"  -V, --version        show the version and exit\n"
+WX_CLI_HELP_CONFIG WX_CLI_HELP_PIDFILE WX_CLI_HELP_COMMON
 "\n"
 "Modes:\n"
 "  Under spawn-fcgi (fd 0 is a listening socket) every process is one worker:\n"
@@ -87,10 +81,7 @@ static const char usage_text[] =
 "Log: one line per call: key=NAME path=PATH status=N errcode=N ms=N; never\n"
 "the key, the token or the query string.\n"
 "\n"
-"Signals (standalone master):\n"
-"  TERM, INT   stop: workers finish the calls in flight, then exit\n"
-"  HUP         reload the config: new workers start, old ones finish and exit\n"
-"  Under spawn-fcgi, HUP makes each worker reload the config in place.\n"
+WX_FCGI_HELP_SIGNALS("calls")
 "\n"
 "Exit status: 0 on a clean stop, 1 on a config or runtime error,\n"
 "2 on a usage error.\n";
@@ -145,14 +136,8 @@ int main(int argc, char **argv)
         rc = WX_EXIT_OK;
         goto done;
     }
-    if (wx_cli_log(&cli, c->px.srv.log, c->px.srv.log_level) != 0)
-        goto done;
-    wx_log(WX_LOG_INFO, "%s, forwarding to %s",
-           wx_is_listening_socket(0) ? "worker under spawn-fcgi" : "standalone master",
-           c->px.api);
-    rc = wx_fcgi_run(&wxproxy_app, cfg, cli.pidfile);
-    wx_log_close();
-    return rc;
+    snprintf(err, sizeof(err), ", forwarding to %s", c->px.api);
+    return wx_fcgi_main(&wxproxy_app, &cli, cfg, err);
 
 done:
     wx_config_free(cfg);

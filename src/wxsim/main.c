@@ -39,10 +39,7 @@ static const char usage_text[] =
 "customer-service messages) in memory, so that tests can count it.\n"
 "\n"
 "Options:\n"
-"  -c, --config FILE    the INI config file (required; see wx.ini)\n"
-"  -t, --test           check the config, print a summary and exit\n"
-"  -h, --help           show this help and exit\n"
-"  -V, --version        show the version and exit\n"
+WX_CLI_HELP_CONFIG WX_CLI_HELP_COMMON
 "\n"
 "Modes:\n"
 "  Under spawn-fcgi (fd 0 is a listening socket) wxsim serves that socket;\n"

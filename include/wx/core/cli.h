@@ -17,6 +17,17 @@
 #define WX_EXIT_FAIL    1       /* a config, start-up or runtime error */
 #define WX_EXIT_USAGE   2       /* a usage error */
 
+/* The lines of a --help text that are the same in every program: the
+ * options of wx_cli_start(), for each program to put in its own text. */
+#define WX_CLI_HELP_CONFIG \
+    "  -c, --config FILE    the INI config file (required; see wx.ini)\n"
+#define WX_CLI_HELP_PIDFILE \
+    "  -p, --pidfile FILE   standalone mode: write the master's pid to FILE\n"
+#define WX_CLI_HELP_COMMON \
+    "  -t, --test           check the config, print a summary and exit\n" \
+    "  -h, --help           show this help and exit\n" \
+    "  -V, --version        show the version and exit\n"
+
 typedef struct wx_cli {
     const char                 *name;       /* "wxfcgi" */
     const char                 *usage;      /* the --help text */

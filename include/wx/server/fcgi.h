@@ -1,3 +1,11 @@
+/* The signals' part of a FastCGI server's --help; 'WHAT' is what its
+ * workers finish on TERM ("requests"). */
+#define WX_FCGI_HELP_SIGNALS(WHAT) \
+    "Signals (standalone master):\n" \
+    "  TERM, INT   stop: workers finish the " WHAT " in flight, then exit\n" \
+    "  HUP         reload the config: new workers start, old ones finish and exit\n" \
+    "  Under spawn-fcgi, HUP makes each worker reload the config in place.\n"
+
 /*
  * wx/server/fcgi.h - the FastCGI worker loop shared by the servers of the suite
  * (wxfcgi, wxproxy), and the standalone master around it.
@@ -19,6 +27,7 @@
 #include <sys/types.h>
 #include <fcgiapp.h>
 
+#include "wx/core/cli.h"
 #include "wx/core/config.h"
 #include "wx/core/log.h"
 #include "wx/server/conf.h"
@@ -71,5 +80,12 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
  * before a new generation starts.  'cfg' (malloc'ed) is owned from here
  * on (wx_config_free).  The process exit status. */
 int wx_fcgi_run(const wx_fcgi_app_t *app, wx_config_t *cfg, const char *pidfile);
+
+/* The end of a FastCGI server's main(), after wx_cli_start() and its own
+ * checks: open the log of the app's server settings, log how it runs
+ * ("standalone master" or "worker under spawn-fcgi", then 'what'), and
+ * wx_fcgi_run().  'cfg' is owned from here on.  The process exit status. */
+int wx_fcgi_main(const wx_fcgi_app_t *app, const wx_cli_t *cli, wx_config_t *cfg,
+                 const char *what);
 
 #endif

@@ -111,3 +111,20 @@ int wx_fcgi_run(const wx_fcgi_app_t *app, wx_config_t *cfg, const char *pidfile)
     wx_config_free(cfg);
     return rc;
 }
+
+int wx_fcgi_main(const wx_fcgi_app_t *app, const wx_cli_t *cli, wx_config_t *cfg,
+                 const char *what)
+{
+    const wx_server_conf_t *srv = wx_server_conf(app, cfg);
+    int rc;
+
+    if (wx_cli_log(cli, srv->log, srv->log_level) != 0) {
+        wx_config_free(cfg);
+        return WX_EXIT_FAIL;
+    }
+    wx_log(WX_LOG_INFO, "%s%s",
+           wx_is_listening_socket(0) ? "worker under spawn-fcgi" : "standalone master", what);
+    rc = wx_fcgi_run(app, cfg, cli->pidfile);
+    wx_log_close();
+    return rc;
+}

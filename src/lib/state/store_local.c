@@ -335,6 +335,21 @@ static void refill(bucket_slot_t *s, unsigned rate, int64_t full, int64_t now)
         s->last_us = now;
 }
 
+/* The bucket table, locked, and the key of 'key' in it; WX_OK, or an
+ * error with the table not locked. */
+static wx_err_t bucket_enter(wx_store_t *st, const wx_store_key_t *key, lkey_t *k)
+{
+    wx_store_local_t *l = st->be;
+    wx_err_t rc;
+
+    if (l->bucket.map == NULL)
+        return no_table(st, "bucket");
+    if ((rc = norm_key(st, key, k)) != WX_OK)
+        return rc;
+    wx_shm_lock(&l->bucket);
+    return WX_OK;
+}
+
 static wx_err_t local_take(wx_store_t *st, const wx_store_key_t *key, unsigned rate,
                            unsigned burst, int64_t now_us, int *granted, unsigned *retry_ms)
 {
@@ -344,11 +359,8 @@ static wx_err_t local_take(wx_store_t *st, const wx_store_key_t *key, unsigned r
     wx_err_t rc;
     lkey_t k;
 
-    if (l->bucket.map == NULL)
-        return no_table(st, "bucket");
-    if ((rc = norm_key(st, key, &k)) != WX_OK)
+    if ((rc = bucket_enter(st, key, &k)) != WX_OK)
         return rc;
-    wx_shm_lock(&l->bucket);
     s = bucket_find(l, &k, 1, full, now_us);
     refill(s, rate, full, now_us);
     s->touched_us = now_us;
@@ -373,11 +385,8 @@ static wx_err_t local_level(wx_store_t *st, const wx_store_key_t *key, int64_t *
     wx_err_t rc;
     lkey_t k;
 
-    if (l->bucket.map == NULL)
-        return no_table(st, "bucket");
-    if ((rc = norm_key(st, key, &k)) != WX_OK)
+    if ((rc = bucket_enter(st, key, &k)) != WX_OK)
         return rc;
-    wx_shm_lock(&l->bucket);
     s = bucket_find(l, &k, 0, 0, 0);
     if (s)
         *level = s->level;
