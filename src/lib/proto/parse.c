@@ -64,7 +64,7 @@ static int in_list(const char *name, const char *const *list, size_t n)
     size_t i;
 
     for (i = 0; i < n; i++)
-        if (strcmp(name, list[i]) == 0)
+        if (name[0] == list[i][0] && strcmp(name, list[i]) == 0)
             return 1;
     return 0;
 }
@@ -190,7 +190,9 @@ static void leaf(wx_parser_t *p, const char *name, wx_str_t value)
     for (i = 0; i < sizeof(wx_fields) / sizeof(wx_fields[0]); i++) {
         const struct wx_field_map *m = &wx_fields[i];
 
-        if (strcmp(m->name, name) != 0)
+        /* The first byte before strcmp: most names differ there, and this
+         * loop runs for every element of every message. */
+        if (m->name[0] != name[0] || strcmp(m->name, name) != 0)
             continue;
         if ((m->parent == NULL) != (parent == NULL))
             continue;
