@@ -4,10 +4,13 @@
 # page is in --help; each page renders with groff and man without a
 # warning.
 set -uo pipefail
+# The pages have Chinese text: render them in a UTF-8 locale whatever the
+# caller's (C.UTF-8 is in every Debian's libc).
+export LC_ALL=C.UTF-8
 
 build=$(cd "${1:-build}" && pwd)
 top=$(cd "$(dirname "$0")/../.." && pwd)
-T=$(mktemp -d /tmp/wx-help.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-help.XXXXXX")
 pass=0 fail=0
 trap 'rm -rf "$T"' EXIT
 
