@@ -3,6 +3,58 @@
 
 WX_TOP=${WX_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 
+# nginx and spawn-fcgi live in /usr/sbin, which is not on an ordinary
+# user's PATH on Debian.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin ;; esac
+case ":$PATH:" in *:/sbin:*) ;; *) PATH=$PATH:/sbin ;; esac
+export PATH
+
+# Every process a script starts carries WX_PROC_TAG in its environment,
+# which its children inherit even when they leave the process group (as
+# spawn-fcgi's and nginx's do), so that what is left behind can be found
+# and stopped.  A script passes it to what it starts (WX_PROC_TAG=TAG
+# program ...) and keeps it out of its own environment.  nginx overwrites
+# its environment with its process title: an nginx is found by the run
+# directory on its command line (nginx -p DIR), its workers as its
+# children.
+#
+# wx_tagged TAG [DIR]: print the pids of the processes whose environment
+# holds WX_PROC_TAG=TAG or whose command line names DIR, and of their
+# children (other users' processes cannot be read, and are not ours).
+wx_tagged() {
+    local tag=$1 dir=${2:-} pid
+    {
+        grep -lzxF -- "WX_PROC_TAG=$tag" /proc/[0-9]*/environ 2>/dev/null
+        [ -z "$dir" ] || grep -lzF -- "$dir/" /proc/[0-9]*/cmdline 2>/dev/null
+        true
+    } | cut -d/ -f3 | sort -un | while read -r pid; do
+        [ "$pid" = "$$" ] || [ "$pid" = "${BASHPID:-}" ] && continue
+        echo "$pid"
+        pgrep -P "$pid" 2>/dev/null || true
+    done | sort -un
+}
+
+# wx_reap_tagged TAG [DIR]: TERM the processes wx_tagged finds, wait up to
+# 5 s for them to go, then KILL what is left.  Prints one line per process
+# that was there ("pid command"); returns 1 when there was any.
+wx_reap_tagged() {
+    local tag=$1 dir=${2:-} pids p i left=""
+    pids=$(wx_tagged "$tag" "$dir")
+    [ -n "$pids" ] || return 0
+    for p in $pids; do
+        left="$left$p $(tr '\0' ' ' 2>/dev/null < "/proc/$p/cmdline")
+"
+        kill -TERM "$p" 2>/dev/null || true
+    done
+    for i in $(seq 1 100); do
+        [ -n "$(wx_tagged "$tag" "$dir")" ] || break
+        sleep 0.05
+    done
+    for p in $(wx_tagged "$tag" "$dir"); do kill -KILL "$p" 2>/dev/null || true; done
+    printf '%s' "$left"
+    return 1
+}
+
 # wx_free_port: print a TCP port free on 127.0.0.1.  It is taken below the
 # kernel's ephemeral range (ip_local_port_range), where no outgoing
 # connection can be holding it, and is in no socket of any state.

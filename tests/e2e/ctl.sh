@@ -13,7 +13,7 @@ export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
-T=$(mktemp -d /tmp/wx-ctl.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-ctl.XXXXXX")
 FX=$top/tests/fixtures/ctl
 APPID=wx0123456789abcdef
 SECRET=CtlSecret0123456789abcdef0123456

@@ -17,7 +17,7 @@ export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
-T=$(mktemp -d /tmp/wx-proxy.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-proxy.XXXXXX")
 APPID=wx0123456789abcdef
 SECRET=PxSecret0123456789abcdef0123456
 KEY_MENU=menukey-0123456789abcdef

@@ -10,7 +10,7 @@ export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
-T=$(mktemp -d /tmp/wx-e2e.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-e2e.XXXXXX")
 SOCK=$T/wxfcgi.sock
 TOKEN=e2etoken42
 OPENID=oUserOpenId0123456789abcdef

@@ -16,7 +16,7 @@ export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
-T=$(mktemp -d /tmp/wx-sim.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-sim.XXXXXX")
 FIX=$top/tests/fixtures/sim
 APPID=wx0123456789abcdef
 SECRET=SimSecret0123456789abcdef012345

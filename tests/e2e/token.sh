@@ -12,7 +12,7 @@ export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
-T=$(mktemp -d /tmp/wx-token.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-token.XXXXXX")
 APPID=wx0123456789abcdef
 SECRET=TokSecret0123456789abcdef012345
 PORT=$(wx_free_port)

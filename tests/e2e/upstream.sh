@@ -15,7 +15,7 @@ export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
-T=$(mktemp -d /tmp/wx-upstream.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-upstream.XXXXXX")
 SOCK=$T/wxfcgi.sock
 TOKEN=uptoken42
 APPID=wx0123456789abcdef
