@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wx/dirhint.h"
 #include "wx/sign.h"
 #include "wx/str.h"
 #include "wx/token.h"
@@ -147,7 +148,11 @@ wx_err_t wx_token_write(const char *path, const wx_token_t *tok,
     }
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, errlen, "token store %s: %s", tmp, strerror(errno));
+        char hint[512];
+        int e = errno;
+
+        snprintf(err, errlen, "token store %s: %s%s", tmp, strerror(e),
+                 wx_dir_hint(path, 0, e, hint, sizeof(hint)));
         return WX_ESYS;
     }
     if (fchmod(fd, 0640) != 0 || write_all(fd, line, (size_t)n) != 0 || fsync(fd) != 0) {

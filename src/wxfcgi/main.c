@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "wx/dirhint.h"
 #include "wx/config.h"
 #include "wx/gateway.h"
 #include "wx/log.h"
@@ -104,8 +105,11 @@ int main(int argc, char **argv)
         return 1;
     }
     if (cfg->dedup_slots && mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "wxfcgi: %s: [wxfcgi] state_dir %s: %s\n", path,
-                cfg->state_dir, strerror(errno));
+        char hint[512];
+        int e = errno;
+
+        fprintf(stderr, "wxfcgi: %s: [wxfcgi] state_dir %s: %s%s\n", path,
+                cfg->state_dir, strerror(e), wx_dir_hint(cfg->state_dir, 1, e, hint, sizeof(hint)));
         rc = 1;
         goto done;
     }

@@ -34,6 +34,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "wx/dirhint.h"
 #include "wx/log.h"
 #include "wx/ratelimit.h"
 #include "wx/token.h"
@@ -100,8 +101,11 @@ px_t *px_new(const wx_config_t *cfg, char *err, size_t errlen)
         goto oom;
     px->cfg = cfg;
     if (mkdir(cfg->px_state_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "[wxproxy] state_dir %s: %s", cfg->px_state_dir,
-                 strerror(errno));
+        char hint[512];
+        int e = errno;
+
+        snprintf(err, errlen, "[wxproxy] state_dir %s: %s%s", cfg->px_state_dir,
+                 strerror(e), wx_dir_hint(cfg->px_state_dir, 1, e, hint, sizeof(hint)));
         goto fail;
     }
     if (!curl_ready) {

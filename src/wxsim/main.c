@@ -21,6 +21,7 @@
 
 #include <fcgiapp.h>
 
+#include "wx/dirhint.h"
 #include "wx/query.h"
 #include "wx/config.h"
 #include "wx/log.h"
@@ -430,7 +431,11 @@ static int run(wx_config_t *cfg)
     int fd, own = 0, rc;
 
     if (make_dirs(cfg->sim_data_dir) != 0) {
-        wx_log(WX_LOG_ERROR, "data_dir %s: %s", cfg->sim_data_dir, strerror(errno));
+        char hint[512];
+        int e = errno;
+
+        wx_log(WX_LOG_ERROR, "data_dir %s: %s%s", cfg->sim_data_dir, strerror(e),
+               wx_dir_hint(cfg->sim_data_dir, 1, e, hint, sizeof(hint)));
         return 1;
     }
     if (setup_signals() != 0) {

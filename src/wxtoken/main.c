@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 
+#include "wx/dirhint.h"
 #include "wx/api.h"
 #include "wx/config.h"
 #include "wx/log.h"
@@ -276,7 +277,11 @@ static int refresh(wxtoken_t *t, const char *stale, int force)
 
     fd = open(t->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-        wx_log(WX_LOG_ERROR, "lock %s: %s", t->lock_path, strerror(errno));
+        char hint[512];
+        int e = errno;
+
+        wx_log(WX_LOG_ERROR, "lock %s: %s%s", t->lock_path, strerror(e),
+               wx_dir_hint(t->lock_path, 0, e, hint, sizeof(hint)));
         if (fd >= 0)
             close(fd);
         return -1;
