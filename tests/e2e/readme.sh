@@ -108,6 +108,22 @@ out=$(stack clean 2>&1)
 [ ! -e "$T/run" ] && ok "wx-stack clean (make clean-run) removes the run directory" ||
     nok "wx-stack clean removes the run directory" "$out"
 
+echo "# wx.production.ini, as Going live sets it up, passes every program's check"
+P=$T/prod
+mkdir -p "$P/etc/keys" "$P/run" "$P/lib"
+echo prodtoken123 > "$P/etc/token"
+echo ProdSecret0123456789abcdef0123 > "$P/etc/appsecret"
+echo ops-key-0123456789abcdef > "$P/etc/keys/ops"
+sed -e "s|/etc/wxfcgi|$P/etc|g" -e "s|/run/wxfcgi|$P/run|g" -e "s|/var/lib/wxfcgi|$P/lib|g" \
+    "$top/wx.production.ini" > "$P/wx.ini"
+for p in wxfcgi wxtoken wxproxy; do
+    out=$("$build/$p" -t -c "$P/wx.ini" 2>&1); rc=$?
+    check "$p -t -c wx.production.ini" 0 "$rc"
+done
+grep -qE '^[[:space:]]*(token|appsecret|key|encoding_aes_key|proxy_key)[[:space:]]*=' "$top/wx.production.ini" &&
+    nok "wx.production.ini holds no secret itself" || ok "wx.production.ini holds no secret itself"
+check_match "its API is WeChat's" "*api = https://api.weixin.qq.com*" "$(cat "$top/wx.production.ini")"
+
 echo
 echo "readme: $pass passed, $fail failed"
 [ "$fail" = 0 ]
