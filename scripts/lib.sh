@@ -55,6 +55,34 @@ wx_reap_tagged() {
     return 1
 }
 
+# wx_stop_pids PID...: TERM each process, wait up to 10 s for all of them
+# to be gone (a master lets its workers finish), KILL what is left and wait
+# for that too.  Children of the caller are reaped.  Returns 1 when one had
+# to be killed.
+wx_stop_pids() {
+    local p i left rc=0
+    [ $# -gt 0 ] || return 0
+    for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
+    for i in $(seq 1 200); do
+        left=""
+        for p in "$@"; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+        [ -n "$left" ] || break
+        sleep 0.05
+    done
+    if [ -n "$left" ]; then
+        rc=1
+        for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
+        for i in $(seq 1 100); do
+            left=""
+            for p in "$@"; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+            [ -n "$left" ] || break
+            sleep 0.05
+        done
+    fi
+    for p in "$@"; do wait "$p" 2>/dev/null || true; done
+    return $rc
+}
+
 # wx_free_port: print a TCP port free on 127.0.0.1.  It is taken below the
 # kernel's ephemeral range (ip_local_port_range), where no outgoing
 # connection can be holding it, and is in no socket of any state.

@@ -36,11 +36,8 @@ SIM="" TOK="" PX=""
 pass=0 fail=0
 
 cleanup() {
-    [ -n "$PX" ] && { kill -TERM "$PX" 2>/dev/null; wait "$PX" 2>/dev/null; }
-    if [ -f "$T/spawn.pid" ]; then
-        while read -r p; do kill -TERM "$p" 2>/dev/null; done < "$T/spawn.pid"
-    fi
-    for p in $TOK $SIM; do kill -TERM "$p" 2>/dev/null; done
+    # shellcheck disable=SC2046,SC2086
+    wx_stop_pids $PX $([ -f "$T/spawn.pid" ] && grep -E '^[0-9]+$' "$T/spawn.pid") $TOK $SIM
     wx_nginx_stop "$T"
     [ "$STATE" != "$T/state" ] && rm -rf "$STATE"
     if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "# kept $T for inspection"; fi

@@ -20,11 +20,10 @@ MASTER=""
 pass=0 fail=0
 
 cleanup() {
-    [ -n "$MASTER" ] && kill -TERM "$MASTER" 2>/dev/null
+    # shellcheck disable=SC2086
+    wx_stop_pids $MASTER
     "$top/scripts/wx-spawn" stop -s "$SOCK" -p "$T/spawn.pid" >/dev/null 2>&1
     wx_nginx_stop "$T"
-    sleep 0.2
-    [ -n "$MASTER" ] && kill -KILL "$MASTER" 2>/dev/null
     if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "# kept $T for inspection"; fi
 }
 trap cleanup EXIT

@@ -34,7 +34,8 @@ finish() { # RC
         echo "$name: FAILED: processes left behind"
         [ "$rc" = 0 ] && rc=1
     fi
-    rm -rf "$G"
+    # A failed suite keeps its directory for inspection.
+    if [ "$rc" = 0 ]; then rm -rf "$G"; else echo "# $name: kept $G"; fi
     exit "$rc"
 }
 trap 'finish 130' INT
