@@ -104,13 +104,20 @@ wx_free_port() {
     return 1
 }
 
-# wx_wait_for PATH|tcp:PORT SECONDS: wait until a socket answers.
+# wx_wait_for PATH|tcp:PORT SECONDS: wait until a socket answers.  A unix
+# socket must accept a connection (with python3; without it, exist): the
+# file a killed server left behind does not count.
 wx_wait_for() {
-    local what=$1 secs=${2:-10} i
+    local what=$1 secs=${2:-10} i py
+    py=$(command -v python3 || true)
     for i in $(seq 1 $((secs * 20))); do
         case "$what" in
         tcp:*) (exec 3<>"/dev/tcp/127.0.0.1/${what#tcp:}") 2>/dev/null && return 0 ;;
-        *)     [ -S "$what" ] && return 0 ;;
+        *)     if [ -S "$what" ]; then
+                   [ -z "$py" ] && return 0
+                   "$py" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$what" 2>/dev/null && return 0
+               fi ;;
         esac
         sleep 0.05
     done
