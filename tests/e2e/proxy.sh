@@ -401,10 +401,14 @@ if command -v spawn-fcgi >/dev/null; then
     parallel 30 "$KEY_MENU" /cgi-bin/getcallbackip "$T/burst.out"
     check "spawn-fcgi: a burst of 30 after invalidation: all 200" 30 "$(grep -c '^200$' "$T/burst.out")"
     check "... with exactly one token call" 1 $(( $(sim_calls token) - n0 ))
-    while read -r p; do kill -TERM "$p" 2>/dev/null; done < "$T/spawn.pid"
+    # One pid a line, the last without a newline (read would miss it: the
+    # third worker was left running).
+    spids=$(grep -E '^[0-9]+$' "$T/spawn.pid")
+    check "spawn.pid lists the 3 workers" 3 "$(wc -w <<<"$spids")"
+    for p in $spids; do kill -TERM "$p" 2>/dev/null; done
     for i in $(seq 1 100); do
         alive=0
-        while read -r p; do kill -0 "$p" 2>/dev/null && alive=1; done < "$T/spawn.pid"
+        for p in $spids; do kill -0 "$p" 2>/dev/null && alive=1; done
         [ $alive = 0 ] && break
         sleep 0.1
     done
