@@ -108,6 +108,35 @@ out=$(stack clean 2>&1)
 [ ! -e "$T/run" ] && ok "wx-stack clean (make clean-run) removes the run directory" ||
     nok "wx-stack clean removes the run directory" "$out"
 
+echo "# make run in the foreground, then Ctrl-C: everything stops, the tail too"
+# As on a terminal: its own process group, SIGINT not ignored (a background
+# job of a script would ignore it), and INT sent to the whole group.
+python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.setpgid(0, 0)
+os.execvp(sys.argv[1], sys.argv[1:])' env WX_CONFIG="$T/wx.ini" WX_PORT="$PORT" WX_SIM_PORT="$SIMPORT" \
+    WX_RUN="$T/run" WX_BUILD="$build" "$top/scripts/wx-stack" run > "$T/run.out" 2>&1 &
+fg=$!
+for _ in $(seq 1 400); do grep -q '^Press Ctrl-C' "$T/run.out" && break; sleep 0.05; done
+check "wx-stack run (make run) is up" 0 "$(stack status >/dev/null; echo $?)"
+tailpid=$(pgrep -f "tail -n 0 -F $T/run/wxfcgi.log" || true)
+[ -n "$tailpid" ] && ok "... and follows the log" || nok "... and follows the log"
+kill -INT -- "-$fg"
+wait "$fg"; rc=$?
+check "Ctrl-C: it exits 0" 0 "$rc"
+check "... and leaves no process, the tail of the log neither" "" "$(wx_tagged "wx-stack:$T/run" "$T/run")"
+[ -z "$tailpid" ] || check "... (the tail, pid $tailpid, is gone)" 1 "$(kill -0 "$tailpid" 2>/dev/null; echo $?)"
+
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+    echo "# a run directory of another user is refused, saying whose it is"
+    mkdir -p "$T/run"; chown nobody "$T/run"
+    out=$(stack start 2>&1); rc=$?
+    check "wx-stack start with nobody's run directory fails" 1 "$rc"
+    check_match "... naming it, its owner and the fix" "*$T/run belongs to nobody (running as root)*remove*" "$out"
+    check "... and starts nothing" "" "$(wx_tagged "wx-stack:$T/run" "$T/run")"
+    rm -rf "$T/run"
+fi
+
 echo "# wx.production.ini, as Going live sets it up, passes every program's check"
 P=$T/prod
 mkdir -p "$P/etc/keys" "$P/run" "$P/lib"
