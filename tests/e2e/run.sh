@@ -400,8 +400,10 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
     mkdir -p "$N/rootstate"; chmod 0700 "$N/rootstate"
     sed "s|^state_dir = .*|state_dir = $N/rootstate|" "$T/wx.ini" > "$N/nobody.ini"
     chmod 0644 "$N/nobody.ini"
+    # The build directory may be out of nobody's reach (/root/...).
+    install -m 0755 "$build/wxfcgi" "$N/wxfcgi"
     out=$("$top/scripts/wx-spawn" start -c "$N/nobody.ini" -s "$SOCK" -n 2 -m 0666 -p "$T/spawn.pid" \
-          -u nobody -b "$build/wxfcgi" 2>&1); rc=$?
+          -u nobody -b "$N/wxfcgi" 2>&1); rc=$?
     check "wx-spawn -u nobody with root's state directory fails" 1 "$rc"
     check_match "... naming the path, the user and the fix" \
         "*$N/rootstate/dedup.shm: Permission denied (running as nobody; the directory $N/rootstate is owned by root: remove it or chown it to nobody)*" "$out"
