@@ -1,16 +1,22 @@
 # wxfcgi - one GNU Makefile for the whole tree.
 #
-#   make                 build the programs into build/
+#   make                 build the programs into build/ (says which Debian
+#                        packages to install when some are missing)
 #   make test            install missing packages, then every test
 #   make run             install missing packages, then the local stack
+#                        (everything it writes is under /tmp/wxfcgi)
+#   make stop            stop the stack of make run
+#   make clean-run       stop it and remove /tmp/wxfcgi
 #   make bench           the benchmark (wrk + callgrind)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
+#   make uninstall       the same variables: removes what install put there
 #   make SANITIZE=address,undefined check    unit tests under ASan/UBSan
 #   V=1                  show the commands
 
 BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+SYSCONFDIR ?= /etc
 SANITIZE ?=
 VERSION  := 0.1.0
 
@@ -57,22 +63,27 @@ APPWX    := $(BUILD)/libwxfcgi.a
 CONF_OBJ := $(patsubst %,$(BUILD)/obj/%/conf.o,wxproxy wxtoken wxsim wxctl)
 PROGS    := $(PROG_NAMES:%=$(BUILD)/%)
 BENCH    := $(BUILD)/wx-ceiling $(BUILD)/wx-bench-core
-# Each program's man page lives beside its source.
-MANS     := $(wildcard src/*/*.1)
+# Each program's man page lives beside its source, the scripts' beside
+# them; wx.ini(5) at the top.
+MANS     := $(wildcard src/*/*.1) $(wildcard scripts/*.1)
+MAN5     := wx.ini.5
+SCRIPTS  := scripts/wx-replay scripts/wx-spawn scripts/wx-certs
 # Programs link only the libraries they use.
 LDFLAGS  += -Wl,--as-needed
 
-.PHONY: all test check e2e run stop bench install uninstall clean deps-build \
-        deps-test deps-run deps-bench test-all lint
+.PHONY: all test check e2e run stop clean-run bench install uninstall clean \
+        deps-check deps-build deps-test deps-run deps-bench test-all lint
 
 all: $(PROGS)
 
-$(BUILD)/obj/%.o: src/%.c
+# Every compilation waits for the check of the build dependencies, which
+# names the packages to install instead of failing with "cc: not found".
+$(BUILD)/obj/%.o: src/%.c | deps-check
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(BANNED) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/tests/%.o: tests/%.c
+$(BUILD)/obj/tests/%.o: tests/%.c | deps-check
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
@@ -106,6 +117,8 @@ $(BUILD)/wx-bench-core: $(BUILD)/obj/bench/core.o $(APPWX) $(LIBWX)
 
 # --- dependencies (Debian packages; installed when missing) --------------
 
+deps-check:
+	@scripts/deps.sh --check build
 deps-build:
 	@scripts/deps.sh build
 deps-test:
@@ -122,11 +135,12 @@ check: $(BUILD)/check_wx
 	$(Q)WX_FIXTURES=tests/fixtures $(BUILD)/check_wx
 
 # End-to-end: real nginx, spawn-fcgi and the master on loopback; wxsim
-# behind nginx with TLS; wxtoken against it.  Every suite runs; the target
-# fails if any did.
-E2E := run sim token proxy upstream ctl help
+# behind nginx with TLS; wxtoken against it; the README's commands against
+# the demo stack.  Every suite runs (suite.sh fails one that leaves a
+# process behind); the target fails if any did.
+E2E := run sim token proxy upstream ctl help readme
 e2e: $(PROGS)
-	$(Q)rc=0; for t in $(E2E); do tests/e2e/$$t.sh $(BUILD) || rc=1; done; exit $$rc
+	$(Q)rc=0; for t in $(E2E); do tests/e2e/suite.sh $$t $(BUILD) || rc=1; done; exit $$rc
 
 test-all:
 	$(Q)$(MAKE) --no-print-directory all check
@@ -145,6 +159,9 @@ run: deps-run
 stop:
 	$(Q)scripts/wx-stack stop
 
+clean-run:
+	$(Q)scripts/wx-stack clean
+
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory all $(BENCH)
 	$(Q)scripts/bench.sh $(BUILD)
@@ -156,20 +173,39 @@ lint:
 
 # --- installing ----------------------------------------------------------
 
+# The example production config becomes $(SYSCONFDIR)/wxfcgi/wx.ini only
+# when there is none: an existing one is never touched.
+ETC := $(DESTDIR)$(SYSCONFDIR)/wxfcgi
+
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wxfcgi/nginx \
-	    $(DESTDIR)$(PREFIX)/share/doc/wxfcgi
-	install -m 0755 $(PROGS) scripts/wx-replay scripts/wx-spawn scripts/wx-certs $(DESTDIR)$(PREFIX)/bin/
+	    $(DESTDIR)$(PREFIX)/share/doc/wxfcgi $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(ETC)
+	install -m 0755 $(PROGS) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 nginx/wx.conf nginx/wxproxy.conf nginx/wxsim.conf.in nginx/nginx.conf.in $(DESTDIR)$(PREFIX)/share/wxfcgi/nginx/
-	install -m 0644 wx.ini README.md $(DESTDIR)$(PREFIX)/share/doc/wxfcgi/
-	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 wx.ini wx.production.ini README.md $(DESTDIR)$(PREFIX)/share/doc/wxfcgi/
 	install -m 0644 $(MANS) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	$(Q)if [ -e $(ETC)/wx.ini ]; then \
+	    echo "$(ETC)/wx.ini exists: kept (the example is $(DESTDIR)$(PREFIX)/share/doc/wxfcgi/wx.production.ini)"; \
+	else \
+	    echo "install -m 0644 wx.production.ini $(ETC)/wx.ini"; \
+	    install -m 0644 wx.production.ini $(ETC)/wx.ini; \
+	fi
 
+# Removes what install put there; $(SYSCONFDIR)/wxfcgi/wx.ini only when it
+# is still the example, unchanged.
 uninstall:
-	rm -f $(PROG_NAMES:%=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/bin/wx-replay \
-	    $(DESTDIR)$(PREFIX)/bin/wx-spawn $(DESTDIR)$(PREFIX)/bin/wx-certs
+	rm -f $(PROG_NAMES:%=$(DESTDIR)$(PREFIX)/bin/%) $(SCRIPTS:scripts/%=$(DESTDIR)$(PREFIX)/bin/%)
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(MANS)))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man5/,$(notdir $(MAN5)))
 	rm -rf $(DESTDIR)$(PREFIX)/share/wxfcgi $(DESTDIR)$(PREFIX)/share/doc/wxfcgi
+	$(Q)if [ -e $(ETC)/wx.ini ] && ! cmp -s wx.production.ini $(ETC)/wx.ini; then \
+	    echo "$(ETC)/wx.ini was changed: kept"; \
+	else \
+	    echo "rm -f $(ETC)/wx.ini"; rm -f $(ETC)/wx.ini; \
+	    rmdir $(ETC) 2>/dev/null || true; \
+	fi
 
 clean:
 	rm -rf $(BUILD)

@@ -1,17 +1,25 @@
 #!/bin/sh
 # deps.sh - install the Debian packages a make target needs, when missing.
 #
-#   scripts/deps.sh build [test] [run] [bench]
+#   scripts/deps.sh [--check] build [test] [run] [bench]
 #
 # As root the missing packages are installed with apt-get; otherwise the
-# script says what to run and fails.
+# script prints the one command to run as root, and fails.  With --check
+# nothing is installed, even as root: the missing packages are named and
+# the script fails (plain `make` uses it for the build dependencies).
+#
+# The lists are what a minimal Debian 12 (debootstrap --variant=minbase)
+# lacks; recommended packages are not installed, so everything needed is
+# named here (ca-certificates for curl's HTTPS, for example).
 set -eu
 
-pkgs_build="make gcc pkg-config libfcgi-dev libexpat1-dev libssl-dev libinih-dev libcurl4-openssl-dev libjansson-dev libhiredis-dev"
-pkgs_test="check libsubunit-dev nginx-light spawn-fcgi libfcgi-bin curl openssl iproute2 procps cppcheck groff-base man-db bsdutils python3 redis-server"
-pkgs_run="nginx-light spawn-fcgi curl openssl"
-pkgs_bench="wrk valgrind nginx-light spawn-fcgi curl"
+pkgs_build="make gcc libc6-dev pkg-config libfcgi-dev libexpat1-dev libssl-dev libinih-dev libcurl4-openssl-dev libjansson-dev libhiredis-dev"
+pkgs_test="check libsubunit-dev nginx-light spawn-fcgi libfcgi-bin curl ca-certificates openssl jq iproute2 procps cppcheck groff-base man-db bsdextrautils python3 redis-server"
+pkgs_run="nginx-light spawn-fcgi libfcgi-bin curl ca-certificates openssl iproute2 procps"
+pkgs_bench="wrk valgrind nginx-light spawn-fcgi curl ca-certificates iproute2 procps"
 
+check_only=0
+[ "${1:-}" = --check ] && { check_only=1; shift; }
 want=""
 for group in "$@"; do
     case "$group" in
@@ -23,11 +31,14 @@ for group in "$@"; do
     esac
 done
 
+# Not a Debian system: nothing to check, the build says what is missing.
+command -v dpkg-query >/dev/null 2>&1 || exit 0
+
 missing=""
 for p in $want; do
     case " $missing " in *" $p "*) continue ;; esac
     # nginx-light is enough, but any nginx flavour will do.
-    if [ "$p" = nginx-light ] && command -v nginx >/dev/null 2>&1; then
+    if [ "$p" = nginx-light ] && { [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1; }; then
         continue
     fi
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
@@ -36,10 +47,16 @@ for p in $want; do
 done
 [ -z "$missing" ] && exit 0
 
-if [ "$(id -u)" != 0 ]; then
+line="apt-get update && apt-get install -y --no-install-recommends$missing"
+if [ "$check_only" = 1 ] || [ "$(id -u)" != 0 ]; then
     echo "Missing Debian packages:$missing" >&2
-    echo "Install them as root, then run make again:" >&2
-    echo "    sudo apt-get update && sudo apt-get install -y$missing" >&2
+    if [ "$(id -u)" = 0 ]; then
+        echo "Install them, then run make again:" >&2
+        echo "    $line" >&2
+    else
+        echo "Install them as root, then run make again (with sudo if you have it):" >&2
+        echo "    su -c '$line'" >&2
+    fi
     exit 1
 fi
 echo "Installing missing Debian packages:$missing"

@@ -3,6 +3,86 @@
 
 WX_TOP=${WX_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 
+# nginx and spawn-fcgi live in /usr/sbin, which is not on an ordinary
+# user's PATH on Debian.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin ;; esac
+case ":$PATH:" in *:/sbin:*) ;; *) PATH=$PATH:/sbin ;; esac
+export PATH
+
+# Every process a script starts carries WX_PROC_TAG in its environment,
+# which its children inherit even when they leave the process group (as
+# spawn-fcgi's and nginx's do), so that what is left behind can be found
+# and stopped.  A script passes it to what it starts (WX_PROC_TAG=TAG
+# program ...) and keeps it out of its own environment.  nginx overwrites
+# its environment with its process title: an nginx is found by the run
+# directory on its command line (nginx -p DIR), its workers as its
+# children.
+#
+# wx_tagged TAG [DIR]: print the pids of the processes whose environment
+# holds WX_PROC_TAG=TAG or whose command line names DIR, and of their
+# children (other users' processes cannot be read, and are not ours).
+wx_tagged() {
+    local tag=$1 dir=${2:-} pid
+    {
+        grep -lzxF -- "WX_PROC_TAG=$tag" /proc/[0-9]*/environ 2>/dev/null
+        [ -z "$dir" ] || grep -lzF -- "$dir/" /proc/[0-9]*/cmdline 2>/dev/null
+        true
+    } | cut -d/ -f3 | sort -un | while read -r pid; do
+        [ "$pid" = "$$" ] || [ "$pid" = "${BASHPID:-}" ] && continue
+        echo "$pid"
+        pgrep -P "$pid" 2>/dev/null || true
+    done | sort -un
+}
+
+# wx_reap_tagged TAG [DIR]: TERM the processes wx_tagged finds, wait up to
+# 5 s for them to go, then KILL what is left.  Prints one line per process
+# that was there ("pid command"); returns 1 when there was any.
+wx_reap_tagged() {
+    local tag=$1 dir=${2:-} pids p i left=""
+    pids=$(wx_tagged "$tag" "$dir")
+    [ -n "$pids" ] || return 0
+    for p in $pids; do
+        left="$left$p $(tr '\0' ' ' 2>/dev/null < "/proc/$p/cmdline")
+"
+        kill -TERM "$p" 2>/dev/null || true
+    done
+    for i in $(seq 1 100); do
+        [ -n "$(wx_tagged "$tag" "$dir")" ] || break
+        sleep 0.05
+    done
+    for p in $(wx_tagged "$tag" "$dir"); do kill -KILL "$p" 2>/dev/null || true; done
+    printf '%s' "$left"
+    return 1
+}
+
+# wx_stop_pids PID...: TERM each process, wait up to 10 s for all of them
+# to be gone (a master lets its workers finish), KILL what is left and wait
+# for that too.  Children of the caller are reaped.  Returns 1 when one had
+# to be killed.
+wx_stop_pids() {
+    local p i left rc=0
+    [ $# -gt 0 ] || return 0
+    for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
+    for i in $(seq 1 200); do
+        left=""
+        for p in "$@"; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+        [ -n "$left" ] || break
+        sleep 0.05
+    done
+    if [ -n "$left" ]; then
+        rc=1
+        for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
+        for i in $(seq 1 100); do
+            left=""
+            for p in "$@"; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+            [ -n "$left" ] || break
+            sleep 0.05
+        done
+    fi
+    for p in "$@"; do wait "$p" 2>/dev/null || true; done
+    return $rc
+}
+
 # wx_free_port: print a TCP port free on 127.0.0.1.  It is taken below the
 # kernel's ephemeral range (ip_local_port_range), where no outgoing
 # connection can be holding it, and is in no socket of any state.
@@ -24,13 +104,20 @@ wx_free_port() {
     return 1
 }
 
-# wx_wait_for PATH|tcp:PORT SECONDS: wait until a socket answers.
+# wx_wait_for PATH|tcp:PORT SECONDS: wait until a socket answers.  A unix
+# socket must accept a connection (with python3; without it, exist): the
+# file a killed server left behind does not count.
 wx_wait_for() {
-    local what=$1 secs=${2:-10} i
+    local what=$1 secs=${2:-10} i py
+    py=$(command -v python3 || true)
     for i in $(seq 1 $((secs * 20))); do
         case "$what" in
         tcp:*) (exec 3<>"/dev/tcp/127.0.0.1/${what#tcp:}") 2>/dev/null && return 0 ;;
-        *)     [ -S "$what" ] && return 0 ;;
+        *)     if [ -S "$what" ]; then
+                   [ -z "$py" ] && return 0
+                   "$py" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$what" 2>/dev/null && return 0
+               fi ;;
         esac
         sleep 0.05
     done

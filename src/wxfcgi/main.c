@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "wx/core/dirhint.h"
 #include "wx/core/cli.h"
 #include "wxfcgi/gateway.h"
 #include "wxfcgi.h"
@@ -54,8 +55,12 @@ int main(int argc, char **argv)
     c = wxfcgi_conf(cfg);
     rc = WX_EXIT_FAIL;
     if (c->fcgi.dedup_slots && mkdir(c->fcgi.state_dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "wxfcgi: %s: [wxfcgi] state_dir %s: %s\n", cli.path,
-                c->fcgi.state_dir, strerror(errno));
+        char hint[512];
+        int e = errno;
+
+        fprintf(stderr, "wxfcgi: %s: [wxfcgi] state_dir %s: %s%s\n", cli.path,
+                c->fcgi.state_dir, strerror(e),
+                wx_dir_hint(c->fcgi.state_dir, 1, e, hint, sizeof(hint)));
         goto done;
     }
     /* Catch what only a built gateway can (unknown handler, the state

@@ -29,6 +29,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "wx/core/dirhint.h"
 #include "wx/core/clock.h"
 #include "wx/core/log.h"
 #include "wx/state/ratelimit.h"
@@ -50,8 +51,11 @@ px_t *px_new(const px_conf_t *cfg, char *err, size_t errlen)
         goto oom;
     px->cfg = cfg;
     if (mkdir(cfg->px.state_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "[wxproxy] state_dir %s: %s", cfg->px.state_dir,
-                 strerror(errno));
+        char hint[512];
+        int e = errno;
+
+        snprintf(err, errlen, "[wxproxy] state_dir %s: %s%s", cfg->px.state_dir,
+                 strerror(e), wx_dir_hint(cfg->px.state_dir, 1, e, hint, sizeof(hint)));
         goto fail;
     }
     if (!curl_ready) {

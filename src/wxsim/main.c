@@ -19,6 +19,7 @@
 
 #include <fcgiapp.h>
 
+#include "wx/core/dirhint.h"
 #include "wx/proto/query.h"
 #include "wx/core/cli.h"
 #include "wx/core/http.h"
@@ -352,7 +353,11 @@ static int run(const wxsim_conf_t *cfg)
     int fd, own = 0, rc;
 
     if (make_dirs(cfg->sim.data_dir) != 0) {
-        wx_log(WX_LOG_ERROR, "data_dir %s: %s", cfg->sim.data_dir, strerror(errno));
+        char hint[512];
+        int e = errno;
+
+        wx_log(WX_LOG_ERROR, "data_dir %s: %s%s", cfg->sim.data_dir, strerror(e),
+               wx_dir_hint(cfg->sim.data_dir, 1, e, hint, sizeof(hint)));
         return 1;
     }
     if (wx_sig_init(WX_SIG_STOP) != 0) {

@@ -13,7 +13,7 @@ export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
-T=$(mktemp -d /tmp/wx-ctl.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-ctl.XXXXXX")
 FX=$top/tests/fixtures/ctl
 APPID=wx0123456789abcdef
 SECRET=CtlSecret0123456789abcdef0123456
@@ -28,8 +28,8 @@ SIM="" TOK="" PX=""
 pass=0 fail=0
 
 cleanup() {
-    for p in $PX $TOK $SIM; do kill -TERM "$p" 2>/dev/null; done
-    for p in $PX $TOK $SIM; do wait "$p" 2>/dev/null; done
+    # shellcheck disable=SC2086
+    wx_stop_pids $PX $TOK $SIM
     wx_nginx_stop "$T"
     if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "# kept $T for inspection"; fi
 }

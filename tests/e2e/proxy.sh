@@ -17,7 +17,7 @@ export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
-T=$(mktemp -d /tmp/wx-proxy.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-proxy.XXXXXX")
 APPID=wx0123456789abcdef
 SECRET=PxSecret0123456789abcdef0123456
 KEY_MENU=menukey-0123456789abcdef
@@ -36,11 +36,8 @@ SIM="" TOK="" PX=""
 pass=0 fail=0
 
 cleanup() {
-    [ -n "$PX" ] && { kill -TERM "$PX" 2>/dev/null; wait "$PX" 2>/dev/null; }
-    if [ -f "$T/spawn.pid" ]; then
-        while read -r p; do kill -TERM "$p" 2>/dev/null; done < "$T/spawn.pid"
-    fi
-    for p in $TOK $SIM; do kill -TERM "$p" 2>/dev/null; done
+    # shellcheck disable=SC2046,SC2086
+    wx_stop_pids $PX $([ -f "$T/spawn.pid" ] && grep -E '^[0-9]+$' "$T/spawn.pid") $TOK $SIM
     wx_nginx_stop "$T"
     [ "$STATE" != "$T/state" ] && rm -rf "$STATE"
     if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "# kept $T for inspection"; fi
@@ -404,10 +401,14 @@ if command -v spawn-fcgi >/dev/null; then
     parallel 30 "$KEY_MENU" /cgi-bin/getcallbackip "$T/burst.out"
     check "spawn-fcgi: a burst of 30 after invalidation: all 200" 30 "$(grep -c '^200$' "$T/burst.out")"
     check "... with exactly one token call" 1 $(( $(sim_calls token) - n0 ))
-    while read -r p; do kill -TERM "$p" 2>/dev/null; done < "$T/spawn.pid"
+    # One pid a line, the last without a newline (read would miss it: the
+    # third worker was left running).
+    spids=$(grep -E '^[0-9]+$' "$T/spawn.pid")
+    check "spawn.pid lists the 3 workers" 3 "$(wc -w <<<"$spids")"
+    for p in $spids; do kill -TERM "$p" 2>/dev/null; done
     for i in $(seq 1 100); do
         alive=0
-        while read -r p; do kill -0 "$p" 2>/dev/null && alive=1; done < "$T/spawn.pid"
+        for p in $spids; do kill -0 "$p" 2>/dev/null && alive=1; done
         [ $alive = 0 ] && break
         sleep 0.1
     done

@@ -10,7 +10,7 @@ export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
-T=$(mktemp -d /tmp/wx-e2e.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-e2e.XXXXXX")
 SOCK=$T/wxfcgi.sock
 TOKEN=e2etoken42
 OPENID=oUserOpenId0123456789abcdef
@@ -20,11 +20,10 @@ MASTER=""
 pass=0 fail=0
 
 cleanup() {
-    [ -n "$MASTER" ] && kill -TERM "$MASTER" 2>/dev/null
+    # shellcheck disable=SC2086
+    wx_stop_pids $MASTER
     "$top/scripts/wx-spawn" stop -s "$SOCK" -p "$T/spawn.pid" >/dev/null 2>&1
     wx_nginx_stop "$T"
-    sleep 0.2
-    [ -n "$MASTER" ] && kill -KILL "$MASTER" 2>/dev/null
     if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "# kept $T for inspection"; fi
 }
 trap cleanup EXIT
@@ -196,6 +195,13 @@ check "wx-replay exits 1 on a refused request" 1 $?
 check "wx-replay without a token exits 2" 2 $?
 WX_TOKEN=$TOKEN "$top/scripts/wx-replay" -q "http://127.0.0.1:1/wx" "$top/tests/fixtures/msg/text.xml" >/dev/null 2>&1
 check "wx-replay exits 1 when no reply comes" 1 $?
+# The openid goes into the URL encoded: a sender with blanks, '&', '=' and
+# bytes that are not UTF-8 still reaches the server, which answers.
+printf '<xml><ToUserName>gh_1</ToUserName><FromUserName>o a&amp;b=\xff\xfe%%</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content><MsgId>77</MsgId></xml>' > "$T/odd_sender.xml"
+out=$(WX_TOKEN=$TOKEN "$top/scripts/wx-replay" "$URL" "$T/odd_sender.xml" 2>&1)
+check_match "wx-replay URL-encodes the openid (the server's answer, not 'no reply')" "*HTTP 400*" "$out"
+out=$(WX_TOKEN=$TOKEN "$top/scripts/wx-replay" "$URL" "$top/tests/fixtures/hostile/invalid_utf8.xml" 2>&1)
+check_match "wx-replay of invalid UTF-8: the server's 400" "*HTTP 400*" "$out"
 if WX_TOKEN=$TOKEN "$top/scripts/wx-replay" -q -r 3 "$URL" "$top/tests/fixtures/msg/image.xml" >/dev/null 2>&1; then
     ok "wx-replay --retries resends the same body"
 else nok "wx-replay --retries resends the same body"; fi
@@ -394,6 +400,46 @@ pids=$(cat "$T/spawn.pid")
 left=0; for p in $pids; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
 check "wx-spawn stop ends every worker" 0 "$left"
 "$top/scripts/wx-spawn" status -s "$SOCK" -p "$T/spawn.pid" >/dev/null; check "wx-spawn status after stop: 3" 3 $?
+
+echo "# wx-spawn tells the truth"
+"$top/scripts/wx-spawn" start -c "$T/wx.ini" -s "$SOCK" -n 3 -m 0666 -p "$T/spawn.pid" -b "$build/wxfcgi" >/dev/null
+check "wx-spawn start: 3 workers" 0 $?
+victim=$(head -n 1 "$T/spawn.pid")
+kill -KILL "$victim"; while kill -0 "$victim" 2>/dev/null; do sleep 0.05; done
+out=$("$top/scripts/wx-spawn" status -s "$SOCK" -p "$T/spawn.pid"); rc=$?
+check "wx-spawn status with a worker killed: 1" "1 wx-spawn: 2 of 3 workers running" "$rc $out"
+"$top/scripts/wx-spawn" stop -s "$SOCK" -p "$T/spawn.pid" >/dev/null
+# Workers that pass the config check but die at start (a binary that says
+# so on stderr): start fails with their words, and nothing is left.
+mkdir -p "$T/fake"
+printf '#!/bin/sh\n[ "$1" = -t ] && exit 0\necho "worker: cannot open the retry table" >&2\nexit 1\n' > "$T/fake/wxfcgi"
+chmod +x "$T/fake/wxfcgi"
+out=$("$top/scripts/wx-spawn" start -c "$T/wx.ini" -s "$SOCK" -n 3 -m 0666 -p "$T/spawn.pid" \
+      -l "$T/spawn.log" -b "$T/fake/wxfcgi" 2>&1); rc=$?
+check "wx-spawn start fails when the workers die" 1 "$rc"
+check_match "... saying so, with what they said" "*died at start*cannot open the retry table*" "$out"
+"$top/scripts/wx-spawn" status -s "$SOCK" -p "$T/spawn.pid" -b "$T/fake/wxfcgi" >/dev/null
+check "... and status says none runs" 3 $?
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+    # A state directory of root's, as a run as root leaves it: the check
+    # runs as the workers' user, and says whose the directory is.
+    # In a directory of its own that nobody may enter (the run directory
+    # may not be).
+    N=$(mktemp -d /tmp/wx-e2e-nobody.XXXXXX); chmod 0755 "$N"
+    mkdir -p "$N/rootstate"; chmod 0700 "$N/rootstate"
+    sed "s|^state_dir = .*|state_dir = $N/rootstate|" "$T/wx.ini" > "$N/nobody.ini"
+    chmod 0644 "$N/nobody.ini"
+    # The build directory may be out of nobody's reach (/root/...).
+    install -m 0755 "$build/wxfcgi" "$N/wxfcgi"
+    out=$("$top/scripts/wx-spawn" start -c "$N/nobody.ini" -s "$SOCK" -n 2 -m 0666 -p "$T/spawn.pid" \
+          -u nobody -b "$N/wxfcgi" 2>&1); rc=$?
+    check "wx-spawn -u nobody with root's state directory fails" 1 "$rc"
+    check_match "... naming the path, the user and the fix" \
+        "*$N/rootstate/dedup.shm: Permission denied (running as nobody; the directory $N/rootstate is owned by root: remove it or chown it to nobody)*" "$out"
+    rm -rf "$N"
+else
+    echo "# (not root: the wx-spawn -u check is not run)"
+fi
 
 # ------------------------------------------------- retries (PROTOCOL.md 3.1) --
 log_lines() { wc -l < "$T/wxfcgi.log"; }

@@ -16,7 +16,7 @@ export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
-T=$(mktemp -d /tmp/wx-sim.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-sim.XXXXXX")
 FIX=$top/tests/fixtures/sim
 APPID=wx0123456789abcdef
 SECRET=SimSecret0123456789abcdef012345
@@ -33,8 +33,8 @@ SIM_A=""
 pass=0 fail=0
 
 cleanup() {
-    [ -n "$SIM_A" ] && kill -TERM "$SIM_A" 2>/dev/null
-    [ -f "$T/b.pid" ] && kill -TERM "$(cat "$T/b.pid")" 2>/dev/null
+    # shellcheck disable=SC2046,SC2086
+    wx_stop_pids $SIM_A $([ -f "$T/b.pid" ] && grep -E '^[0-9]+$' "$T/b.pid")
     wx_nginx_stop "$T"
     if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "# kept $T for inspection"; fi
 }

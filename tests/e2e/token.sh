@@ -12,7 +12,7 @@ export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
-T=$(mktemp -d /tmp/wx-token.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-token.XXXXXX")
 APPID=wx0123456789abcdef
 SECRET=TokSecret0123456789abcdef012345
 PORT=$(wx_free_port)
@@ -23,7 +23,8 @@ SIM="" TOK_A="" TOK_B=""
 pass=0 fail=0
 
 cleanup() {
-    for p in $TOK_A $TOK_B $SIM; do kill -TERM "$p" 2>/dev/null; done
+    # shellcheck disable=SC2086
+    wx_stop_pids $TOK_A $TOK_B $SIM
     wx_nginx_stop "$T"
     if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "# kept $T for inspection"; fi
 }

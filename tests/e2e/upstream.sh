@@ -15,7 +15,7 @@ export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
-T=$(mktemp -d /tmp/wx-upstream.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-upstream.XXXXXX")
 SOCK=$T/wxfcgi.sock
 TOKEN=uptoken42
 APPID=wx0123456789abcdef
@@ -35,7 +35,8 @@ MASTER="" BIZ="" SIM="" TOK="" PX=""
 pass=0 fail=0
 
 cleanup() {
-    for p in $MASTER $BIZ $PX $TOK $SIM; do kill -TERM "$p" 2>/dev/null; done
+    # shellcheck disable=SC2086
+    wx_stop_pids $MASTER $BIZ $PX $TOK $SIM
     wx_nginx_stop "$T"
     if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "# kept $T for inspection"; fi
 }

@@ -10,6 +10,7 @@
 #include <linux/magic.h>
 #include <unistd.h>
 
+#include "wx/core/dirhint.h"
 #include "wx/core/log.h"
 #include "wx/core/shm.h"
 
@@ -42,7 +43,11 @@ wx_err_t wx_shm_open(wx_shm_t *shm, const char *path, const wx_shm_spec_t *spec,
     memset(shm, 0, sizeof(*shm));
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        snprintf(err, errlen, "%s %s: %s", spec->what, path, strerror(errno));
+        char hint[512];
+        int e = errno;
+
+        snprintf(err, errlen, "%s %s: %s%s", spec->what, path, strerror(e),
+                 wx_dir_hint(path, 0, e, hint, sizeof(hint)));
         return WX_ESYS;
     }
     /* One process initialises; the others wait on the file lock. */

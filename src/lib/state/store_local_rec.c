@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wx/core/dirhint.h"
 #include "wx/core/io.h"
 #include "wx/proto/sign.h"
 #include "store_local.h"
@@ -174,8 +175,13 @@ static wx_err_t write_file(wx_store_t *st, const char *path, const wx_store_rec_
     n += snprintf(line + n, sizeof(line) - (size_t)n, " %s\n", hex);
     snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
     fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return wx_store_fail(st, WX_ESYS, "%s %s: %s", name, tmp, strerror(errno));
+    if (fd < 0) {
+        char hint[512];
+        int e = errno;
+
+        return wx_store_fail(st, WX_ESYS, "%s %s: %s%s", name, tmp, strerror(e),
+                             wx_dir_hint(path, 0, e, hint, sizeof(hint)));
+    }
     if (fchmod(fd, 0640) != 0 || wx_write_all(fd, line, (size_t)n) != 0 || fsync(fd) != 0) {
         wx_store_fail(st, rc, "%s %s: %s", name, tmp, strerror(errno));
         close(fd);
@@ -271,7 +277,11 @@ wx_err_t wx_local_lock(wx_store_t *st, const wx_store_key_t *key, unsigned lease
         return wx_store_fail(st, WX_EINVAL, "%s: a lock is held already", l->rec_name);
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-        rc = wx_store_fail(st, WX_ESYS, "lock %s: %s", path, strerror(errno));
+        char hint[512];
+        int e = errno;
+
+        rc = wx_store_fail(st, WX_ESYS, "lock %s: %s%s", path, strerror(e),
+                           wx_dir_hint(path, 0, e, hint, sizeof(hint)));
         if (fd >= 0)
             close(fd);
         return rc;
