@@ -4,7 +4,8 @@
  *
  * wxproxy answers in two voices: WeChat's answer passed through unchanged
  * (any status, usually 200 with {"errcode":...} or the bytes of a file),
- * and its own refusals, an HTTP status with {"error":CODE,"message":...}.
+ * and its own refusals, an HTTP status with {"errcode":990000+STATUS,
+ * "errmsg":...,"error":CODE}.
  * Both are told apart here and turned into one exit status and one line on
  * stderr, so that each command only handles success.
  */
@@ -300,8 +301,8 @@ static const char *proxy_hint(const char *code)
     return NULL;
 }
 
-/* Print wxproxy's own refusal (JSON 'j' with its "error" 'perr', no
- * errcode); the exit status. */
+/* Print wxproxy's own refusal (JSON 'j' with its "error" 'perr'); the
+ * exit status. */
 static int proxy_refused(long status, const char *perr, const json_t *j,
                          const wxctl_resp_t *r)
 {
@@ -311,7 +312,7 @@ static int proxy_refused(long status, const char *perr, const json_t *j,
     fprintf(stderr, "wxctl: wxproxy %s: ", transport ? "failed" : "refused");
     put_clean(stderr, perr);
     fputs(" (", stderr);
-    put_clean(stderr, wxctl_str(j, "message") ? wxctl_str(j, "message") : "");
+    put_clean(stderr, wxctl_str(j, "errmsg") ? wxctl_str(j, "errmsg") : "");
     fprintf(stderr, "; HTTP %ld", status);
     if (r->retry_after[0]) {
         fputs("; retry after ", stderr);
@@ -363,7 +364,9 @@ static int judge(wxctl_t *ctl, const char *path_query, CURLcode cc, wxctl_resp_t
     if (j != NULL && ctl->o.json && !quiet)
         wxctl_print_json(j);
     perr = wxctl_str(j, "error");
-    if (status != 200 && perr != NULL && json_object_get(j, "errcode") == NULL) {
+    /* wxproxy's own refusals: its status, its reason, and an errcode of
+     * its range (990000 + the status). */
+    if (status != 200 && perr != NULL) {
         int rc = proxy_refused(status, perr, j, r);
 
         json_decref(j);

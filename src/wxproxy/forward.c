@@ -13,7 +13,8 @@
  * Content-Disposition and body.  The first PX_PEEK bytes are held back
  * to look for a token error (such an answer is a few dozen bytes); a
  * larger answer (a media file) is streamed to the caller as it arrives.
- * The proxy's own refusals are JSON {"error":CODE,"message":TEXT}.
+ * The proxy's own refusals are JSON in the platform's error shape,
+ * {"errcode":990000+STATUS,"errmsg":TEXT,"error":CODE}, with our status.
  *
  * Nothing secret is logged: not the key (its name is), not the token, not
  * the query string (the path is).

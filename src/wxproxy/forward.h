@@ -63,10 +63,16 @@ typedef struct px_call {
     const char     *error;          /* own error code, or NULL */
 } px_call_t;
 
+/* The errcode of wxproxy's own refusals: this plus the HTTP status
+ * (990400 ... 990504), a range no WeChat API answers with. */
+#define PX_ERRCODE_BASE 990000
+
 /* ---- request.c ---------------------------------------------------------- */
 
-/* Refuse: status and {"error":code,"message":text}; 'extra' is more
- * header lines ("Retry-After: 1\r\n") or "". */
+/* Refuse: status and {"errcode":PX_ERRCODE_BASE+status,"errmsg":text,
+ * "error":code} (PROTOCOL.md 8a, so that a client that looks only at
+ * errcode sees an error); 'extra' is more header lines
+ * ("Retry-After: 1\r\n") or "". */
 void px_refuse(FCGX_Request *rq, px_call_t *c, int status, const char *code,
                const char *extra, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));

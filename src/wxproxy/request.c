@@ -24,12 +24,15 @@ void px_refuse(FCGX_Request *rq, px_call_t *c, int status, const char *code,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    j = json_pack("{s:s, s:s}", "error", code, "message", msg);
+    /* PROTOCOL.md 8a: SDKs look only at errcode, so our refusals carry
+     * one (PX_ERRCODE_BASE + the status) beside our own reason. */
+    j = json_pack("{s:i, s:s, s:s}", "errcode", PX_ERRCODE_BASE + status, "errmsg", msg,
+                  "error", code);
     body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     /* snprintf, not FCGX_FPrintF: libfcgi's printf knows no %zu. */
     n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
-                 "Content-Type: application/json; charset=utf-8\r\n"
+                 "Content-Type: application/json; encoding=utf-8\r\n"
                  "Content-Length: %zu\r\n"
                  "Cache-Control: no-store\r\n"
                  "%s\r\n", status, wx_http_reason(status), body ? strlen(body) + 1 : 0, extra);

@@ -70,7 +70,17 @@ px() {
 }
 body() { cat "$T/body"; }
 header() { grep -i "^$1:" "$T/head" | head -1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//'; }
-own_error() { grep -o '"error": *"[a-z_]*"' "$T/body" | grep -o '"[a-z_]*"$' | tr -d '"'; }
+# own_error: the reason of wxproxy's own refusal in $T/body, after checking
+# its shape (PROTOCOL.md 8a): errcode 990000 + the status ($st) and a
+# non-empty errmsg; else what is wrong with it.
+own_error() {
+    jq -r --argjson st "$st" 'if .errcode == 990000 + $st and (.errmsg | type) == "string"
+        and .errmsg != "" then .error else "not the error shape: \(tojson)" end' \
+        "$T/body" 2>&1
+}
+# sdk_error: what a client that looks only at errcode (as most SDKs do)
+# makes of $T/body: "error N" or "success".
+sdk_error() { jq -r 'if (.errcode // 0) != 0 then "error \(.errcode)" else "success" end' "$T/body" 2>&1; }
 
 write_config() {
     cat > "$T/px.ini" <<CONF
@@ -214,7 +224,9 @@ check_match "... with the IP list" '*ip_list*' "$(body)"
 st=$(px "" GET /cgi-bin/menu/get)
 check "no key: 401" 401 "$st"
 check "... error unknown_key" unknown_key "$(own_error)"
-check_match "... as JSON" 'application/json*' "$(header Content-Type)"
+check "... which a client reading only errcode sees as an error" "error 990401" "$(sdk_error)"
+check "... as JSON, with the platform's Content-Type" 'application/json; encoding=utf-8' \
+    "$(header Content-Type)"
 st=$(px "${KEY_MENU}x" GET /cgi-bin/menu/get)
 check "a wrong key: 401" 401 "$st"
 st=$(px "${KEY_MENU:0:10}" GET /cgi-bin/menu/get)
@@ -222,12 +234,14 @@ check "a prefix of a key: 401" 401 "$st"
 st=$(px "$KEY_NARROW" POST /cgi-bin/menu/create -H 'Content-Type: application/json' -d '{}')
 check "a path not allowed to the key: 403" 403 "$st"
 check "... error path_not_allowed" path_not_allowed "$(own_error)"
+check "... which a client reading only errcode sees as an error" "error 990403" "$(sdk_error)"
 st=$(px "$KEY_NARROW" GET /cgi-bin/menu/get/../delete)
 check "'..' resolved by nginx first: menu/delete is not allowed (403)" 403 "$st"
 st=$(px "$KEY_MENU" GET '/cgi-bin/token?grant_type=client_credential')
 check "/cgi-bin/token is never forwarded, even when listed (403)" 403 "$st"
 st=$(px "$KEY_MENU" PUT /cgi-bin/menu/get)
 check "PUT: 405" 405 "$st"
+check "... error method_not_allowed" method_not_allowed "$(own_error)"
 check "... with Allow" "GET, POST" "$(header Allow)"
 st=$(px "$KEY_MENU" GET '/cgi-bin/menu/get%20x')
 check "a path with a blank: 400" 400 "$st"
