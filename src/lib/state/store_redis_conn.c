@@ -234,15 +234,35 @@ wx_err_t wx_redis_broken(wx_store_t *st, const char *what)
     return WX_ESYS;
 }
 
+/* A connection that was made before the server went away (a restart, a
+ * failover): its first write fails with EPIPE, or its read finds the
+ * socket closed.  Not a timeout: a slow server may still run the command. */
+static int stale(const redisContext *c, int e)
+{
+    return c->err == REDIS_ERR_EOF ||
+           (c->err == REDIS_ERR_IO && (e == EPIPE || e == ECONNRESET));
+}
+
 /* Run one command; the reply, never an error reply (NULL: st->error). */
 redisReply *wx_redis_call(wx_store_t *st, int argc, const char **argv, const size_t *lens)
 {
     wx_store_redis_t *r = st->be;
+    int had = r->c != NULL && r->pid == wx_pid();
     redisReply *rep;
 
     if (wx_redis_conn(st) != WX_OK)
         return NULL;
+    errno = 0;
     rep = redisCommandArgv(r->c, argc, argv, lens);
+    if (rep == NULL && had && stale(r->c, errno)) {
+        /* The server that closed it never ran the command: once more, on
+         * a new connection, rather than answer this caller with a failure
+         * (every worker would lose one message after each restart). */
+        wx_redis_drop(r);
+        if (wx_redis_conn(st) != WX_OK)
+            return NULL;
+        rep = redisCommandArgv(r->c, argc, argv, lens);
+    }
     if (rep == NULL) {
         wx_redis_broken(st, r->c->err == REDIS_ERR_PROTOCOL ? "garbage in a reply (not Redis?)"
                    : r->c->errstr[0] ? r->c->errstr : "no answer");
