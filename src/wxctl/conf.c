@@ -19,6 +19,7 @@ static const wx_config_section_t wxctl_section = {
 #define U(m)  offsetof(wxctl_conf_t, m)
 static const wx_config_use_t wxctl_uses[] = {
     { &wx_account_section, U(wx) },
+    { &wx_state_conf_section, U(state) },
     { &wxctl_section, U(ctl) },
     { &wx_token_conf_section, U(tok) },
 };

@@ -15,9 +15,11 @@ static wx_err_t token_read(const wxctl_conf_t *cfg, time_t now, wx_token_t *tok,
 {
     wx_store_conf_t sc = { .backend = "local", .record.path = cfg->tok.store,
                            .record.name = "token store" };
-    wx_store_t *st = wx_store_open(&sc, err, errlen);
+    wx_store_t *st;
     wx_err_t rc;
 
+    wx_state_store_conf(&cfg->state, &sc);
+    st = wx_store_open(&sc, err, errlen);
     if (st == NULL)
         return WX_ESYS;
     rc = wx_token_read(st, now, tok, err, errlen);

@@ -17,6 +17,7 @@
 
 #include "wx/core/config.h"
 #include "wx/proto/account.h"
+#include "wx/state/state_conf.h"
 #include "wx/state/token_conf.h"
 
 /* [wxctl]: how to reach wxproxy (conf.c). */
@@ -33,6 +34,7 @@ typedef struct wxctl_conf {
     wx_account_conf_t   wx;
     wxctl_section_t     ctl;
     wx_token_conf_t     tok;
+    wx_state_conf_t     state;      /* the token's store */
 } wxctl_conf_t;
 
 extern const wx_config_spec_t wxctl_spec;

@@ -65,6 +65,7 @@ static int wxfcgi_spec_validate(const wx_config_t *cfg, char *err, size_t errlen
 #define U(m)  offsetof(wxfcgi_conf_t, m)
 static const wx_config_use_t wxfcgi_uses[] = {
     { &wx_account_section, U(wx) },
+    { &wx_state_conf_section, U(state) },
     { &wxfcgi_section, U(fcgi) },
     { &wx_echo_section, U(echo) },
     { &wx_echo_click_section, U(echo.clicks) },

@@ -14,6 +14,7 @@
 #include "wx/core/config.h"
 #include "wx/proto/account.h"
 #include "wx/server/conf.h"
+#include "wx/state/state_conf.h"
 
 #define WX_CONFIG_MAX_CLICKS    256
 
@@ -49,6 +50,7 @@ typedef struct wxfcgi_conf {
     wxfcgi_section_t    fcgi;
     wx_echo_conf_t      echo;
     wx_upstream_conf_t  up;
+    wx_state_conf_t     state;      /* the retry table's store */
 } wxfcgi_conf_t;
 
 extern const wx_config_spec_t wxfcgi_spec;

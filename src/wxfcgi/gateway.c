@@ -75,6 +75,8 @@ wx_gw_t *wx_gw_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
         char path[4096];
         wx_store_conf_t sc = { .backend = "local" };
 
+        wx_state_store_conf(&cfg->state, &sc);
+
         snprintf(path, sizeof(path), "%s/dedup.shm", cfg->fcgi.state_dir);
         wx_dedup_conf(&sc, path, cfg->fcgi.dedup_slots);
         gw->dedup = wx_dedup_open(&sc, err, errlen);

@@ -75,6 +75,7 @@ const wx_config_section_t px_key_section = {
 #define U(m)  offsetof(px_conf_t, m)
 static const wx_config_use_t px_uses[] = {
     { &px_section, U(px) },
+    { &wx_state_conf_section, U(state) },
     { &px_key_section, U(keys) },
     { &wx_token_conf_section, U(tok) },
 };

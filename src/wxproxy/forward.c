@@ -85,6 +85,7 @@ px_t *px_new(const px_conf_t *cfg, char *err, size_t errlen)
                                .record.path = cfg->tok.store,
                                .record.name = "token store" };
 
+        wx_state_store_conf(&cfg->state, &sc);
         px->st = wx_store_open(&sc, err, errlen);
     }
     if (px->st == NULL)

@@ -6,6 +6,7 @@
 #include <fcgiapp.h>
 #include "wx/core/config.h"
 #include "wx/server/fcgi.h"
+#include "wx/state/state_conf.h"
 #include "wx/state/token_conf.h"
 
 #define WX_CONFIG_MAX_PROXY_KEYS 64
@@ -36,6 +37,7 @@ typedef struct px_conf {
     px_section_t    px;
     wx_conf_list_t  keys;       /* wx_proxy_key_t */
     wx_token_conf_t tok;        /* [wxtoken] store, listen */
+    wx_state_conf_t state;      /* the rate limits' and the token's store */
 } px_conf_t;
 
 extern const wx_config_spec_t px_spec;

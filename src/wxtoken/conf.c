@@ -71,6 +71,7 @@ static int wxtoken_spec_validate(const wx_config_t *cfg, char *err, size_t errle
 #define U(m)  offsetof(wxtoken_conf_t, m)
 static const wx_config_use_t wxtoken_uses[] = {
     { &wx_account_section, U(wx) },
+    { &wx_state_conf_section, U(state) },
     { &wx_token_conf_section, U(where) },
     { &wxtoken_section, U(tok) },
 };

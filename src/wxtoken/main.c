@@ -478,6 +478,7 @@ static int run(const wxtoken_conf_t *cfg)
         wx_store_conf_t sc = { .backend = "local", .record.path = cfg->where.store,
                                .record.name = "token store" };
 
+        wx_state_store_conf(&cfg->state, &sc);
         t.st = wx_store_open(&sc, err, sizeof(err));
     }
     if (t.st == NULL) {

@@ -4,6 +4,7 @@
 
 #include "wx/core/config.h"
 #include "wx/proto/account.h"
+#include "wx/state/state_conf.h"
 #include "wx/state/token_conf.h"
 
 /* [wxtoken] but store and listen (wx/state/token_conf.h, which every
@@ -27,6 +28,7 @@ typedef struct wxtoken_conf {
     wx_account_conf_t   wx;         /* the AppID */
     wx_token_conf_t     where;      /* [wxtoken] store, listen */
     wxtoken_section_t   tok;
+    wx_state_conf_t     state;      /* the token's store */
 } wxtoken_conf_t;
 
 extern const wx_config_spec_t wxtoken_spec;

@@ -77,7 +77,7 @@ if [ -f "$page" ]; then
     plain "$page" > "$T/page.ini"
     # Every key of the example configs and every key the loader knows.
     keys=$( { sed -n 's/^[;[:space:]]*\([a-z_]\{2,\}\)[[:space:]]*=.*/\1/p' "$top/wx.ini" "$top/wx.production.ini"
-              sed -n 's/^[[:space:]]*{ "[a-z.]*",[[:space:]]*"\([a-z_]*\)".*/\1/p' "$top/src/lib/config.c"
+              grep -rhoE 'WX_(SETTING|SECRET|ENUM)\("[a-z_]+"' "$top/src" | sed -E 's/.*\("//; s/"$//'
               echo key key_file paths rate burst token_file encoding_aes_key_file appsecret_file proxy_key_file
             } | tr ' ' '\n' | grep . | sort -u)
     missing=""
@@ -85,7 +85,7 @@ if [ -f "$page" ]; then
         grep -qE "(^|[^[:alnum:]_])$k([^[:alnum:]_]|\$)" "$T/page.ini" || missing="$missing $k"
     done
     check "wx.ini.5: every key of wx.ini, wx.production.ini and the loader is described" "" "${missing# }"
-    for sec in wx wxfcgi echo upstream wxtoken wxproxy wxproxy.key.NAME wxctl wxsim; do
+    for sec in wx wxfcgi echo upstream wxtoken wxproxy wxproxy.key.NAME wxctl wxsim state; do
         grep -qF "[$sec]" "$T/page.ini" || nok "wx.ini.5: section [$sec]"
     done
     ok "wx.ini.5: every section is there"

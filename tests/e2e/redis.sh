@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# redis.sh BUILD - [state] store = redis through the real path: one real
+# redis-server on a unix socket, and two "hosts", each its own nginx (on
+# its own port), its own wxfcgi master and its own state_dir, sharing
+# nothing but Redis.  A message and its retries, spread over both hosts,
+# run the handler once and get one reply, byte for byte; with Redis
+# stopped /wx still answers; a wrong password or address is refused at
+# start with a clear message.
+set -uo pipefail
+
+build=$(cd "${1:-build}" && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
+export WX_TOP=$top
+# shellcheck source=scripts/lib.sh
+. "$top/scripts/lib.sh"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/wx-redis.XXXXXX")
+TOKEN=redistoken42
+OPENID=oUserOpenId0123456789abcdef
+PASS=e2e-redis-secret-7f3a
+REDIS_PID=""
+MASTERS=""
+pass=0 fail=0
+
+cleanup() {
+    # shellcheck disable=SC2086
+    wx_stop_pids $MASTERS $REDIS_PID
+    wx_nginx_stop "$T/a"
+    wx_nginx_stop "$T/b"
+    if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "# kept $T for inspection"; fi
+}
+trap cleanup EXIT
+
+# shellcheck source=tests/e2e/tap.sh
+. "$top/tests/e2e/tap.sh"
+
+REDIS_SERVER=$(command -v redis-server || echo /usr/bin/redis-server)
+if [ ! -x "$REDIS_SERVER" ]; then
+    nok "redis-server is installed (scripts/deps.sh test installs it)"
+    echo "redis: $pass passed, $fail failed"
+    exit 1
+fi
+
+redis_start() {
+    "$REDIS_SERVER" --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 \
+        --save '' --appendonly no --requirepass "$PASS" --dir "$T" \
+        --logfile "$T/redis.log" &
+    REDIS_PID=$!
+    wx_wait_for "$T/redis.sock" 10 || { nok "redis-server starts"; cat "$T/redis.log"; exit 1; }
+}
+redis_stop() {
+    wx_stop_pids $REDIS_PID
+    REDIS_PID=""
+}
+
+# host_config NAME [STATE_EXTRA]: the config of host NAME (a or b).
+host_config() {
+    mkdir -p "$T/$1"
+    cat > "$T/$1/wx.ini" <<CONF
+[wx]
+token = $TOKEN
+[wxfcgi]
+listen = unix:$T/$1/wxfcgi.sock
+socket_mode = 0666
+workers = 2
+state_dir = $T/$1/state
+reply_budget_ms = 3000
+log = $T/$1/wxfcgi.log
+log_level = info
+[echo]
+delay_ms = 1000
+[state]
+store = redis
+redis = unix:$T/redis.sock
+redis_password_file = $T/redis-password
+timeout_ms = 300
+${2:-}
+CONF
+}
+
+host_start() { # NAME
+    local port
+    port=$(wx_free_port)
+    echo "$port" > "$T/$1/port"
+    "$build/wxfcgi" -c "$T/$1/wx.ini" 2>>"$T/$1/wxfcgi.log" &
+    MASTERS="$MASTERS $!"
+    wx_wait_for "$T/$1/wxfcgi.sock" 10 || { nok "host $1: wxfcgi starts"; cat "$T/$1/wxfcgi.log"; exit 1; }
+    wx_nginx_render "$T/$1" "$port" "$T/$1/wxfcgi.sock"
+    wx_nginx_start "$T/$1" || { nok "host $1: nginx starts"; exit 1; }
+    wx_wait_for "tcp:$port" 10
+}
+
+q() {
+    local ts n
+    ts=$(date +%s) n=$RANDOM$RANDOM
+    echo "signature=$(wx_sign "$TOKEN" "$ts" "$n")&timestamp=$ts&nonce=$n&openid=$OPENID"
+}
+
+# deliver HOST FILE OUT: one delivery, as WeChat makes it (a fresh
+# signature each time); prints the status, the body in OUT.
+deliver() {
+    curl -s -o "$3" -w '%{http_code}' --max-time 10 --data-binary "@$2" \
+        -H 'Content-Type: text/xml' "http://127.0.0.1:$(cat "$T/$1/port")/wx?$(q)"
+}
+
+# fresh FILE: FILE as a new message (a new MsgId and CreateTime).
+fresh() {
+    local out=$T/msg.$RANDOM$RANDOM.xml
+    sed -e "s:<CreateTime>[0-9]*</CreateTime>:<CreateTime>$(date +%s)</CreateTime>:" \
+        -e "s:<MsgId>[0-9]*</MsgId>:<MsgId>$RANDOM$RANDOM$RANDOM</MsgId>:" "$1" > "$out"
+    echo "$out"
+}
+
+# results RESULT: how many log lines of both hosts say result=RESULT.
+results() { cat "$T/a/wxfcgi.log" "$T/b/wxfcgi.log" | grep -c "result=$1 "; }
+
+echo "# two hosts sharing one Redis (run dir $T)"
+printf '%s\n' "$PASS" > "$T/redis-password"
+chmod 600 "$T/redis-password"
+redis_start
+
+echo "# refused at start with a clear message"
+host_config a
+sed -i "s|^redis_password_file = .*|redis_password = wrong-password|" "$T/a/wx.ini"
+err=$("$build/wxfcgi" -t -c "$T/a/wx.ini" 2>&1); rc=$?
+check "a wrong password: wxfcgi -t exits 1" 1 "$rc"
+check_match "... saying that AUTH failed" "*AUTH*" "$err"
+case "$err" in *wrong-password*) nok "... without the password" "$err" ;; *) ok "... without the password" ;; esac
+host_config a
+sed -i "s|^redis = .*|redis = unix:$T/nowhere.sock|" "$T/a/wx.ini"
+err=$("$build/wxfcgi" -t -c "$T/a/wx.ini" 2>&1); rc=$?
+check "an address nobody listens on: wxfcgi -t exits 1" 1 "$rc"
+check_match "... naming it" "*$T/nowhere.sock*" "$err"
+host_config a
+sed -i "s|^redis = .*|redis = http://example|" "$T/a/wx.ini"
+err=$("$build/wxfcgi" -t -c "$T/a/wx.ini" 2>&1); rc=$?
+check "a URL that is no Redis address: exits 1" 1 "$rc"
+check_match "... saying what it takes" "*redis://*unix:*" "$err"
+
+host_config a
+host_config b
+out=$("$build/wxfcgi" -t -c "$T/a/wx.ini" 2>&1); rc=$?
+check "the right password: wxfcgi -t exits 0" 0 "$rc"
+host_start a
+host_start b
+
+echo "# a message on host A, its retries on B, A, B (sequential)"
+f=$(fresh "$top/tests/fixtures/msg/text.xml")
+t0=$(results text) r0=$(results replay)
+st=""
+for h in a b a b; do st="$st$(deliver "$h" "$f" "$T/seq.$h.$((${#st} / 3))")"; done
+check "4 deliveries over two hosts: all 200" 200200200200 "$st"
+same=1
+for o in "$T"/seq.*; do cmp -s "$T/seq.a.0" "$o" || same=0; done
+if [ "$same" = 1 ] && grep -q 'this is a test' "$T/seq.a.0"; then ok "... the same reply, byte for byte, on both hosts"
+else nok "... the same reply, byte for byte, on both hosts" "$(head -c 300 "$T"/seq.*)"; fi
+check "... the handler ran once (1 reply, 3 replays)" "1 3" "$(( $(results text) - t0 )) $(( $(results replay) - r0 ))"
+
+echo "# the same, four deliveries at once over both hosts"
+f=$(fresh "$top/tests/fixtures/msg/text.xml")
+t0=$(results text) r0=$(results replay)
+pids=""
+for i in 1 2 3 4; do
+    h=a; [ $((i % 2)) = 0 ] && h=b
+    deliver "$h" "$f" "$T/par.$i" > "$T/par.$i.st" &
+    pids="$pids $!"
+done
+# shellcheck disable=SC2086
+wait $pids
+check "4 parallel deliveries: all 200" 200200200200 "$(cat "$T"/par.?.st)"
+if cmp -s "$T/par.1" "$T/par.2" && cmp -s "$T/par.1" "$T/par.3" && cmp -s "$T/par.1" "$T/par.4" &&
+   grep -q 'this is a test' "$T/par.1"; then ok "... the same reply, byte for byte"
+else nok "... the same reply, byte for byte" "$(head -c 300 "$T"/par.?)"; fi
+check "... the handler ran once (1 reply, 3 replays)" "1 3" "$(( $(results text) - t0 )) $(( $(results replay) - r0 ))"
+
+echo "# two followers' messages with the same MsgId are two messages"
+f=$(fresh "$top/tests/fixtures/msg/text.xml")
+g=$T/other-sender.xml
+sed 's:<FromUserName><!\[CDATA\[[^]]*\]\]></FromUserName>:<FromUserName><![CDATA[oAnotherFollower0123456789ab]]></FromUserName>:' "$f" > "$g"
+deliver a "$f" "$T/one" >/dev/null
+deliver b "$g" "$T/two" >/dev/null
+if grep -q 'oAnotherFollower0123456789ab' "$T/two" && ! grep -q 'oAnotherFollower' "$T/one"; then
+    ok "each follower gets the reply addressed to them"
+else nok "each follower gets the reply addressed to them" "$(cat "$T/one" "$T/two")"; fi
+
+echo "# Redis stopped: /wx still answers, within the budget"
+redis_stop
+f=$(fresh "$top/tests/fixtures/msg/text.xml")
+s0=$(date +%s%N)
+st=$(deliver a "$f" "$T/down")
+ms=$(( ($(date +%s%N) - s0) / 1000000 ))
+check "a message while Redis is down: 200" 200 "$st"
+check_match "... with its reply" "*this is a test*" "$(cat "$T/down")"
+check_le "... within 5 s (ms)" 5000 "$ms"
+grep -q "answering without de-duplication" "$T/a/wxfcgi.log" &&
+    ok "... and the log says de-duplication is off" || nok "the log says de-duplication is off"
+grep -qF "$PASS" "$T/a/wxfcgi.log" "$T/b/wxfcgi.log" &&
+    nok "no password in the logs" || ok "no password in the logs"
+
+echo "# Redis back: de-duplication across hosts again, without a restart"
+redis_start
+sleep 2.5    # past the store's reconnect backoff (at most 2 s)
+f=$(fresh "$top/tests/fixtures/msg/text.xml")
+t0=$(results text) r0=$(results replay)
+deliver a "$f" "$T/back.1" >/dev/null
+deliver b "$f" "$T/back.2" >/dev/null
+cmp -s "$T/back.1" "$T/back.2" && grep -q 'this is a test' "$T/back.1" &&
+    ok "a retry on the other host gets the same reply" || nok "a retry on the other host gets the same reply"
+check "... the handler ran once (1 reply, 1 replay)" "1 1" "$(( $(results text) - t0 )) $(( $(results replay) - r0 ))"
+
+echo "redis: $pass passed, $fail failed"
+[ "$fail" = 0 ]
