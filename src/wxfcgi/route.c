@@ -296,7 +296,8 @@ static int add_openid(wx_route_t *rt, size_t *cap, const char *s, size_t len)
     return rt->from[rt->n_from++] ? 0 : -1;
 }
 
-static int load_from(wx_route_t *rt, const wx_route_conf_t *rc, char *err, size_t errlen)
+static int load_from(wx_route_t *rt, const wx_route_conf_t *rc, const char *cfg_path,
+                     char *err, size_t errlen)
 {
     size_t cap = 0;
 
@@ -312,11 +313,21 @@ static int load_from(wx_route_t *rt, const wx_route_conf_t *rc, char *err, size_
             p += strspn(p, " \t\n");
         }
     } else {
-        FILE *f = fopen(rc->from_file, "r");
+        char path[4096];
+        const char *slash = cfg_path ? strrchr(cfg_path, '/') : NULL;
+        FILE *f;
         char line[256];
 
+        /* Relative to the config file, as every NAME_file of it. */
+        if (rc->from_file[0] != '/' && slash)
+            snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - cfg_path), cfg_path,
+                     rc->from_file);
+        else
+            snprintf(path, sizeof(path), "%s", rc->from_file);
+        f = fopen(path, "r");
+
         if (f == NULL) {
-            snprintf(err, errlen, "[route.%s] from_file %s: %s", rc->name, rc->from_file,
+            snprintf(err, errlen, "[route.%s] from_file %s: %s", rc->name, path,
                      strerror(errno));
             return -1;
         }
@@ -426,7 +437,7 @@ static int build_route(wx_router_t *r, wx_route_t *rt, const wx_route_conf_t *rc
         snprintf(err, errlen, "[route.%s] a pattern does not compile", rc->name);
         return -1;
     }
-    if ((rc->from || rc->from_file) && load_from(rt, rc, err, errlen) != 0)
+    if ((rc->from || rc->from_file) && load_from(rt, rc, r->cfg->base.path, err, errlen) != 0)
         return -1;
     rt->catch_all = !rc->type && !rc->event && !rc->event_key && !rc->scene && !rc->content &&
                     !rc->from && !rc->from_file;
