@@ -23,7 +23,9 @@ typedef struct wx_route {
     char               *name;       /* "route.NAME", "echo.click.KEY", "default" */
     /* match */
     wx_msg_type_t       type;       /* WX_MSG_UNKNOWN: any */
+    unsigned            types;      /* bit t: a message of type t may match */
     const char         *event;      /* NULL: any */
+    size_t              event_len;
     wx_rmatch_t         event_key, content, scene;
     char              **from;       /* sorted; NULL: anyone */
     size_t              n_from;
@@ -102,14 +104,11 @@ static int from_has(const wx_route_t *rt, wx_str_t who)
 
 static int route_matches(const wx_route_t *rt, const wx_msg_t *msg)
 {
-    if (rt->type != WX_MSG_UNKNOWN && msg->type != rt->type)
+    if (!(rt->types & (1U << msg->type)))
         return 0;
-    if (rt->event) {
-        size_t n = strlen(rt->event);
-
-        if (msg->event_name.len != n || strncasecmp(msg->event_name.data, rt->event, n) != 0)
-            return 0;
-    }
+    if (rt->event && (msg->event_name.len != rt->event_len ||
+                      strncasecmp(msg->event_name.data, rt->event, rt->event_len) != 0))
+        return 0;
     if (rt->event_key.kind != WX_M_ANY &&
         (msg->type != WX_MSG_EVENT || !match_str(&rt->event_key, msg->event_key)))
         return 0;
@@ -431,6 +430,12 @@ static int build_route(wx_router_t *r, wx_route_t *rt, const wx_route_conf_t *rc
     snprintf(rt->name, n, "route.%s", rc->name);
     rt->type = rc->type ? wx_msg_type_lookup(wx_str_c(rc->type)) : WX_MSG_UNKNOWN;
     rt->event = rc->event;
+    rt->event_len = rc->event ? strlen(rc->event) : 0;
+    /* The one test every route makes first: content takes texts only,
+     * the event keys events only. */
+    rt->types = rt->type != WX_MSG_UNKNOWN ? 1U << rt->type :
+                rc->content ? 1U << WX_MSG_TEXT :
+                rc->event || rc->event_key || rc->scene ? 1U << WX_MSG_EVENT : ~0U;
     if ((rc->event_key && compile_pattern(&rt->event_key, rc->event_key, 0) != 0) ||
         (rc->scene && compile_pattern(&rt->scene, rc->scene, 0) != 0) ||
         (rc->content && compile_pattern(&rt->content, rc->content, 1) != 0)) {
@@ -457,7 +462,9 @@ static int add_echo_route(wx_router_t *r, const char *name, const char *key,
     snprintf(rt->name, n, "%s%s%s", name, key[0] ? "." : "", key);
     r->n++;
     rt->type = WX_MSG_EVENT;
+    rt->types = 1U << WX_MSG_EVENT;
     rt->event = event;
+    rt->event_len = strlen(event);
     if (event_key) {
         rt->event_key.kind = WX_M_EXACT;
         rt->event_key.lit = wx_str_c(event_key);
