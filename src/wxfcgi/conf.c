@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "wxfcgi/conf.h"
+#include "wxfcgi/route.h"
 
 #define O(m)  offsetof(wxfcgi_section_t, m)
 static const wx_setting_t wxfcgi_settings[] = {
@@ -70,6 +71,7 @@ static const wx_config_use_t wxfcgi_uses[] = {
     { &wx_echo_section, U(echo) },
     { &wx_echo_click_section, U(echo.clicks) },
     { &wx_upstream_section, U(up) },
+    { &wx_route_section, U(routes) },
 };
 #undef U
 

@@ -1,6 +1,7 @@
 /*
  * wxfcgi/conf.h - what wxfcgi reads of the config: [wx], [wxfcgi], [echo],
- * [echo.click] and [upstream], each a struct with its own table.
+ * [echo.click], [upstream] and [route.NAME], each a struct with its own
+ * table ([route.NAME]'s in route_conf.c, beside the router).
  *
  * The tables and validators are in conf.c, but [upstream]'s, which is in
  * upstream_conf.c beside its handler.  Loaded with wxfcgi_spec, a config
@@ -51,6 +52,7 @@ typedef struct wxfcgi_conf {
     wx_echo_conf_t      echo;
     wx_upstream_conf_t  up;
     wx_state_conf_t     state;      /* the retry table's store */
+    wx_conf_list_t      routes;     /* wx_route_conf_t: [route.NAME] (route.h) */
 } wxfcgi_conf_t;
 
 extern const wx_config_spec_t wxfcgi_spec;

@@ -10,6 +10,7 @@
 #include "wx/proto/crypt.h"
 #include "wxfcgi/dedup.h"
 #include "wxfcgi/gateway.h"
+#include "wxfcgi/route.h"
 #include "wx/core/log.h"
 #include "wx/proto/msg.h"
 #include "wx/proto/parse.h"
@@ -42,14 +43,9 @@ wx_gw_t *wx_gw_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
     if (gw == NULL)
         goto nomem;
     gw->cfg = cfg;
-    gw->handler = wx_handler_find(cfg->fcgi.handler);
-    if (gw->handler == NULL) {
-        char known[128];
-
-        snprintf(err, errlen, "[wxfcgi] handler '%s' is unknown (known: %s)",
-                 cfg->fcgi.handler, wx_handler_names(known, sizeof(known)));
-        goto fail;
-    }
+    /* The routes pick the handler of each message ([wxfcgi] handler for
+     * what no route takes): route.h. */
+    gw->handler = &wx_handler_router;
     lim.max_text = cfg->fcgi.max_body;
     gw->parser = wx_parser_new(&lim);
     /* Room for the copied fields and items of the largest body, the

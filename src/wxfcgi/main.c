@@ -13,11 +13,14 @@
 
 #include "wx/core/dirhint.h"
 #include "wx/core/cli.h"
+#include "wx/proto/parse.h"
 #include "wxfcgi/gateway.h"
+#include "wxfcgi/route.h"
 #include "wxfcgi.h"
 
 static const char usage_text[] =
 "Usage: wxfcgi -c FILE [-p PIDFILE] [-t]\n"
+"       wxfcgi -c FILE -r MESSAGE.xml\n"
 "       wxfcgi -h | -V\n"
 "\n"
 "The FastCGI responder for a WeChat Official Account's /wx URL: it verifies\n"
@@ -26,6 +29,13 @@ static const char usage_text[] =
 "\n"
 "Options:\n"
 WX_CLI_HELP_CONFIG WX_CLI_HELP_PIDFILE WX_CLI_HELP_COMMON
+"  -r, --route-test MESSAGE.xml\n"
+"                       say which route answers the (plaintext) message and\n"
+"                       exit; -t also prints the whole route table\n"
+"\n"
+"Routes: [route.NAME] sections answer messages without code (a static\n"
+"reply, echo, success or a business service), tried by priority, then in\n"
+"file order; what none takes goes to [wxfcgi] handler.  See wx.ini(5).\n"
 "\n"
 "Modes:\n"
 "  Under spawn-fcgi (fd 0 is a listening socket) every process is one worker:\n"
@@ -41,19 +51,93 @@ WX_FCGI_HELP_SIGNALS("requests")
 "Exit status: 0 on a clean stop, 1 on a config or runtime error,\n"
 "2 on a usage error.\n";
 
+/* -r: the route 'path' (a plaintext message) takes.  An exit status. */
+static int route_test(const wxfcgi_conf_t *c, const char *path)
+{
+    wx_parse_limits_t lim = WX_PARSE_LIMITS_DEFAULT;
+    wx_parser_t *p = NULL;
+    wx_router_t *r = NULL;
+    wx_pool_t pool = { 0 };
+    wx_msg_t msg;
+    char err[512], *buf = NULL;
+    size_t len = 0;
+    int rc = WX_EXIT_FAIL;
+    wx_err_t e;
+    FILE *f = fopen(path, "r");
+
+    if (f == NULL) {
+        fprintf(stderr, "wxfcgi: %s: %s\n", path, strerror(errno));
+        return WX_EXIT_FAIL;
+    }
+    lim.max_text = c->fcgi.max_body;
+    buf = malloc(c->fcgi.max_body + 1);
+    if (buf == NULL || (p = wx_parser_new(&lim)) == NULL ||
+        wx_pool_init(&pool, 8 * c->fcgi.max_body + (128 << 10)) != WX_OK) {
+        fprintf(stderr, "wxfcgi: out of memory\n");
+        goto out;
+    }
+    len = fread(buf, 1, c->fcgi.max_body + 1, f);
+    if (len > c->fcgi.max_body) {
+        fprintf(stderr, "wxfcgi: %s: larger than [wxfcgi] max_body (%zu)\n", path,
+                c->fcgi.max_body);
+        goto out;
+    }
+    if ((e = wx_msg_parse(p, &pool, buf, len, &msg)) != WX_OK ||
+        (e = wx_msg_validate(&msg)) != WX_OK) {
+        fprintf(stderr, "wxfcgi: %s: not a message: %s (%s)\n", path, wx_strerror(e),
+                wx_parser_errmsg(p));
+        goto out;
+    }
+    r = wx_router_new(c, err, sizeof(err));
+    if (r == NULL) {
+        fprintf(stderr, "wxfcgi: %s\n", err);
+        goto out;
+    }
+    printf("%s\n", wx_router_match(r, &msg));
+    rc = WX_EXIT_OK;
+out:
+    wx_router_free(r);
+    wx_parser_free(p);
+    wx_pool_free(&pool);
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+/* -t: the route table, in the order it is tried. */
+static int print_routes(const wxfcgi_conf_t *c)
+{
+    char err[512];
+    wx_router_t *r = wx_router_new(c, err, sizeof(err));
+
+    if (r == NULL) {
+        fprintf(stderr, "wxfcgi: %s\n", err);
+        return -1;
+    }
+    printf("routes, tried in this order:\n");
+    wx_router_print(r, stdout);
+    wx_router_free(r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     wx_cli_t cli = { "wxfcgi", usage_text, &wxfcgi_spec, 1, NULL, NULL, 0 };
+    wx_cli_opt_t rtest = { "route-test", 'r', NULL };
     const wxfcgi_conf_t *c;
     wx_config_t *cfg;
     char err[512];
     int rc;
     wx_gw_t *probe;
 
-    if ((rc = wx_cli_start(&cli, argc, argv, &cfg)) >= 0)
+    if ((rc = wx_cli_start_opt(&cli, argc, argv, &cfg, &rtest)) >= 0)
         return rc;
     c = wxfcgi_conf(cfg);
     rc = WX_EXIT_FAIL;
+    if (rtest.arg) {
+        rc = route_test(c, rtest.arg);
+        goto done;
+    }
     if (c->fcgi.dedup_slots && mkdir(c->fcgi.state_dir, 0700) != 0 && errno != EEXIST) {
         char hint[512];
         int e = errno;
@@ -76,6 +160,8 @@ int main(int argc, char **argv)
                "max_body %zu, timestamp_window %u\n", cli.path, wx_mode_name(c->wx.mode),
                c->fcgi.handler, c->fcgi.srv.listen, c->fcgi.srv.workers, c->fcgi.max_body,
                c->fcgi.timestamp_window);
+        if (print_routes(c) != 0)
+            goto done;
         rc = WX_EXIT_OK;
         goto done;
     }

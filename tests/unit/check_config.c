@@ -22,7 +22,8 @@ typedef struct test_conf {
 } test_conf_t;
 
 static wx_config_section_t tok_section;     /* wxtoken's, but for its validator */
-static wx_config_use_t test_uses[9];
+/* wxfcgi's sections and three more, with room to grow */
+static wx_config_use_t test_uses[16];
 static wx_config_spec_t test_spec;
 
 static char cfg_path[64];
@@ -42,6 +43,7 @@ static void make_spec(void)
      * validator is tested through wxtoken. */
     tok_section = wxtoken_section;
     tok_section.validate = NULL;
+    ck_assert_uint_le(wxfcgi_spec.n_uses + 3, sizeof(test_uses) / sizeof(test_uses[0]));
     for (i = 0; i < wxfcgi_spec.n_uses; i++)
         test_uses[i] = wxfcgi_spec.uses[i];
     test_uses[i++] = (wx_config_use_t){ &px_key_section, offsetof(test_conf_t, keys) };

@@ -44,6 +44,17 @@ typedef struct wx_cli {
  * with '*cfg' loaded (the caller's, wx_config_free). */
 int wx_cli_start(wx_cli_t *cli, int argc, char **argv, wx_config_t **cfg);
 
+/* One option of a program's own, taking an argument: -SHORT|--LONG ARG. */
+typedef struct wx_cli_opt {
+    const char     *long_name;
+    int             short_name;
+    const char     *arg;        /* what the command line gave it, or NULL */
+} wx_cli_opt_t;
+
+/* wx_cli_start() that also takes 'opt' (filled in place). */
+int wx_cli_start_opt(wx_cli_t *cli, int argc, char **argv, wx_config_t **cfg,
+                     wx_cli_opt_t *opt);
+
 /* Open the log: 0, or -1 with the reason on stderr. */
 int wx_cli_log(const wx_cli_t *cli, const char *target, wx_log_level_t level);
 

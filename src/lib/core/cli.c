@@ -19,20 +19,35 @@ static int usage_error(const wx_cli_t *cli, const char *what, const char *arg)
 
 int wx_cli_start(wx_cli_t *cli, int argc, char **argv, wx_config_t **cfg)
 {
-    static const struct option longopts[] = {
+    return wx_cli_start_opt(cli, argc, argv, cfg, NULL);
+}
+
+int wx_cli_start_opt(wx_cli_t *cli, int argc, char **argv, wx_config_t **cfg,
+                     wx_cli_opt_t *own)
+{
+    struct option longopts[] = {
         { "pidfile", required_argument, NULL, 'p' },     /* first: not for all */
         { "config",  required_argument, NULL, 'c' },
         { "test",    no_argument,       NULL, 't' },
         { "help",    no_argument,       NULL, 'h' },
         { "version", no_argument,       NULL, 'V' },
+        { NULL, 0, NULL, 0 },                           /* the program's own */
         { NULL, 0, NULL, 0 }
     };
-    char err[512];
+    char err[512], shorts[16];
     int opt;
 
     *cfg = NULL;
-    while ((opt = getopt_long(argc, argv, cli->pidfile_ok ? "c:p:thV" : "c:thV",
+    snprintf(shorts, sizeof(shorts), "c:%sthV%c%s", cli->pidfile_ok ? "p:" : "",
+             own ? own->short_name : '\0', own ? ":" : "");
+    if (own)
+        longopts[5] = (struct option){ own->long_name, required_argument, NULL, own->short_name };
+    while ((opt = getopt_long(argc, argv, shorts,
                               cli->pidfile_ok ? longopts : longopts + 1, NULL)) != -1) {
+        if (own && opt == own->short_name) {
+            own->arg = optarg;
+            continue;
+        }
         switch (opt) {
         case 'c': cli->path = optarg; break;
         case 'p': cli->pidfile = optarg; break;
