@@ -81,77 +81,80 @@ static int call(wxtoken_ext_t *x, wx_ticket_type_t type, const char *tok, wx_tok
     return rc;
 }
 
-/* getticket with the current token, and once more with a new one when
- * WeChat refuses the token. */
-static int fetch(wxtoken_ext_t *x, wx_ticket_type_t type, wx_token_t *out)
+/* Keep 'fresh' as the next version, under the ticket's lock.  0, or -1
+ * when the store refuses it. */
+static int keep(wxtoken_ext_t *x, wx_ticket_type_t type, wx_token_t *fresh)
 {
     wxtoken_ticket_t *k = &x->tk[type];
+    char err[256];
+    wx_token_t old;
+
+    fresh->version = (k->have ? k->cur.version : 0) + 1;
+    if (!k->have && wx_ticket_read(x->st, type, 0, &old, err, sizeof(err)) == WX_OK)
+        fresh->version = old.version + 1;       /* versions only grow */
+    explicit_bzero(&old, sizeof(old));
+    if (wx_ticket_write(x->st, type, fresh, err, sizeof(err)) != WX_OK) {
+        wx_log(WX_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    k->cur = *fresh;
+    k->have = 1;
+    k->backoff_ms = 0;
+    k->retry_at = 0;
+    k->last_errcode = 0;
+    k->last_error[0] = '\0';
+    return 0;
+}
+
+/* Fetch a new ticket unless the store holds one that will do: one that
+ * is not due ('force': one newer than what we had).  The check and the
+ * call under the ticket's lock, so that two wxtoken processes on one
+ * store do not both fetch; the token is had before the lock is taken, as
+ * refreshing it takes the token's lock (one lock a handle at a time).  A
+ * token that getticket refuses (40001, 40014, 42001) is refreshed and the
+ * call made once more. */
+static int refresh(wxtoken_ext_t *x, wx_ticket_type_t type, int force)
+{
+    wxtoken_ticket_t *k = &x->tk[type];
+    unsigned long v0 = k->have ? k->cur.version : 0;
+    char why[160] = "no access token", err[256];
     long long t0 = wx_wall_ms();
-    char why[160] = "no access token";
-    wx_token_t tok;
+    wx_token_t tok, fresh;
     long code = -1;
     int tries, rc = -1;
 
+    memset(&tok, 0, sizeof(tok));
     for (tries = 0; tries < 2; tries++) {
         if (x->token(x->self, tries ? tok.token : NULL, &tok) != 0)
             break;
-        rc = call(x, type, tok.token, out, &code, why, sizeof(why));
+        if (wx_ticket_lock(x->st, type, err, sizeof(err)) != WX_OK) {
+            snprintf(why, sizeof(why), "%.150s", err);
+            break;
+        }
+        load(x, type);
+        if (k->have && (force ? k->cur.version > v0 :
+                        k->cur.expires - time(NULL) > (time_t)x->cfg->tok.refresh_margin)) {
+            rc = 0;         /* another instance has fetched it */
+        } else if ((rc = call(x, type, tok.token, &fresh, &code, why, sizeof(why))) == 0) {
+            wx_log(WX_LOG_INFO, "ticket %s: fetched in %lld ms, expires in %lld s",
+                   wx_ticket_name(type), wx_wall_ms() - t0,
+                   (long long)(fresh.expires - fresh.obtained));
+            if ((rc = keep(x, type, &fresh)) != 0)
+                snprintf(why, sizeof(why), "cannot write the store");
+        }
+        wx_ticket_unlock(x->st, type);
         if (rc == 0 || (code != 40001 && code != 40014 && code != 42001))
             break;
         wx_log(WX_LOG_INFO, "getticket %s: errcode %ld for the token: refreshing it",
                wx_ticket_name(type), code);
     }
     explicit_bzero(&tok, sizeof(tok));
+    explicit_bzero(&fresh, sizeof(fresh));
     if (rc != 0) {
         wx_log(WX_LOG_WARN, "ticket %s: fetch failed: errcode %ld (%s)", wx_ticket_name(type),
                code, why);
         failed(x, k, code, why);
-        return -1;
     }
-    wx_log(WX_LOG_INFO, "ticket %s: fetched in %lld ms, expires in %lld s",
-           wx_ticket_name(type), wx_wall_ms() - t0, (long long)(out->expires - out->obtained));
-    return 0;
-}
-
-/* Fetch a new ticket unless the store holds one that will do ('force':
- * never).  Under the ticket's lock, as refresh() of the token. */
-static int refresh(wxtoken_ext_t *x, wx_ticket_type_t type, int force)
-{
-    wxtoken_ticket_t *k = &x->tk[type];
-    wx_token_t fresh, old;
-    char err[256];
-    int rc = -1;
-
-    if (wx_ticket_lock(x->st, type, err, sizeof(err)) != WX_OK) {
-        wx_log(WX_LOG_ERROR, "%s", err);
-        return -1;
-    }
-    load(x, type);
-    if (k->have && !force &&
-        k->cur.expires - time(NULL) > (time_t)x->cfg->tok.refresh_margin) {
-        rc = 0;             /* still good, or another instance refreshed it */
-        goto out;
-    }
-    if (fetch(x, type, &fresh) != 0)
-        goto out;
-    fresh.version = (k->have ? k->cur.version : 0) + 1;
-    if (!k->have && wx_ticket_read(x->st, type, 0, &old, err, sizeof(err)) == WX_OK)
-        fresh.version = old.version + 1;        /* versions only grow */
-    if (wx_ticket_write(x->st, type, &fresh, err, sizeof(err)) != WX_OK) {
-        wx_log(WX_LOG_ERROR, "%s", err);
-        failed(x, k, -1, "cannot write the store");
-        goto out;
-    }
-    k->cur = fresh;
-    k->have = 1;
-    k->backoff_ms = 0;
-    k->retry_at = 0;
-    k->last_errcode = 0;
-    k->last_error[0] = '\0';
-    rc = 0;
-out:
-    wx_ticket_unlock(x->st, type);
-    explicit_bzero(&old, sizeof(old));
     return rc;
 }
 
