@@ -27,7 +27,7 @@ static int state_ok(const char *s)
 {
     size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
 
-    return s[n] == '\0' && n <= 128;
+    return n <= 128 && s[n] == '\0';
 }
 
 int wxctl_oauth(const wxctl_conf_t *cfg, const wxctl_opts_t *o, int argc, char **argv)
