@@ -74,7 +74,7 @@ static int add_grant(wxsim_t *sim, json_t *m, json_t *g, char *key, size_t len)
 /* The default follower of the simulated browser: one per start or reset. */
 static const char *default_openid(wxsim_t *sim)
 {
-    static char id[OPENID_LEN + 1];
+    char id[OPENID_LEN + 1];
     const char *have;
 
     if (sim->oauth == NULL && map(sim, "code") == NULL)
