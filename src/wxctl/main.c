@@ -81,6 +81,16 @@ static const char usage_text[] =
 "  send news OPENID TITLE URL [--description D] [--picurl URL]\n"
 "  template send FILE.json a template message, the file checked first\n"
 "\n"
+"Web pages (PROTOCOL.md 12, 13):\n"
+"  oauth url --redirect URL --scope snsapi_base|snsapi_userinfo\n"
+"            [--state STATE] [--base URL]\n"
+"                          print the authorize URL of web authorization for\n"
+"                          [wx] appid (made here, nothing sent); --base is\n"
+"                          the host (https://open.weixin.qq.com)\n"
+"  jssdk config URL        wx.config()'s appId, timestamp, nonceStr and\n"
+"                          signature for the page URL (its #fragment is\n"
+"                          dropped), from wxproxy's /jssdk/config\n"
+"\n"
 "The token and the tools for testing a server:\n"
 "  token [--show] [--refresh | --rejected]\n"
 "        the access token in the store of wxtoken: its age and expiry, and\n"
@@ -120,6 +130,8 @@ static const char usage_text[] =
 "      --title TEXT, --introduction TEXT, --description TEXT, --thumb MEDIA_ID,\n"
 "      --picurl URL    see the commands above\n"
 "      --kf ACCOUNT    send: as this customer-service account\n"
+"      --redirect URL, --scope SCOPE, --state STATE, --base URL\n"
+"                      see oauth url\n"
 "      --no-progress   no progress bar (shown on uploads, downloads and\n"
 "                      --all listings when stdout and stderr are terminals)\n"
 "      --compat, --previous, --no-verify, --show, --refresh, --rejected\n"
@@ -146,7 +158,8 @@ enum {
     O_JSON = 256, O_ALL, O_TO_ALL, O_NO_PROGRESS, O_IGNORE_REPRINT, O_OFFSET, O_COUNT,
     O_INDEX, O_TITLE, O_INTRO, O_DESCRIPTION, O_THUMB, O_PICURL, O_TAG, O_TO,
     O_TO_FILE, O_WXNAME, O_CLIENTMSGID, O_KF,
-    O_COMPAT, O_PREVIOUS, O_NO_VERIFY, O_SHOW, O_REFRESH, O_REJECTED
+    O_COMPAT, O_PREVIOUS, O_NO_VERIFY, O_SHOW, O_REFRESH, O_REJECTED,
+    O_REDIRECT, O_SCOPE, O_STATE, O_BASE
 };
 
 static const struct option longopts[] = {
@@ -180,6 +193,10 @@ static const struct option longopts[] = {
     { "show",           no_argument,       NULL, O_SHOW },
     { "refresh",        no_argument,       NULL, O_REFRESH },
     { "rejected",       no_argument,       NULL, O_REJECTED },
+    { "redirect",       required_argument, NULL, O_REDIRECT },
+    { "scope",          required_argument, NULL, O_SCOPE },
+    { "state",          required_argument, NULL, O_STATE },
+    { "base",           required_argument, NULL, O_BASE },
     { NULL, 0, NULL, 0 }
 };
 
@@ -237,6 +254,10 @@ static int option(args_t *a, int opt, int *rc)
     case O_SHOW: a->show = 1; break;
     case O_REFRESH: a->refresh = 1; break;
     case O_REJECTED: a->rejected = 1; break;
+    case O_REDIRECT: o->redirect = optarg; break;
+    case O_SCOPE: o->scope = optarg; break;
+    case O_STATE: o->state = optarg; break;
+    case O_BASE: o->base = optarg; break;
     default:
         *rc = wxctl_usage("unknown option");
         return 1;
@@ -251,6 +272,7 @@ static const struct {
     { "menu", wxctl_menu }, { "media", wxctl_media }, { "material", wxctl_material },
     { "draft", wxctl_draft }, { "publish", wxctl_publish }, { "mass", wxctl_mass },
     { "send", wxctl_send }, { "template", wxctl_template },
+    { "jssdk", wxctl_jssdk },
 };
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -263,6 +285,8 @@ static int run_local(const char *cmd, const args_t *a, const wxctl_conf_t *cfg,
                wxctl_token(cfg, a->show, a->refresh, a->rejected);
     if (strcmp(cmd, "sign") == 0)
         return wxctl_sign(cfg, argc, argv);
+    if (strcmp(cmd, "oauth") == 0)
+        return wxctl_oauth(cfg, &a->o, argc, argv);
     if (argc > 1)
         return wxctl_usage("one FILE at most");
     if (strcmp(cmd, "encrypt") == 0)
@@ -302,7 +326,7 @@ int main(int argc, char **argv)
         if (strcmp(cmd, families[fam].name) == 0)
             break;
     if (fam == N_FAMILIES && strcmp(cmd, "sign") != 0 && strcmp(cmd, "encrypt") != 0 &&
-        strcmp(cmd, "decrypt") != 0 && strcmp(cmd, "token") != 0)
+        strcmp(cmd, "decrypt") != 0 && strcmp(cmd, "token") != 0 && strcmp(cmd, "oauth") != 0)
         return wxctl_usage("unknown command '%s'", cmd);
     cfg = wx_config_load(&wxctl_spec, a.config ? a.config : "wx.ini", err, sizeof(err));
     if (cfg == NULL) {

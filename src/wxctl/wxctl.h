@@ -68,6 +68,10 @@ typedef struct wxctl_opts {
     const char *wxname;         /* mass preview --wxname WECHAT_ID */
     const char *clientmsgid;    /* mass send --clientmsgid ID */
     const char *kf;             /* send --kf ACCOUNT */
+    const char *redirect;       /* oauth url --redirect URL */
+    const char *scope;          /* oauth url --scope snsapi_base|snsapi_userinfo */
+    const char *state;          /* oauth url --state STATE */
+    const char *base;           /* oauth url --base URL (the authorize host) */
 } wxctl_opts_t;
 
 typedef struct wxctl_http wxctl_http_t;
@@ -189,6 +193,11 @@ int wxctl_publish(wxctl_t *ctl, int argc, char **argv);
 int wxctl_mass(wxctl_t *ctl, int argc, char **argv);
 int wxctl_send(wxctl_t *ctl, int argc, char **argv);
 int wxctl_template(wxctl_t *ctl, int argc, char **argv);
+int wxctl_jssdk(wxctl_t *ctl, int argc, char **argv);
+
+/* oauth url: the authorize URL of web authorization (PROTOCOL.md 12),
+ * made locally from [wx] appid: no proxy, no key. */
+int wxctl_oauth(const wxctl_conf_t *cfg, const wxctl_opts_t *o, int argc, char **argv);
 
 /* Check a menu file's JSON against PROTOCOL.md 6.1 (a conditional menu
  * when it has "matchrule").  0 when valid, else -1 with the first fault,

@@ -191,16 +191,22 @@ CURLcode px_attempt(px_t *px, FCGX_Request *rq, const char *path, const char *to
     CURLcode rc;
 
     url = malloc(cap);
-    etok = curl_easy_escape(h, token, 0);
-    if (url == NULL || etok == NULL) {
+    etok = token ? curl_easy_escape(h, token, 0) : NULL;
+    if (url == NULL || (token && etok == NULL)) {
         free(url);
         curl_free(etok);
         snprintf(why, whylen, "out of memory");
         return CURLE_OUT_OF_MEMORY;
     }
-    snprintf(url, cap, "%s%s?access_token=%s", cfg->px.api, path, etok);
-    curl_free(etok);
-    px_append_query(url, cap, query);      /* query_ok, and cap has room for it */
+    if (token == NULL) {
+        /* The follower's web token is in the caller's query. */
+        snprintf(url, cap, "%s%s%s%s", cfg->px.api, path, query && *query ? "?" : "",
+                 query ? query : "");
+    } else {
+        snprintf(url, cap, "%s%s?access_token=%s", cfg->px.api, path, etok);
+        curl_free(etok);
+        px_append_query(url, cap, query);  /* query_ok, and cap has room for it */
+    }
 
     hdrs = prepare(h, cfg, url, FCGX_GetParam("CONTENT_TYPE", rq->envp), method, b, a,
                    errbuf);

@@ -78,6 +78,7 @@ static const wx_config_use_t px_uses[] = {
     { &wx_state_conf_section, U(state) },
     { &px_key_section, U(keys) },
     { &wx_token_conf_section, U(tok) },
+    { &wx_account_section, U(wx) },
 };
 #undef U
 

@@ -175,16 +175,17 @@ static void forward(px_t *px, FCGX_Request *rq, px_call_t *c, const char *method
     px_answer_t a;
     wx_token_t tok;
     CURLcode rc;
-    int tries;
+    int tries, web = px_web_token_path(c->path);
 
     memset(&a, 0, sizeof(a));
+    memset(&tok, 0, sizeof(tok));
     a.rq = rq;
     a.peek = malloc(PX_PEEK);
     if (a.peek == NULL) {
         px_refuse(rq, c, 500, "internal", "", "out of memory");
         return;
     }
-    if (get_token(px, &tok, err, sizeof(err)) != 0) {
+    if (!web && get_token(px, &tok, err, sizeof(err)) != 0) {
         wx_log(WX_LOG_ERROR, "no token: the store has none and wxtoken did not answer: %s",
                err);
         px_refuse(rq, c, 503, "no_token", "Retry-After: 1\r\n",
@@ -192,7 +193,8 @@ static void forward(px_t *px, FCGX_Request *rq, px_call_t *c, const char *method
         goto out;
     }
     for (tries = 0;; tries++) {
-        rc = px_attempt(px, rq, c->path, tok.token, method, b, &a, why, sizeof(why));
+        rc = px_attempt(px, rq, c->path, web ? NULL : tok.token, method, b, &a, why,
+                        sizeof(why));
         if (a.streaming) {
             /* Passed through already. */
             if (rc != CURLE_OK)
@@ -216,7 +218,7 @@ static void forward(px_t *px, FCGX_Request *rq, px_call_t *c, const char *method
             break;
         }
         c->has_errcode = px_answer_errcode(&a, &c->errcode);
-        if (tries == 0 && c->has_errcode && retry_code(c->errcode)) {
+        if (tries == 0 && !web && c->has_errcode && retry_code(c->errcode)) {
             if (swap_token(px, c, &tok)) {
                 c->retried = 1;
                 continue;
@@ -286,6 +288,8 @@ void px_serve(px_t *px, FCGX_Request *rq)
                   c.key, pk->rate);
         goto log;
     }
+    if (px_web_route(px, rq, &c))     /* ticket, jssdk, OAuth code: web.c */
+        goto log;
     if (strcmp(method, "POST") == 0 && px_read_body(px, rq, &c, &body) != 0)
         goto log;
     forward(px, rq, &c, method, &body);

@@ -92,6 +92,19 @@ int px_path_allowed(const wx_proxy_key_t *k, const char *path);
 int px_query_ok(const char *query);
 int px_append_query(char *url, size_t cap, const char *query);
 
+/* ---- web.c -------------------------------------------------------------- */
+
+/* The routes answered without WeChat's access token (checked key, path
+ * and rate first): the JS-SDK ticket from the store, /jssdk/config, the
+ * OAuth code exchanged by wxtoken.  1 when 'c->path' was one of them and
+ * is answered, 0 to forward it. */
+int px_web_route(px_t *px, FCGX_Request *rq, px_call_t *c);
+
+/* /sns/ calls other than the code exchange carry the follower's web
+ * token: forwarded with the caller's query as it is, never the account's
+ * token, never retried on a token error. */
+int px_web_token_path(const char *path);
+
 /* ---- body.c ------------------------------------------------------------- */
 
 /* Read the caller's body into 'b' (memory, or an unlinked file past
@@ -103,8 +116,9 @@ size_t px_on_read(char *buf, size_t size, size_t n, void *user);
 
 /* ---- answer.c ----------------------------------------------------------- */
 
-/* One attempt with 'token'.  The curl code (CURLE_OK: 'a' holds the
- * answer, or has streamed it); 'why' says what failed otherwise. */
+/* One attempt with 'token' (NULL: the caller's query as it is, for the
+ * web-token paths).  The curl code (CURLE_OK: 'a' holds the answer, or
+ * has streamed it); 'why' says what failed otherwise. */
 CURLcode px_attempt(px_t *px, FCGX_Request *rq, const char *path, const char *token,
                     const char *method, px_body_t *b, px_answer_t *a,
                     char *why, size_t whylen);

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 #include <fcgiapp.h>
 #include "wx/core/config.h"
+#include "wx/proto/account.h"
 #include "wx/server/fcgi.h"
 #include "wx/state/state_conf.h"
 #include "wx/state/token_conf.h"
@@ -38,6 +39,7 @@ typedef struct px_conf {
     wx_conf_list_t  keys;       /* wx_proxy_key_t */
     wx_token_conf_t tok;        /* [wxtoken] store, listen */
     wx_state_conf_t state;      /* the rate limits' and the token's store */
+    wx_account_conf_t wx;       /* [wx] appid, for /jssdk/config */
 } px_conf_t;
 
 extern const wx_config_spec_t px_spec;

@@ -66,6 +66,14 @@ static const wxsim_route_t routes[] = {
     /* 6.7, 6.8 */
     { "/cgi-bin/message/custom/send",           M_POST, 1, wxsim_custom_send },
     { "/cgi-bin/message/template/send",         M_POST, 1, wxsim_template_send },
+    /* 12: the browser's page (open.weixin.qq.com), then the web token's APIs */
+    { "/connect/oauth2/authorize",              M_GET,  0, wxsim_oauth_authorize },
+    { "/sns/oauth2/access_token",               M_GET,  0, wxsim_sns_access_token },
+    { "/sns/oauth2/refresh_token",              M_GET,  0, wxsim_sns_refresh },
+    { "/sns/userinfo",                          M_GET,  0, wxsim_sns_userinfo },
+    { "/sns/auth",                              M_GET,  0, wxsim_sns_auth },
+    /* 13 */
+    { "/cgi-bin/ticket/getticket",              M_GET,  1, wxsim_ticket_get },
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 

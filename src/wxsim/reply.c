@@ -17,36 +17,7 @@ static const char json_ctype[] = "application/json; encoding=utf-8";
 
 long wxsim_query_get(const char *qs, const char *name, char *dst, size_t cap)
 {
-    size_t nlen = strlen(name);
-    const char *p = qs;
-
-    while (p && *p) {
-        const char *end = strchr(p, '&');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-
-        if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-            const char *v = p + nlen + 1;
-            size_t vlen = len - nlen - 1;
-            long n;
-
-            /* Decoding never grows a value. */
-            if (vlen >= cap)
-                return -2;
-            n = wx_url_decode(dst, v, vlen);
-            if (n < 0)
-                return -2;
-            dst[n] = '\0';
-            return n;
-        }
-        if (len == nlen && strncmp(p, name, nlen) == 0) {
-            if (cap == 0)
-                return -2;
-            dst[0] = '\0';
-            return 0;
-        }
-        p = end ? end + 1 : NULL;
-    }
-    return -1;
+    return wx_query_get(qs, name, dst, cap);
 }
 
 static void set_out(wxsim_req_t *rq, char *data, size_t len, const char *ctype)

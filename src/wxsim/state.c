@@ -26,6 +26,8 @@ static void free_json(wxsim_t *sim)
     json_decref(sim->published);
     json_decref(sim->custom);
     json_decref(sim->templates);
+    json_decref(sim->oauth);
+    sim->oauth = NULL;
     sim->menu = sim->conditional = sim->drafts = sim->published = NULL;
     sim->custom = sim->templates = NULL;
 }

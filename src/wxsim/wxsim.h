@@ -199,6 +199,10 @@ typedef struct wxsim {
     json_t         *custom;
     json_t         *templates;
     long long       next_template_msgid;
+
+    /* OAuth web authorization (12): codes, web tokens, refresh tokens;
+     * oauth.c's, made on first use */
+    json_t         *oauth;
 } wxsim_t;
 
 /* clock.c: the simulated wall clock (seconds), moved by /sim/clock. */
@@ -276,6 +280,16 @@ void wxsim_template_send(wxsim_t *sim, wxsim_req_t *rq);
 /* misc: the server IP lists (PROTOCOL.md 7) */
 void wxsim_getcallbackip(wxsim_t *sim, wxsim_req_t *rq);
 void wxsim_get_api_domain_ip(wxsim_t *sim, wxsim_req_t *rq);
+
+/* oauth.c: web authorization (PROTOCOL.md 12) */
+void wxsim_oauth_authorize(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_sns_access_token(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_sns_refresh(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_sns_userinfo(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_sns_auth(wxsim_t *sim, wxsim_req_t *rq);
+
+/* ticket.c: the JS-SDK tickets (PROTOCOL.md 13) */
+void wxsim_ticket_get(wxsim_t *sim, wxsim_req_t *rq);
 
 /* ctl.c: the /sim/ control interface (paths under /sim/) */
 void wxsim_ctl_handle(wxsim_t *sim, wxsim_req_t *rq);

@@ -75,6 +75,15 @@ static const char usage_text[] =
 "Report protocol (one line each way on the socket):\n"
 "  REJECTED TOKEN | REFRESH | STATUS  ->  OK VERSION EXPIRES TOKEN\n"
 "                                         ERR ERRCODE MESSAGE\n"
+"  TICKET jsapi|wx_card [REFRESH]     ->  OK VERSION EXPIRES TICKET\n"
+"      the JS-SDK ticket (PROTOCOL.md 13), kept in the store beside the\n"
+"      token (STORE.jsapi_ticket, STORE.wx_card_ticket): fetched with the\n"
+"      token when first asked for, then refreshed refresh_margin seconds\n"
+"      before it expires, or now with REFRESH; one getticket call however\n"
+"      many callers ask at once\n"
+"  OAUTH CODE                         ->  JSON {WeChat's answer}\n"
+"      a web-authorization code exchanged with the AppSecret\n"
+"      (/sns/oauth2/access_token, PROTOCOL.md 12)\n"
 "\n"
 "Signals: TERM and INT stop it; the store keeps the token for the next start.\n"
 "Exit status: 0 on a clean stop, 1 on a config or start-up error, 2 on a\n"
@@ -91,6 +100,7 @@ typedef struct {
     unsigned            backoff_ms;     /* the next backoff */
     long                last_errcode;   /* of the last failed refresh */
     char                last_error[300];
+    wxtoken_ext_t       x;              /* tickets and OAuth (ticket.c, oauth.c) */
 } wxtoken_t;
 
 /* Errors that another attempt will not fix: a person must act. */
@@ -363,10 +373,25 @@ static void answer_current(wxtoken_t *t, int fd)
     explicit_bzero(line, sizeof(line));
 }
 
+/* The token for ticket.c and oauth.c (wxtoken_ext_t.token). */
+static int ext_token(void *self, const char *stale, wx_token_t *tok)
+{
+    wxtoken_t *t = self;
+
+    load_store(t);
+    if (time(NULL) >= t->retry_at &&
+        (!t->have || (stale != NULL && strcmp(stale, t->cur.token) == 0)))
+        refresh(t, stale, stale != NULL);
+    if (!t->have || t->cur.expires <= time(NULL))
+        return -1;
+    *tok = t->cur;
+    return 0;
+}
+
 static void serve_client(wxtoken_t *t, int fd)
 {
     struct timeval tv = { 1, 0 };
-    char line[WX_TOKEN_MAX + 64], brief[64];
+    char line[WX_TOKEN_MAX + 64], brief[64], reply[WXTOKEN_REPLY_MAX];
     size_t got = 0;
     char *nl;
 
@@ -403,8 +428,14 @@ static void serve_client(wxtoken_t *t, int fd)
             if (time(NULL) >= t->retry_at)
                 refresh(t, line + 9, 1);
         }
+    } else if (wxtoken_ext_request(&t->x, line, reply, sizeof(reply))) {
+        answer(fd, reply);
+        explicit_bzero(reply, sizeof(reply));
+        explicit_bzero(line, sizeof(line));
+        return;
     } else {
-        answer(fd, "ERR -2 unknown request (REJECTED TOKEN, REFRESH or STATUS)\n");
+        answer(fd, "ERR -2 unknown request (REJECTED TOKEN, REFRESH, STATUS, TICKET "
+               "or OAUTH)\n");
         explicit_bzero(line, sizeof(line));
         return;
     }
@@ -420,10 +451,12 @@ static void serve(wxtoken_t *t, int lfd)
     while (!wx_sig_stopping()) {
         struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
                                { .fd = wx_sig_fd(), .events = POLLIN } };
-        time_t due = next_due(t), now = time(NULL);
+        time_t due = next_due(t), now = time(NULL), tdue = wxtoken_ticket_due(&t->x);
         long long wait = due > now ? (long long)(due - now) * 1000 : 0;
         int n;
 
+        if (tdue && tdue < due)
+            wait = tdue > now ? (long long)(tdue - now) * 1000 : 0;
         if (wait > 60000)
             wait = 60000;   /* look at the store now and then */
         n = poll(p, 2, (int)wait);
@@ -447,6 +480,7 @@ static void serve(wxtoken_t *t, int lfd)
             if (time(NULL) >= next_due(t))
                 refresh(t, NULL, 0);
         }
+        wxtoken_ticket_tick(&t->x);
     }
 }
 
@@ -491,6 +525,9 @@ static int run(const wxtoken_conf_t *cfg)
     if (fcntl(lfd, F_SETFL, O_NONBLOCK) != 0)
         goto out;
     load_store(&t);
+    t.x = (wxtoken_ext_t){ .cfg = cfg, .api = t.api, .st = t.st, .token = ext_token,
+                           .self = &t };
+    wxtoken_ticket_load(&t.x);
     wx_log(WX_LOG_INFO, "wxtoken %s ready: store %s, reports on %s, grant %s", WX_VERSION,
            cfg->where.store, t.sock, cfg->tok.grant);
 
@@ -505,6 +542,7 @@ out:
     wx_api_free(t.api);
     wx_store_close(t.st);
     explicit_bzero(&t.cur, sizeof(t.cur));
+    explicit_bzero(&t.x, sizeof(t.x));
     return status;
 }
 

@@ -2,8 +2,12 @@
 #ifndef WXTOKEN_H
 #define WXTOKEN_H
 
+#include <time.h>
+
+#include "wx/api/api.h"
 #include "wx/core/config.h"
 #include "wx/proto/account.h"
+#include "wx/state/ticket.h"
 #include "wx/state/state_conf.h"
 #include "wx/state/token_conf.h"
 
@@ -38,5 +42,50 @@ static inline const wxtoken_conf_t *wxtoken_conf(const wx_config_t *cfg)
 {
     return (const wxtoken_conf_t *)(const void *)cfg;
 }
+
+/* ---- the requests beyond the token's (ticket.c, oauth.c) --------------- */
+
+/* What one JS-SDK ticket's refresher keeps (ticket.c). */
+typedef struct wxtoken_ticket {
+    wx_token_t      cur;            /* what the store holds */
+    int             have;           /* cur is valid */
+    time_t          retry_at;       /* no getticket call before this */
+    unsigned        backoff_ms;     /* the next pause after a failure */
+    long            last_errcode;   /* of the last failed fetch */
+    char            last_error[160];
+} wxtoken_ticket_t;
+
+/* The token server as ticket.c and oauth.c see it: main.c fills it in at
+ * start and answers 'token' from its own state. */
+typedef struct wxtoken_ext {
+    const wxtoken_conf_t *cfg;
+    wx_api_t           *api;
+    wx_store_t         *st;
+    /* The current access token into *tok: 0, or -1 when there is none.
+     * 'stale' non-NULL: WeChat refused that token (refreshed first when it
+     * is still the current one, as for REJECTED). */
+    int               (*token)(void *self, const char *stale, wx_token_t *tok);
+    void               *self;
+    wxtoken_ticket_t    tk[WX_TICKET__MAX];
+} wxtoken_ext_t;
+
+#define WXTOKEN_REPLY_MAX   4096    /* the longest answer line */
+
+/* Answer 'line' if it is a request of ticket.c or oauth.c:
+ *   TICKET TYPE [REFRESH]  ->  OK VERSION EXPIRES TICKET | ERR ERRCODE MESSAGE
+ *   OAUTH CODE             ->  JSON {WeChat's answer}   | ERR ERRCODE MESSAGE
+ * 1 with the answer line (ending in a newline) in 'reply', or 0 when it is
+ * none of these. */
+int wxtoken_ext_request(wxtoken_ext_t *x, const char *line, char *reply, size_t cap);
+
+/* ticket.c: the tickets in the store at start; when the next timed
+ * refresh of a ticket is due (0: none); the refreshes that are due. */
+void wxtoken_ticket_load(wxtoken_ext_t *x);
+time_t wxtoken_ticket_due(const wxtoken_ext_t *x);
+void wxtoken_ticket_tick(wxtoken_ext_t *x);
+int wxtoken_ticket_request(wxtoken_ext_t *x, const char *line, char *reply, size_t cap);
+
+/* oauth.c: OAUTH CODE, the code exchanged with the AppSecret. */
+int wxtoken_oauth_request(wxtoken_ext_t *x, const char *line, char *reply, size_t cap);
 
 #endif

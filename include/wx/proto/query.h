@@ -34,6 +34,11 @@ wx_err_t wx_query_parse(const char *qs, size_t len, wx_pool_t *pool,
  * Returns the decoded length, or -1 on a bad escape or a decoded NUL. */
 long wx_url_decode(char *dst, const char *src, size_t len);
 
+/* Copy the value of parameter 'name' of the query 'qs' (no leading '?'),
+ * percent-decoded, into 'dst' ('cap' bytes, NUL-terminated).  Its
+ * length; -1 when absent; -2 when malformed or too long for 'cap'. */
+long wx_query_get(const char *qs, const char *name, char *dst, size_t cap);
+
 /* The CGI CONTENT_LENGTH: its value, or -1 when absent, empty, not all
  * digits or absurdly large. */
 long long wx_content_length(const char *s);

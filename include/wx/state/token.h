@@ -41,4 +41,13 @@ wx_err_t wx_token_write(wx_store_t *st, const wx_token_t *tok,
 wx_err_t wx_token_lock(wx_store_t *st, char *err, size_t errlen);
 void wx_token_unlock(wx_store_t *st);
 
+/* The same for another record of the same shape, 'key' (the JS-SDK
+ * tickets, wx/state/ticket.h); 'what' names it in messages ("ticket"). */
+wx_err_t wx_token_read_key(wx_store_t *st, const wx_store_key_t *key, const char *what,
+                           time_t now, wx_token_t *tok, char *err, size_t errlen);
+wx_err_t wx_token_write_key(wx_store_t *st, const wx_store_key_t *key, const wx_token_t *tok,
+                            char *err, size_t errlen);
+wx_err_t wx_token_lock_key(wx_store_t *st, const wx_store_key_t *key, char *err, size_t errlen);
+void wx_token_unlock_key(wx_store_t *st, const wx_store_key_t *key);
+
 #endif

@@ -66,15 +66,30 @@ static wx_err_t parse_answer(char *buf, size_t got, const char *sock, wx_token_t
 wx_err_t wx_token_ask(const char *sock, const char *request, unsigned timeout_ms,
                       wx_token_t *tok, char *err, size_t errlen)
 {
+    char buf[WX_TOKEN_LINE + 2];
+    size_t got = 0;
+    wx_err_t rc;
+
+    memset(tok, 0, sizeof(*tok));
+    rc = wx_token_ask_line(sock, request, timeout_ms, buf, sizeof(buf), &got, err, errlen);
+    if (rc == WX_OK)
+        rc = parse_answer(buf, got, sock, tok, err, errlen);
+    explicit_bzero(buf, sizeof(buf));
+    return rc;
+}
+
+wx_err_t wx_token_ask_line(const char *sock, const char *request, unsigned timeout_ms,
+                           char *buf, size_t cap, size_t *gotp, char *err, size_t errlen)
+{
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     long long deadline = wx_now_ms() + timeout_ms;
-    char buf[WX_TOKEN_LINE + 2];
     size_t got = 0, len;
     wx_err_t rc = WX_ESYS;
     int fd;
 
-    memset(tok, 0, sizeof(*tok));
-    if (strlen(sock) >= sizeof(sa.sun_path) || strlen(request) > WX_TOKEN_MAX + 16) {
+    *gotp = 0;
+    if (cap < WX_TOKEN_MAX + 32 || strlen(sock) >= sizeof(sa.sun_path) ||
+        strlen(request) > WX_TOKEN_MAX + 16) {
         snprintf(err, errlen, "wxtoken socket path or request too long");
         return WX_EINVAL;
     }
@@ -89,7 +104,7 @@ wx_err_t wx_token_ask(const char *sock, const char *request, unsigned timeout_ms
         snprintf(err, errlen, "cannot reach wxtoken at %s: %s", sock, strerror(errno));
         goto out;
     }
-    snprintf(buf, sizeof(buf), "%s\n", request);
+    snprintf(buf, cap, "%s\n", request);
     len = strlen(buf);
     while (got < len) {
         ssize_t w;
@@ -110,17 +125,18 @@ wx_err_t wx_token_ask(const char *sock, const char *request, unsigned timeout_ms
 
         if (wait_fd(fd, POLLIN, deadline) != 0)
             goto timeout;
-        r = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+        r = recv(fd, buf + got, cap - 1 - got, 0);
         if (r < 0 && (errno == EAGAIN || errno == EINTR))
             continue;
         if (r <= 0)
             break;
         got += (size_t)r;
-        if (memchr(buf, '\n', got) || got == sizeof(buf) - 1)
+        if (memchr(buf, '\n', got) || got == cap - 1)
             break;
     }
     buf[got] = '\0';
-    rc = parse_answer(buf, got, sock, tok, err, errlen);
+    *gotp = got;
+    rc = WX_OK;
     goto out;
 timeout:
     snprintf(err, errlen, "wxtoken at %s did not answer within %u ms", sock, timeout_ms);

@@ -116,3 +116,37 @@ long long wx_content_length(const char *s)
     }
     return v;
 }
+
+long wx_query_get(const char *qs, const char *name, char *dst, size_t cap)
+{
+    size_t nlen = strlen(name);
+    const char *p = qs;
+
+    while (p && *p) {
+        const char *end = strchr(p, '&');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+
+        if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            const char *v = p + nlen + 1;
+            size_t vlen = len - nlen - 1;
+            long n;
+
+            /* Decoding never grows a value. */
+            if (vlen >= cap)
+                return -2;
+            n = wx_url_decode(dst, v, vlen);
+            if (n < 0)
+                return -2;
+            dst[n] = '\0';
+            return n;
+        }
+        if (len == nlen && strncmp(p, name, nlen) == 0) {
+            if (cap == 0)
+                return -2;
+            dst[0] = '\0';
+            return 0;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return -1;
+}

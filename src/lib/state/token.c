@@ -12,13 +12,19 @@ static const wx_store_key_t token_key = { "token", "", 0 };
 wx_err_t wx_token_read(wx_store_t *st, time_t now, wx_token_t *tok,
                        char *err, size_t errlen)
 {
+    return wx_token_read_key(st, &token_key, "token", now, tok, err, errlen);
+}
+
+wx_err_t wx_token_read_key(wx_store_t *st, const wx_store_key_t *key, const char *what,
+                           time_t now, wx_token_t *tok, char *err, size_t errlen)
+{
     wx_store_rec_t rec;
     wx_err_t rc;
 
     memset(tok, 0, sizeof(*tok));
-    rc = wx_store_rec_read(st, &token_key, &rec, tok->token, sizeof(tok->token));
+    rc = wx_store_rec_read(st, key, &rec, tok->token, sizeof(tok->token));
     if (rc == WX_ETOOBIG) {
-        snprintf(err, errlen, "the token store is damaged (a token over %d characters)",
+        snprintf(err, errlen, "the %s store is damaged (a %s over %d characters)", what, what,
                  WX_TOKEN_MAX);
         memset(tok, 0, sizeof(*tok));
         return WX_EINVAL;
@@ -29,7 +35,7 @@ wx_err_t wx_token_read(wx_store_t *st, time_t now, wx_token_t *tok,
         return rc;
     }
     if (!wx_token_valid(tok->token) || rec.expires <= rec.obtained) {
-        snprintf(err, errlen, "the token store is damaged (bad fields)");
+        snprintf(err, errlen, "the %s store is damaged (bad fields)", what);
         memset(tok, 0, sizeof(*tok));
         return WX_EINVAL;
     }
@@ -37,7 +43,7 @@ wx_err_t wx_token_read(wx_store_t *st, time_t now, wx_token_t *tok,
     tok->obtained = rec.obtained;
     tok->expires = rec.expires;
     if (tok->expires <= now) {
-        snprintf(err, errlen, "the stored token expired %lld s ago",
+        snprintf(err, errlen, "the stored %s expired %lld s ago", what,
                  (long long)(now - tok->expires));
         return WX_ESTALE;
     }
@@ -46,6 +52,12 @@ wx_err_t wx_token_read(wx_store_t *st, time_t now, wx_token_t *tok,
 
 wx_err_t wx_token_write(wx_store_t *st, const wx_token_t *tok,
                         char *err, size_t errlen)
+{
+    return wx_token_write_key(st, &token_key, tok, err, errlen);
+}
+
+wx_err_t wx_token_write_key(wx_store_t *st, const wx_store_key_t *key, const wx_token_t *tok,
+                            char *err, size_t errlen)
 {
     wx_store_rec_t rec = {
         .version = tok->version,
@@ -59,7 +71,7 @@ wx_err_t wx_token_write(wx_store_t *st, const wx_token_t *tok,
         return WX_EINVAL;
     }
     rec.value = wx_str_c(tok->token);
-    rc = wx_store_rec_replace(st, &token_key, &rec);
+    rc = wx_store_rec_replace(st, key, &rec);
     if (rc != WX_OK)
         snprintf(err, errlen, "%s", wx_store_error(st));
     return rc;
@@ -67,7 +79,12 @@ wx_err_t wx_token_write(wx_store_t *st, const wx_token_t *tok,
 
 wx_err_t wx_token_lock(wx_store_t *st, char *err, size_t errlen)
 {
-    wx_err_t rc = wx_store_lock(st, &token_key, WX_TOKEN_LEASE_MS);
+    return wx_token_lock_key(st, &token_key, err, errlen);
+}
+
+wx_err_t wx_token_lock_key(wx_store_t *st, const wx_store_key_t *key, char *err, size_t errlen)
+{
+    wx_err_t rc = wx_store_lock(st, key, WX_TOKEN_LEASE_MS);
 
     if (rc != WX_OK)
         snprintf(err, errlen, "%s", wx_store_error(st));
@@ -77,4 +94,9 @@ wx_err_t wx_token_lock(wx_store_t *st, char *err, size_t errlen)
 void wx_token_unlock(wx_store_t *st)
 {
     wx_store_unlock(st, &token_key);
+}
+
+void wx_token_unlock_key(wx_store_t *st, const wx_store_key_t *key)
+{
+    wx_store_unlock(st, key);
 }
