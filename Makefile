@@ -21,7 +21,7 @@ SANITIZE ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-PKGS     := fcgi expat libcrypto inih libcurl jansson hiredis
+PKGS     := fcgi expat libcrypto inih libcurl jansson hiredis libqrencode libpng
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \

@@ -146,7 +146,8 @@ enum {
     O_JSON = 256, O_ALL, O_TO_ALL, O_NO_PROGRESS, O_IGNORE_REPRINT, O_OFFSET, O_COUNT,
     O_INDEX, O_TITLE, O_INTRO, O_DESCRIPTION, O_THUMB, O_PICURL, O_TAG, O_TO,
     O_TO_FILE, O_WXNAME, O_CLIENTMSGID, O_KF,
-    O_COMPAT, O_PREVIOUS, O_NO_VERIFY, O_SHOW, O_REFRESH, O_REJECTED
+    O_COMPAT, O_PREVIOUS, O_NO_VERIFY, O_SHOW, O_REFRESH, O_REJECTED,
+    O_TEMP, O_PERMANENT, O_SCENE, O_SCENE_STR, O_PNG
 };
 
 static const struct option longopts[] = {
@@ -180,6 +181,11 @@ static const struct option longopts[] = {
     { "show",           no_argument,       NULL, O_SHOW },
     { "refresh",        no_argument,       NULL, O_REFRESH },
     { "rejected",       no_argument,       NULL, O_REJECTED },
+    { "temp",           required_argument, NULL, O_TEMP },
+    { "permanent",      no_argument,       NULL, O_PERMANENT },
+    { "scene",          required_argument, NULL, O_SCENE },
+    { "scene-str",      required_argument, NULL, O_SCENE_STR },
+    { "png",            required_argument, NULL, O_PNG },
     { NULL, 0, NULL, 0 }
 };
 
@@ -237,6 +243,11 @@ static int option(args_t *a, int opt, int *rc)
     case O_SHOW: a->show = 1; break;
     case O_REFRESH: a->refresh = 1; break;
     case O_REJECTED: a->rejected = 1; break;
+    case O_TEMP: *rc = number("temp", optarg, 1, &o->temp); return *rc != 0;
+    case O_PERMANENT: o->permanent = 1; break;
+    case O_SCENE: o->scene = optarg; break;
+    case O_SCENE_STR: o->scene_str = optarg; break;
+    case O_PNG: o->png = optarg; break;
     default:
         *rc = wxctl_usage("unknown option");
         return 1;
@@ -251,6 +262,9 @@ static const struct {
     { "menu", wxctl_menu }, { "media", wxctl_media }, { "material", wxctl_material },
     { "draft", wxctl_draft }, { "publish", wxctl_publish }, { "mass", wxctl_mass },
     { "send", wxctl_send }, { "template", wxctl_template },
+    { "user", wxctl_user }, { "tag", wxctl_tag }, { "blacklist", wxctl_blacklist },
+    { "qrcode", wxctl_qrcode }, { "shorten", wxctl_shorten }, { "check", wxctl_check },
+    { "subscribe", wxctl_subscribe }, { "kf", wxctl_kf },
 };
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -272,7 +286,7 @@ static int run_local(const char *cmd, const args_t *a, const wxctl_conf_t *cfg,
 
 int main(int argc, char **argv)
 {
-    args_t a = { .verify = 1, .o = { .count = -1, .index = -1 } };
+    args_t a = { .verify = 1, .o = { .count = -1, .index = -1, .temp = -1 } };
     int opt, rc, cargc;
     size_t fam;
     char err[512], **cargv;
