@@ -139,9 +139,12 @@ static int user_list(wxctl_t *ctl, int argc, char **argv)
     if (argc == 1)
         snprintf(next, sizeof(next), "%s", argv[0]);
     do {
+        size_t before = json_array_size(all);
+
         if ((rc = list_page(ctl, next, sizeof(next), all, &total)) != 0)
             break;
-        if (o->all && !o->no_progress && (next[0] || json_array_size(all) > 0))
+        /* A line a page that brought followers (the last call brings none). */
+        if (o->all && !o->no_progress && json_array_size(all) > before)
             fprintf(stderr, "wxctl: followers %zu of %lld\n", json_array_size(all), total);
     } while (o->all && next[0]);
     if (rc == 0 && o->json) {
