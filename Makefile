@@ -169,7 +169,8 @@ bench: deps-bench
 lint:
 	$(Q)scripts/check-layers.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --inline-suppr -Iinclude -Isrc src
+	    --inline-suppr -Iinclude -Isrc src \
+	    --include=$$(pkg-config --variable=includedir jansson)/jansson.h
 
 # --- installing ----------------------------------------------------------
 
