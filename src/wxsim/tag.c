@@ -5,6 +5,7 @@
  * untagging take 50 followers a call, the blacklist 20.  Tag 1 (黑名单)
  * counts the blacklisted followers.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "wxsim.h"
@@ -125,16 +126,34 @@ void wxsim_tag_create(wxsim_t *sim, wxsim_req_t *rq)
 
 void wxsim_tag_get(wxsim_t *sim, wxsim_req_t *rq)
 {
-    json_t *out = json_array(), *t;
-    size_t i;
+    /* One pass over the followers counts every tag: ids are below
+     * next_tagid. */
+    size_t *count = calloc((size_t)sim->next_tagid, sizeof(*count)), i, j;
+    json_t *out = json_array(), *t, *u, *v;
+    const char *k;
 
+    if (count == NULL || out == NULL) {
+        free(count);
+        json_decref(out);
+        wxsim_reply_err(rq, -1, "system error");
+        return;
+    }
+    json_object_foreach(sim->users, k, u) {
+        if (!json_is_true(json_object_get(u, "subscribe")))
+            continue;
+        count[TAG_BLACK] += json_is_true(json_object_get(u, "black"));
+        json_array_foreach(json_object_get(u, "tagid_list"), j, v)
+            if (json_integer_value(v) > 0 && json_integer_value(v) < sim->next_tagid)
+                count[json_integer_value(v)]++;
+    }
     json_array_foreach(sim->tags, i, t) {
         json_int_t id = json_integer_value(json_object_get(t, "id"));
 
         json_array_append_new(out, json_pack("{s:I,s:O,s:I}", "id", id,
                                              "name", json_object_get(t, "name"),
-                                             "count", (json_int_t)tag_count(sim, id)));
+                                             "count", (json_int_t)count[id]));
     }
+    free(count);
     wxsim_reply_json(rq, json_pack("{s:o}", "tags", out));
 }
 
