@@ -21,7 +21,7 @@ SANITIZE ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-PKGS     := fcgi expat libcrypto inih libcurl jansson hiredis
+PKGS     := fcgi expat libcrypto inih libcurl jansson hiredis libqrencode libpng
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
@@ -138,7 +138,7 @@ check: $(BUILD)/check_wx
 # behind nginx with TLS; wxtoken against it; the README's commands against
 # the demo stack.  Every suite runs (suite.sh fails one that leaves a
 # process behind); the target fails if any did.
-E2E := run sim token proxy upstream ctl help readme redis routes oauth
+E2E := run sim token proxy upstream ctl help readme redis routes oauth families
 e2e: $(PROGS)
 	$(Q)rc=0; for t in $(E2E); do tests/e2e/suite.sh $$t $(BUILD) || rc=1; done; exit $$rc
 
@@ -169,7 +169,8 @@ bench: deps-bench
 lint:
 	$(Q)scripts/check-layers.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --inline-suppr -Iinclude -Isrc src
+	    --inline-suppr -Iinclude -Isrc src \
+	    --include=$$(pkg-config --variable=includedir jansson)/jansson.h
 
 # --- installing ----------------------------------------------------------
 

@@ -90,6 +90,32 @@ static const char usage_text[] =
 "  jssdk config URL        wx.config()'s appId, timestamp, nonceStr and\n"
 "                          signature for the page URL (its #fragment is\n"
 "                          dropped), from wxproxy's /jssdk/config\n"
+"Users, tags, the blacklist (9):\n"
+"  user info OPENID...     one follower, or up to 100\n"
+"  user list [NEXT_OPENID] [--all]\n"
+"                          10 000 OpenIDs a page; --all: every page, with a\n"
+"                          progress line a page on stderr\n"
+"  user remark OPENID TEXT fewer than 30 characters\n"
+"  tag list | tag create NAME | tag rename ID NAME | tag delete ID\n"
+"  tag add|remove ID OPENID...   50 a call; 20 tags a follower at most\n"
+"  tag of OPENID           names of 1-30 bytes; tags 0, 1, 2 cannot change\n"
+"  blacklist [list] | blacklist add|remove OPENID...   20 a call\n"
+"\n"
+"QR codes, short keys, the callback check (10, 11, 7.3):\n"
+"  qrcode create (--temp SECS | --permanent) (--scene N | --scene-str S)\n"
+"                [--png FILE]  temporary: 30 days at most, scene non-zero;\n"
+"                          permanent: scene 1-100000; scene-str 1-64 bytes\n"
+"  shorten DATA [--temp SECS] | shorten fetch KEY    4 KB, 30 days at most\n"
+"  check callback [dns|ping|all [CHINANET|UNICOM|CAP|DEFAULT]]\n"
+"\n"
+"Subscription messages, customer service, templates (14, 15):\n"
+"  subscribe send FILE.json | subscribe templates\n"
+"  subscribe add TID KID... | subscribe delete ID\n"
+"  kf list | kf add ACCOUNT NICKNAME | kf del ACCOUNT\n"
+"  kf session OPENID | kf session open|close ACCOUNT OPENID\n"
+"  kf typing OPENID [on|off]\n"
+"  template list | template add SHORT_ID | template delete ID\n"
+"  template industry [ID1 ID2]\n"
 "\n"
 "The token and the tools for testing a server:\n"
 "  token [--show] [--refresh | --rejected]\n"
@@ -132,6 +158,8 @@ static const char usage_text[] =
 "      --kf ACCOUNT    send: as this customer-service account\n"
 "      --redirect URL, --scope SCOPE, --state STATE, --base URL\n"
 "                      see oauth url\n"
+"      --kf ACCOUNT    send: as this customer-service account\n""      --temp SECS, --permanent, --scene N, --scene-str TEXT, --png FILE\n"
+"                      see qrcode create and shorten\n"
 "      --no-progress   no progress bar (shown on uploads, downloads and\n"
 "                      --all listings when stdout and stderr are terminals)\n"
 "      --compat, --previous, --no-verify, --show, --refresh, --rejected\n"
@@ -159,7 +187,8 @@ enum {
     O_INDEX, O_TITLE, O_INTRO, O_DESCRIPTION, O_THUMB, O_PICURL, O_TAG, O_TO,
     O_TO_FILE, O_WXNAME, O_CLIENTMSGID, O_KF,
     O_COMPAT, O_PREVIOUS, O_NO_VERIFY, O_SHOW, O_REFRESH, O_REJECTED,
-    O_REDIRECT, O_SCOPE, O_STATE, O_BASE
+    O_REDIRECT, O_SCOPE, O_STATE, O_BASE,
+    O_TEMP, O_PERMANENT, O_SCENE, O_SCENE_STR, O_PNG
 };
 
 static const struct option longopts[] = {
@@ -197,6 +226,11 @@ static const struct option longopts[] = {
     { "scope",          required_argument, NULL, O_SCOPE },
     { "state",          required_argument, NULL, O_STATE },
     { "base",           required_argument, NULL, O_BASE },
+    { "temp",           required_argument, NULL, O_TEMP },
+    { "permanent",      no_argument,       NULL, O_PERMANENT },
+    { "scene",          required_argument, NULL, O_SCENE },
+    { "scene-str",      required_argument, NULL, O_SCENE_STR },
+    { "png",            required_argument, NULL, O_PNG },
     { NULL, 0, NULL, 0 }
 };
 
@@ -258,6 +292,11 @@ static int option(args_t *a, int opt, int *rc)
     case O_SCOPE: o->scope = optarg; break;
     case O_STATE: o->state = optarg; break;
     case O_BASE: o->base = optarg; break;
+    case O_TEMP: *rc = number("temp", optarg, 1, &o->temp); return *rc != 0;
+    case O_PERMANENT: o->permanent = 1; break;
+    case O_SCENE: o->scene = optarg; break;
+    case O_SCENE_STR: o->scene_str = optarg; break;
+    case O_PNG: o->png = optarg; break;
     default:
         *rc = wxctl_usage("unknown option");
         return 1;
@@ -273,6 +312,9 @@ static const struct {
     { "draft", wxctl_draft }, { "publish", wxctl_publish }, { "mass", wxctl_mass },
     { "send", wxctl_send }, { "template", wxctl_template },
     { "jssdk", wxctl_jssdk },
+    { "user", wxctl_user }, { "tag", wxctl_tag }, { "blacklist", wxctl_blacklist },
+    { "qrcode", wxctl_qrcode }, { "shorten", wxctl_shorten }, { "check", wxctl_check },
+    { "subscribe", wxctl_subscribe }, { "kf", wxctl_kf },
 };
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -296,7 +338,7 @@ static int run_local(const char *cmd, const args_t *a, const wxctl_conf_t *cfg,
 
 int main(int argc, char **argv)
 {
-    args_t a = { .verify = 1, .o = { .count = -1, .index = -1 } };
+    args_t a = { .verify = 1, .o = { .count = -1, .index = -1, .temp = -1 } };
     int opt, rc, cargc;
     size_t fam;
     char err[512], **cargv;

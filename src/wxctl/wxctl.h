@@ -72,6 +72,11 @@ typedef struct wxctl_opts {
     const char *scope;          /* oauth url --scope snsapi_base|snsapi_userinfo */
     const char *state;          /* oauth url --state STATE */
     const char *base;           /* oauth url --base URL (the authorize host) */
+    long        temp;           /* qrcode create --temp SECS, shorten --temp SECS; -1 = none */
+    int         permanent;      /* qrcode create --permanent */
+    const char *scene;          /* qrcode create --scene N */
+    const char *scene_str;      /* qrcode create --scene-str S */
+    const char *png;            /* qrcode create --png FILE */
 } wxctl_opts_t;
 
 typedef struct wxctl_http wxctl_http_t;
@@ -198,6 +203,18 @@ int wxctl_jssdk(wxctl_t *ctl, int argc, char **argv);
 /* oauth url: the authorize URL of web authorization (PROTOCOL.md 12),
  * made locally from [wx] appid: no proxy, no key. */
 int wxctl_oauth(const wxctl_conf_t *cfg, const wxctl_opts_t *o, int argc, char **argv);
+int wxctl_user(wxctl_t *ctl, int argc, char **argv);
+int wxctl_tag(wxctl_t *ctl, int argc, char **argv);
+int wxctl_blacklist(wxctl_t *ctl, int argc, char **argv);
+int wxctl_qrcode(wxctl_t *ctl, int argc, char **argv);
+int wxctl_shorten(wxctl_t *ctl, int argc, char **argv);
+int wxctl_check(wxctl_t *ctl, int argc, char **argv);
+int wxctl_subscribe(wxctl_t *ctl, int argc, char **argv);
+int wxctl_kf(wxctl_t *ctl, int argc, char **argv);
+
+/* A JSON array of the OpenIDs argv[0..argc) (1..max of them), or NULL
+ * after a usage error naming 'what'. */
+json_t *wxctl_openids(int argc, char **argv, size_t max, const char *what);
 
 /* Check a menu file's JSON against PROTOCOL.md 6.1 (a conditional menu
  * when it has "matchrule").  0 when valid, else -1 with the first fault,

@@ -74,6 +74,56 @@ static const wxsim_route_t routes[] = {
     { "/sns/auth",                              M_GET,  0, wxsim_sns_auth },
     /* 13 */
     { "/cgi-bin/ticket/getticket",              M_GET,  1, wxsim_ticket_get },
+    /* 7.3 */
+    { "/cgi-bin/callback/check",                M_POST, 1, wxsim_callback_check },
+    /* 9 */
+    { "/cgi-bin/user/info",                     M_GET,  1, wxsim_user_info },
+    { "/cgi-bin/user/info/batchget",            M_POST, 1, wxsim_user_batchget },
+    { "/cgi-bin/user/get",                      M_GET,  1, wxsim_user_get },
+    { "/cgi-bin/user/info/updateremark",        M_POST, 1, wxsim_user_remark },
+    { "/cgi-bin/tags/create",                   M_POST, 1, wxsim_tag_create },
+    { "/cgi-bin/tags/get",                      M_GET,  1, wxsim_tag_get },
+    { "/cgi-bin/tags/update",                   M_POST, 1, wxsim_tag_update },
+    { "/cgi-bin/tags/delete",                   M_POST, 1, wxsim_tag_delete },
+    { "/cgi-bin/user/tag/get",                  M_POST, 1, wxsim_tag_users },
+    { "/cgi-bin/tags/members/batchtagging",     M_POST, 1, wxsim_tag_batchtag },
+    { "/cgi-bin/tags/members/batchuntagging",   M_POST, 1, wxsim_tag_batchuntag },
+    { "/cgi-bin/tags/getidlist",                M_POST, 1, wxsim_tag_idlist },
+    { "/cgi-bin/tags/members/getblacklist",     M_POST, 1, wxsim_black_get },
+    { "/cgi-bin/tags/members/batchblacklist",   M_POST, 1, wxsim_black_add },
+    { "/cgi-bin/tags/members/batchunblacklist", M_POST, 1, wxsim_black_remove },
+    /* 10: showqrcode is on mp.weixin.qq.com and needs no token */
+    { "/cgi-bin/qrcode/create",                 M_POST, 1, wxsim_qrcode_create },
+    { "/cgi-bin/showqrcode",                    M_GET,  0, wxsim_qrcode_show },
+    /* 11 */
+    { "/cgi-bin/shorten/gen",                   M_POST, 1, wxsim_shorten_gen },
+    { "/cgi-bin/shorten/fetch",                 M_POST, 1, wxsim_shorten_fetch },
+    { "/cgi-bin/shorturl",                      M_POST, 1, wxsim_shorturl },
+    /* 14 */
+    { "/cgi-bin/message/subscribe/bizsend",     M_POST, 1, wxsim_sub_send },
+    { "/wxaapi/newtmpl/getcategory",            M_GET,  1, wxsim_sub_category },
+    { "/wxaapi/newtmpl/getpubtemplatetitles",   M_GET,  1, wxsim_sub_titles },
+    { "/wxaapi/newtmpl/getpubtemplatekeywords", M_GET,  1, wxsim_sub_keywords },
+    { "/wxaapi/newtmpl/addtemplate",            M_POST, 1, wxsim_sub_add },
+    { "/wxaapi/newtmpl/gettemplate",            M_GET,  1, wxsim_sub_list },
+    { "/wxaapi/newtmpl/deltemplate",            M_POST, 1, wxsim_sub_del },
+    /* 15 */
+    { "/customservice/kfaccount/add",           M_POST, 1, wxsim_kf_add },
+    { "/customservice/kfaccount/update",        M_POST, 1, wxsim_kf_update },
+    { "/customservice/kfaccount/del",           M_GET,  1, wxsim_kf_del },
+    { "/cgi-bin/customservice/getkflist",       M_GET,  1, wxsim_kf_list },
+    { "/cgi-bin/customservice/getonlinekflist", M_GET,  1, wxsim_kf_online },
+    { "/customservice/kfsession/create",        M_POST, 1, wxsim_kf_session_create },
+    { "/customservice/kfsession/close",         M_POST, 1, wxsim_kf_session_close },
+    { "/customservice/kfsession/getsession",    M_GET,  1, wxsim_kf_session_get },
+    { "/customservice/kfsession/getsessionlist", M_GET, 1, wxsim_kf_session_list },
+    { "/customservice/kfsession/getwaitcase",   M_GET,  1, wxsim_kf_waitcase },
+    { "/cgi-bin/message/custom/typing",         M_POST, 1, wxsim_kf_typing },
+    { "/cgi-bin/template/api_set_industry",     M_POST, 1, wxsim_tmpl_set_industry },
+    { "/cgi-bin/template/get_industry",         M_GET,  1, wxsim_tmpl_get_industry },
+    { "/cgi-bin/template/api_add_template",     M_POST, 1, wxsim_tmpl_add },
+    { "/cgi-bin/template/get_all_private_template", M_GET, 1, wxsim_tmpl_list },
+    { "/cgi-bin/template/del_private_template", M_POST, 1, wxsim_tmpl_del },
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 

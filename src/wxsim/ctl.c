@@ -202,6 +202,8 @@ void wxsim_ctl_handle(wxsim_t *sim, wxsim_req_t *rq)
         ctl_list(rq, sim->custom);
     } else if (strcmp(what, "template") == 0 && get) {
         ctl_list(rq, sim->templates);
+    } else if (wxsim_user_ctl(sim, rq, what, body)) {
+        /* /sim/followers, /sim/kf, /sim/subscribe */
     } else if (strcmp(what, "clock") == 0 || strcmp(what, "fault") == 0 ||
                strcmp(what, "stats") == 0 || strcmp(what, "reset") == 0 ||
                strcmp(what, "invalidate") == 0 || strcmp(what, "custom") == 0 ||

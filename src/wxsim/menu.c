@@ -7,6 +7,7 @@
  * sub-menu variants).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wxsim.h"
@@ -199,6 +200,11 @@ void wxsim_menu_addconditional(wxsim_t *sim, wxsim_req_t *rq)
     rule = json_object_get(body, "matchrule");
     if (check_buttons(rq, buttons, 0) != 0 || check_matchrule(rq, rule) != 0)
         goto out;
+    if (wxsim_json_str(rule, "tag_id") &&
+        !wxsim_tag_exists(sim, strtoll(wxsim_json_str(rule, "tag_id"), NULL, 10))) {
+        wxsim_reply_err(rq, 45159, "invalid tag id");
+        goto out;
+    }
     if (sim->menu == NULL) {
         wxsim_reply_err(rq, 65303, "there is no selfmenu, please create selfmenu first");
         goto out;
@@ -241,6 +247,23 @@ out:
     json_decref(body);
 }
 
+/* The buttons a user sees: the newest conditional menu whose tag_id the
+ * follower carries, else the default menu. */
+static json_t *match_menu(const wxsim_t *sim, const char *openid)
+{
+    json_t *u = wxsim_user_follower(sim, openid), *m;
+    const char *tag;
+    size_t i = json_array_size(sim->conditional);
+
+    while (u && i-- > 0) {
+        m = json_array_get(sim->conditional, i);
+        tag = wxsim_json_str(json_object_get(m, "matchrule"), "tag_id");
+        if (tag && wxsim_user_has_tag(u, strtoll(tag, NULL, 10)))
+            return json_object_get(m, "button");
+    }
+    return sim->menu;
+}
+
 void wxsim_menu_trymatch(wxsim_t *sim, wxsim_req_t *rq)
 {
     json_t *body = wxsim_req_json(rq);
@@ -254,7 +277,6 @@ void wxsim_menu_trymatch(wxsim_t *sim, wxsim_req_t *rq)
     else if (sim->menu == NULL)
         wxsim_reply_err(rq, 46003, "menu no exist");
     else
-        /* The simulator knows no user's tags: everyone gets the default. */
-        wxsim_reply_json(rq, json_pack("{s:O}", "button", sim->menu));
+        wxsim_reply_json(rq, json_pack("{s:O}", "button", match_menu(sim, user)));
     json_decref(body);
 }

@@ -179,6 +179,11 @@ void wxsim_mass_sendall(wxsim_t *sim, wxsim_req_t *rq)
         wxsim_reply_err(rq, 47001, "data format error");
         goto out;
     }
+    if (!json_is_true(all) &&
+        !wxsim_tag_exists(sim, json_integer_value(json_object_get(filter, "tag_id")))) {
+        wxsim_reply_err(rq, 45159, "invalid tag id");
+        goto out;
+    }
     if (check_payload(sim, rq, body, mass_types) == 0 && check_clientmsgid(sim, rq, cid) == 0)
         mass_record(sim, rq, cid);
 out:

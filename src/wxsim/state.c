@@ -14,8 +14,20 @@ static int alloc_json(wxsim_t *sim)
     sim->published = json_array();
     sim->custom = json_array();
     sim->templates = json_array();
+    sim->users = json_object();
+    sim->tags = wxsim_tag_defaults();
+    sim->qrcodes = json_object();
+    sim->shortkeys = json_object();
+    sim->kf = json_object();
+    sim->kf_sessions = json_object();
+    sim->private_tmpl = json_array();
+    sim->sub_tmpl = json_array();
+    sim->sub_optin = json_object();
+    sim->sub_sent = json_array();
     return sim->conditional && sim->drafts && sim->published && sim->custom &&
-           sim->templates ? 0 : -1;
+           sim->templates && sim->users && sim->tags && sim->qrcodes && sim->shortkeys &&
+           sim->kf && sim->kf_sessions && sim->private_tmpl && sim->sub_tmpl &&
+           sim->sub_optin && sim->sub_sent ? 0 : -1;
 }
 
 static void free_json(wxsim_t *sim)
@@ -30,6 +42,20 @@ static void free_json(wxsim_t *sim)
     sim->oauth = NULL;
     sim->menu = sim->conditional = sim->drafts = sim->published = NULL;
     sim->custom = sim->templates = NULL;
+    json_decref(sim->users);
+    json_decref(sim->tags);
+    json_decref(sim->qrcodes);
+    json_decref(sim->shortkeys);
+    json_decref(sim->kf);
+    json_decref(sim->kf_sessions);
+    json_decref(sim->industry);
+    json_decref(sim->private_tmpl);
+    json_decref(sim->sub_tmpl);
+    json_decref(sim->sub_optin);
+    json_decref(sim->sub_sent);
+    sim->users = sim->tags = sim->qrcodes = sim->shortkeys = sim->kf = NULL;
+    sim->kf_sessions = sim->industry = sim->private_tmpl = sim->sub_tmpl = NULL;
+    sim->sub_optin = sim->sub_sent = NULL;
 }
 
 static void set_counters(wxsim_t *sim)
@@ -41,6 +67,9 @@ static void set_counters(wxsim_t *sim)
     sim->next_msg_id = 1000000001;
     sim->next_template_msgid = 3000000001LL;
     sim->mass_speed = 3;
+    sim->next_tagid = 100;
+    sim->next_follower = 1;
+    sim->next_kf_id = 1001;
 }
 
 int wxsim_state_init(wxsim_t *sim, const wxsim_conf_t *cfg, size_t n_routes)

@@ -203,6 +203,30 @@ typedef struct wxsim {
     /* OAuth web authorization (12): codes, web tokens, refresh tokens;
      * oauth.c's, made on first use */
     json_t         *oauth;
+    /* users, tags and the blacklist (PROTOCOL.md 9): users is an object
+     * OpenID -> {subscribe, subscribe_time, remark, tagid_list, black,
+     * subscribe_scene, qr_scene, qr_scene_str} in the order they first
+     * followed (jansson keeps insertion order): the paging order */
+    json_t         *users;
+    json_t         *tags;           /* array of {id, name}, ids 1 and 2 built in */
+    long long       next_tagid;
+    unsigned long   next_follower;  /* the number in the next /sim/followers OpenID */
+
+    /* QR codes (10) and short keys (11): objects keyed by ticket / key */
+    json_t         *qrcodes;
+    json_t         *shortkeys;
+
+    /* customer service (15): accounts by kf_account, sessions by OpenID */
+    json_t         *kf;
+    json_t         *kf_sessions;
+    long long       next_kf_id;
+
+    /* template management (15) and subscription messages (14) */
+    json_t         *industry;       /* {industry_id1, industry_id2, set_at} or NULL */
+    json_t         *private_tmpl;   /* array of {template_id, title, content, ...} */
+    json_t         *sub_tmpl;       /* array of {priTmplId, tid, title, content, ...} */
+    json_t         *sub_optin;      /* "OPENID TEMPLATE_ID" -> opt-ins left */
+    json_t         *sub_sent;       /* bizsend messages received, for /sim/subscribe */
 } wxsim_t;
 
 /* clock.c: the simulated wall clock (seconds), moved by /sim/clock. */
@@ -276,6 +300,86 @@ void wxsim_mass_speed_get(wxsim_t *sim, wxsim_req_t *rq);
 void wxsim_mass_speed_set(wxsim_t *sim, wxsim_req_t *rq);
 void wxsim_custom_send(wxsim_t *sim, wxsim_req_t *rq);
 void wxsim_template_send(wxsim_t *sim, wxsim_req_t *rq);
+
+/* user.c (PROTOCOL.md 9): users and the follower list */
+void wxsim_user_info(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_user_batchget(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_user_get(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_user_remark(wxsim_t *sim, wxsim_req_t *rq);
+/* The user object of a follower (subscribe 1), or NULL. */
+json_t *wxsim_user_follower(const wxsim_t *sim, const char *openid);
+/* A page of at most 'max' OpenIDs of 'users' after 'after' ("" = from the
+ * start) for which keep(user, arg) holds: {total?, count, data, next_openid}
+ * answered; -1 after answering 40003 when 'after' is unknown. */
+int wxsim_user_page(wxsim_req_t *rq, json_t *users, const char *after, size_t max,
+                    int with_total, int (*keep)(json_t *user, long long arg), long long arg);
+/* /sim/followers, /sim/kf and /sim/subscribe: 1 when 'what' was one of
+ * them (answered), else 0. */
+int wxsim_user_ctl(wxsim_t *sim, wxsim_req_t *rq, const char *what, json_t *body);
+/* A follower, added now with its subscribe_scene (NULL: ADD_SCENE_OTHERS). */
+json_t *wxsim_user_follow(wxsim_t *sim, const char *openid, const char *scene);
+
+/* tag.c (9): tags, tagging and the blacklist */
+void wxsim_tag_create(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_tag_get(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_tag_update(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_tag_delete(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_tag_users(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_tag_batchtag(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_tag_batchuntag(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_tag_idlist(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_black_get(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_black_add(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_black_remove(wxsim_t *sim, wxsim_req_t *rq);
+/* 1 when tag 'id' exists (mass send by tag, conditional menus). */
+int wxsim_tag_exists(const wxsim_t *sim, long long id);
+/* 1 when the user object carries tag 'id'. */
+int wxsim_user_has_tag(const json_t *user, long long id);
+/* The built-in tags of a fresh state. */
+json_t *wxsim_tag_defaults(void);
+
+/* qrcode.c (10) */
+void wxsim_qrcode_create(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_qrcode_show(wxsim_t *sim, wxsim_req_t *rq);
+
+/* shortkey.c (11, 7.3): short keys, the retired shorturl, callback/check */
+void wxsim_shorten_gen(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_shorten_fetch(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_shorturl(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_callback_check(wxsim_t *sim, wxsim_req_t *rq);
+
+/* kf.c (15): customer-service accounts, sessions, typing */
+void wxsim_kf_add(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_kf_update(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_kf_del(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_kf_list(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_kf_online(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_kf_session_create(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_kf_session_close(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_kf_session_get(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_kf_session_list(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_kf_waitcase(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_kf_typing(wxsim_t *sim, wxsim_req_t *rq);
+/* /sim/kf {"kf_account", "online", "bound"}: the agent's side. */
+void wxsim_kf_ctl(wxsim_t *sim, wxsim_req_t *rq, json_t *body);
+
+/* tmpl.c (15): template industry and private templates */
+void wxsim_tmpl_set_industry(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_tmpl_get_industry(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_tmpl_add(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_tmpl_list(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_tmpl_del(wxsim_t *sim, wxsim_req_t *rq);
+
+/* subscribe.c (14): subscription messages and their template library */
+void wxsim_sub_send(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_sub_category(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_sub_titles(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_sub_keywords(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_sub_add(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_sub_list(wxsim_t *sim, wxsim_req_t *rq);
+void wxsim_sub_del(wxsim_t *sim, wxsim_req_t *rq);
+/* /sim/subscribe: POST {"openid","template_id"} one opt-in; GET the sent. */
+void wxsim_sub_ctl(wxsim_t *sim, wxsim_req_t *rq, json_t *body);
 
 /* misc: the server IP lists (PROTOCOL.md 7) */
 void wxsim_getcallbackip(wxsim_t *sim, wxsim_req_t *rq);
