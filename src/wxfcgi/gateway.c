@@ -164,11 +164,10 @@ static wx_err_t verify(wx_gw_t *gw, const wx_query_t *q, time_t now,
 }
 
 /* Stream the body into the parser: never held whole, never more than
- * max_body bytes read. */
+ * max_body bytes read, read straight into the parser's buffer. */
 static wx_err_t read_body(wx_gw_t *gw, const wx_request_t *req,
                           const char **detail)
 {
-    char chunk[WX_READ_CHUNK];
     size_t total = 0, want;
     wx_err_t rc;
 
@@ -189,9 +188,13 @@ static wx_err_t read_body(wx_gw_t *gw, const wx_request_t *req,
     if (rc != WX_OK)
         return rc;
     while (total < want) {
-        size_t n = want - total < sizeof(chunk) ? want - total : sizeof(chunk);
-        long got = req->read(req->read_ctx, chunk, n);
+        size_t n = want - total < WX_READ_CHUNK ? want - total : WX_READ_CHUNK;
+        char *buf = wx_parser_buffer(gw->parser, n);
+        long got;
 
+        if (buf == NULL)
+            return WX_ENOMEM;
+        got = req->read(req->read_ctx, buf, n);
         if (got < 0) {
             *detail = "body read error";
             return WX_EINVAL;
@@ -201,7 +204,7 @@ static wx_err_t read_body(wx_gw_t *gw, const wx_request_t *req,
             return WX_EINVAL;
         }
         total += (size_t)got;
-        rc = wx_parser_feed(gw->parser, chunk, (size_t)got, total == want);
+        rc = wx_parser_feed_buffer(gw->parser, (size_t)got, total == want);
         if (rc != WX_OK) {
             *detail = wx_parser_errmsg(gw->parser);
             return rc;
