@@ -508,7 +508,9 @@ void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
 
 void wx_gw_log(const wx_request_t *req, const wx_response_t *resp, long usec)
 {
-    char method[16], type[48], event[48], who[32], detail[160];
+    char method[16], type[48], event[48], who[32], line[512];
+    const char *detail = resp->detail ? resp->detail : "";
+    wx_buf_t b;
 
     if (WX_LOG_INFO < wx_log_threshold)
         return;
@@ -516,11 +518,30 @@ void wx_gw_log(const wx_request_t *req, const wx_response_t *resp, long usec)
     wx_log_clean(type, sizeof(type), resp->msg_type);
     wx_log_clean(event, sizeof(event), resp->event);
     wx_log_openid(who, sizeof(who), resp->openid);
-    snprintf(detail, sizeof(detail), "%s", resp->detail ? resp->detail : "");
-    wx_log_write(WX_LOG_INFO,
-                 "%s type=%s%s%s from=%s result=%s%s status=%d us=%ld%s%s%s",
-                 method, type[0] ? type : "-", event[0] ? "/" : "", event,
-                 who, resp->result ? resp->result : "-",
-                 resp->encrypted ? "+aes" : "", resp->status, usec,
-                 detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
+    /* "POST type=text[/EVENT] from=oAbc..yz result=text[+aes] status=200
+     * us=123[ (detail)]", made without printf: a line a request. */
+    wx_buf_init(&b, line, sizeof(line));
+    wx_buf_adds(&b, method);
+    wx_buf_adds(&b, " type=");
+    wx_buf_adds(&b, type[0] ? type : "-");
+    if (event[0]) {
+        wx_buf_add(&b, "/", 1);
+        wx_buf_adds(&b, event);
+    }
+    wx_buf_adds(&b, " from=");
+    wx_buf_adds(&b, who);
+    wx_buf_adds(&b, " result=");
+    wx_buf_adds(&b, resp->result ? resp->result : "-");
+    if (resp->encrypted)
+        wx_buf_adds(&b, "+aes");
+    wx_buf_adds(&b, " status=");
+    wx_buf_addi64(&b, resp->status);
+    wx_buf_adds(&b, " us=");
+    wx_buf_addi64(&b, usec);
+    if (detail[0]) {
+        wx_buf_adds(&b, " (");
+        wx_buf_add(&b, detail, strnlen(detail, 159));
+        wx_buf_add(&b, ")", 1);
+    }
+    wx_log_text(WX_LOG_INFO, line, b.len);
 }
