@@ -147,7 +147,7 @@ static wx_err_t aes(const wx_crypt_t *c, int enc, const unsigned char *in,
  * check keeps forked workers from sharing a buffer. */
 static int random_prefix(unsigned char *dst)
 {
-    static unsigned char buf[1024];
+    static unsigned char buf[4096];
     static size_t off = sizeof(buf);
     static pid_t owner;
     pid_t pid = wx_pid();
