@@ -56,6 +56,16 @@ wx_gw_t *wx_gw_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
      * query, and a reply that may quote the whole body with CDATA splits. */
     if (gw->parser == NULL || wx_pool_init(&gw->pool, 8 * cfg->fcgi.max_body + (128 << 10)) != WX_OK)
         goto nomem;
+    {
+        unsigned char md[20];
+
+        /* OpenSSL sets itself up (reads openssl.cnf, fetches SHA-1) on
+         * the first digest: here, not in the first request. */
+        if (wx_sha1_parts(NULL, 0, md) != WX_OK) {
+            snprintf(err, errlen, "OpenSSL: no SHA-1");
+            goto fail;
+        }
+    }
     if (cfg->wx.encoding_aes_key && cfg->wx.appid) {
         if (wx_crypt_init(&gw->keys[0], cfg->wx.encoding_aes_key, cfg->wx.appid) != WX_OK) {
             snprintf(err, errlen, "[wx] encoding_aes_key or appid is invalid");
