@@ -22,7 +22,7 @@
 #include "wx/state/store.h"
 
 #define WX_DEDUP_TTL        30          /* seconds an entry is kept and replayed */
-#define WX_DEDUP_SLOT_SIZE  4096        /* bytes per entry, reply included */
+#define WX_DEDUP_SLOT_SIZE  4096        /* the largest reply stored, plus a header */
 
 typedef struct wx_dedup wx_dedup_t;
 

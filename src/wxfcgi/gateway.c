@@ -52,6 +52,16 @@ wx_gw_t *wx_gw_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
      * query, and a reply that may quote the whole body with CDATA splits. */
     if (gw->parser == NULL || wx_pool_init(&gw->pool, 8 * cfg->fcgi.max_body + (128 << 10)) != WX_OK)
         goto nomem;
+    {
+        unsigned char md[20];
+
+        /* OpenSSL sets itself up (reads openssl.cnf, fetches SHA-1) on
+         * the first digest: here, not in the first request. */
+        if (wx_sha1_parts(NULL, 0, md) != WX_OK) {
+            snprintf(err, errlen, "OpenSSL: no SHA-1");
+            goto fail;
+        }
+    }
     if (cfg->wx.encoding_aes_key && cfg->wx.appid) {
         if (wx_crypt_init(&gw->keys[0], cfg->wx.encoding_aes_key, cfg->wx.appid) != WX_OK) {
             snprintf(err, errlen, "[wx] encoding_aes_key or appid is invalid");
@@ -160,11 +170,10 @@ static wx_err_t verify(wx_gw_t *gw, const wx_query_t *q, time_t now,
 }
 
 /* Stream the body into the parser: never held whole, never more than
- * max_body bytes read. */
+ * max_body bytes read, read straight into the parser's buffer. */
 static wx_err_t read_body(wx_gw_t *gw, const wx_request_t *req,
                           const char **detail)
 {
-    char chunk[WX_READ_CHUNK];
     size_t total = 0, want;
     wx_err_t rc;
 
@@ -185,9 +194,13 @@ static wx_err_t read_body(wx_gw_t *gw, const wx_request_t *req,
     if (rc != WX_OK)
         return rc;
     while (total < want) {
-        size_t n = want - total < sizeof(chunk) ? want - total : sizeof(chunk);
-        long got = req->read(req->read_ctx, chunk, n);
+        size_t n = want - total < WX_READ_CHUNK ? want - total : WX_READ_CHUNK;
+        char *buf = wx_parser_buffer(gw->parser, n);
+        long got;
 
+        if (buf == NULL)
+            return WX_ENOMEM;
+        got = req->read(req->read_ctx, buf, n);
         if (got < 0) {
             *detail = "body read error";
             return WX_EINVAL;
@@ -197,7 +210,7 @@ static wx_err_t read_body(wx_gw_t *gw, const wx_request_t *req,
             return WX_EINVAL;
         }
         total += (size_t)got;
-        rc = wx_parser_feed(gw->parser, chunk, (size_t)got, total == want);
+        rc = wx_parser_feed_buffer(gw->parser, (size_t)got, total == want);
         if (rc != WX_OK) {
             *detail = wx_parser_errmsg(gw->parser);
             return rc;
@@ -501,7 +514,9 @@ void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
 
 void wx_gw_log(const wx_request_t *req, const wx_response_t *resp, long usec)
 {
-    char method[16], type[48], event[48], who[32], detail[160];
+    char method[16], type[48], event[48], who[32], line[512];
+    const char *detail = resp->detail ? resp->detail : "";
+    wx_buf_t b;
 
     if (WX_LOG_INFO < wx_log_threshold)
         return;
@@ -509,11 +524,30 @@ void wx_gw_log(const wx_request_t *req, const wx_response_t *resp, long usec)
     wx_log_clean(type, sizeof(type), resp->msg_type);
     wx_log_clean(event, sizeof(event), resp->event);
     wx_log_openid(who, sizeof(who), resp->openid);
-    snprintf(detail, sizeof(detail), "%s", resp->detail ? resp->detail : "");
-    wx_log_write(WX_LOG_INFO,
-                 "%s type=%s%s%s from=%s result=%s%s status=%d us=%ld%s%s%s",
-                 method, type[0] ? type : "-", event[0] ? "/" : "", event,
-                 who, resp->result ? resp->result : "-",
-                 resp->encrypted ? "+aes" : "", resp->status, usec,
-                 detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
+    /* "POST type=text[/EVENT] from=oAbc..yz result=text[+aes] status=200
+     * us=123[ (detail)]", made without printf: a line a request. */
+    wx_buf_init(&b, line, sizeof(line));
+    wx_buf_adds(&b, method);
+    wx_buf_adds(&b, " type=");
+    wx_buf_adds(&b, type[0] ? type : "-");
+    if (event[0]) {
+        wx_buf_add(&b, "/", 1);
+        wx_buf_adds(&b, event);
+    }
+    wx_buf_adds(&b, " from=");
+    wx_buf_adds(&b, who);
+    wx_buf_adds(&b, " result=");
+    wx_buf_adds(&b, resp->result ? resp->result : "-");
+    if (resp->encrypted)
+        wx_buf_adds(&b, "+aes");
+    wx_buf_adds(&b, " status=");
+    wx_buf_addi64(&b, resp->status);
+    wx_buf_adds(&b, " us=");
+    wx_buf_addi64(&b, usec);
+    if (detail[0]) {
+        wx_buf_adds(&b, " (");
+        wx_buf_add(&b, detail, strnlen(detail, 159));
+        wx_buf_add(&b, ")", 1);
+    }
+    wx_log_text(WX_LOG_INFO, line, b.len);
 }

@@ -812,7 +812,7 @@ START_TEST(test_open_foreign_file)
     d = NULL;
     ck_assert_int_eq(stat(path, &st), 0);
     size = (size_t)st.st_size;
-    ck_assert_uint_ge(size, 4 * (size_t)WX_DEDUP_SLOT_SIZE);
+    ck_assert_uint_ge(size, 4 * (size_t)WX_STORE_LOCAL_ENTRY + WX_DEDUP_SLOT_SIZE);
 
     junk = malloc(size);
     ck_assert_ptr_nonnull(junk);

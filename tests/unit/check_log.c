@@ -193,6 +193,53 @@ START_TEST(test_log_to_file)
 }
 END_TEST
 
+/* Both ways of writing a line give the same prefix, "YYYY-MM-DDTHH:MM:SS.mmmZ
+ * ident[pid] level: ", and a line too long is cut, still one line. */
+START_TEST(test_log_text_lines)
+{
+    char path[] = "/tmp/wx-ut-log.XXXXXX";
+    char want[64], *text, *nl, *long_text;
+    size_t len, i;
+    int fd = mkstemp(path);
+    unsigned y, mo, d, h, mi, sec, ms;
+    char z, ident[8];
+    long pid;
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    long_text = malloc(5000);
+    ck_assert_ptr_nonnull(long_text);
+    memset(long_text, 'L', 5000);
+    ck_assert_int_eq(wx_log_open(path, "ut", WX_LOG_INFO), 0);
+    wx_log_text(WX_LOG_INFO, "made text", 9);
+    wx_log_write(WX_LOG_WARN, "made %s", "by printf");
+    wx_log_text(WX_LOG_INFO, long_text, 5000);
+    wx_log_close();
+    text = slurp_file(path, &len);
+    ck_assert_ptr_nonnull(text);
+    for (i = 0, nl = text; i < 3; i++, nl = strchr(nl, '\n') + 1) {
+        ck_assert_int_eq(sscanf(nl, "%4u-%2u-%2uT%2u:%2u:%2u.%3u%c %2[a-z][%ld]", &y, &mo, &d,
+                                &h, &mi, &sec, &ms, &z, ident, &pid), 10);
+        ck_assert_int_eq(z, 'Z');
+        ck_assert_str_eq(ident, "ut");
+        ck_assert_int_eq(pid, (long)getpid());
+        ck_assert_ptr_nonnull(strchr(nl, '\n'));
+    }
+    snprintf(want, sizeof(want), "ut[%ld] info: made text\n", (long)getpid());
+    ck_assert_ptr_nonnull(strstr(text, want));
+    ck_assert_ptr_nonnull(strstr(text, "warn: made by printf\n"));
+    /* the long one: cut to 1023 bytes and its newline */
+    nl = strrchr(text, '\n');
+    *nl = '\0';
+    nl = strrchr(text, '\n') + 1;
+    ck_assert_uint_eq(strlen(nl), 1023);
+    ck_assert_int_eq(nl[1022], 'L');
+    free(text);
+    free(long_text);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(test_log_buffered)
 {
     char path[] = "/tmp/wx-ut-log.XXXXXX";
@@ -252,6 +299,7 @@ Suite *log_suite(void)
     tcase_add_test(tc, test_level_parse);
     tcase_add_test(tc, test_log_to_file);
     tcase_add_test(tc, test_log_buffered);
+    tcase_add_test(tc, test_log_text_lines);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -621,6 +621,48 @@ START_TEST(test_byte_at_a_time)
 }
 END_TEST
 
+/* Fed through the parser's own buffer, in chunks of every size from 1 to
+ * 7 bytes, every fixture parses as it does whole. */
+START_TEST(test_parser_buffer)
+{
+    const struct fixture *f = &fixtures[_i];
+    size_t len, i, step;
+    char *xml = read_msg_fixture(f->name, &len);
+    wx_pool_t pool2;
+    wx_parser_t *p2 = wx_parser_new(NULL);
+    wx_msg_t whole, fed;
+
+    ck_assert_ptr_nonnull(p2);
+    ck_assert_int_eq(wx_pool_init(&pool2, 1 << 20), WX_OK);
+    ck_assert_int_eq(wx_msg_parse(parser, &pool, xml, len, &whole), WX_OK);
+    for (step = 1; step <= 7; step++) {
+        wx_pool_reset(&pool2);
+        ck_assert_int_eq(wx_parser_begin(p2, &pool2, &fed), WX_OK);
+        for (i = 0; i < len; i += step) {
+            size_t n = len - i < step ? len - i : step;
+            char *b = wx_parser_buffer(p2, n);
+
+            ck_assert_ptr_nonnull(b);
+            memcpy(b, xml + i, n);
+            ck_assert_msg(wx_parser_feed_buffer(p2, n, i + n == len) == WX_OK,
+                          "%s: at %zu by %zu: %s", f->name, i, step, wx_parser_errmsg(p2));
+        }
+        ck_assert_int_eq(wx_msg_validate(&fed), WX_OK);
+        assert_same_msg(&whole, &fed, f->name);
+        f->check(&fed);
+    }
+    /* after an error: no buffer, and the error again */
+    ck_assert_int_eq(wx_parser_begin(p2, &pool2, &fed), WX_OK);
+    memcpy(wx_parser_buffer(p2, 6), "<html>", 6);
+    ck_assert_int_eq(wx_parser_feed_buffer(p2, 6, 0), WX_EXML);
+    ck_assert_ptr_null(wx_parser_buffer(p2, 6));
+    ck_assert_int_eq(wx_parser_feed_buffer(p2, 0, 1), WX_EXML);
+    wx_parser_free(p2);
+    wx_pool_free(&pool2);
+    free(xml);
+}
+END_TEST
+
 START_TEST(test_last_chunk_with_data)
 {
     /* the final call may carry data, or be empty */
@@ -1297,6 +1339,7 @@ Suite *msg_suite(void)
 
     tcase_add_checked_fixture(ts, setup, teardown);
     tcase_add_loop_test(ts, test_byte_at_a_time, 0, N_FIXTURES);
+    tcase_add_loop_test(ts, test_parser_buffer, 0, N_FIXTURES);
     tcase_add_test(ts, test_last_chunk_with_data);
     tcase_add_test(ts, test_reuse_1000);
     tcase_set_timeout(ts, 60);

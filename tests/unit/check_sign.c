@@ -1,4 +1,6 @@
 /* check_sign.c - signatures and the timestamp window (PROTOCOL.md 1.2, 4.5). */
+#include <openssl/evp.h>
+
 #include "tests.h"
 #include "wx/core/err.h"
 #include "wx/proto/sign.h"
@@ -108,6 +110,58 @@ START_TEST(test_counted_parts)
     wx_str_t p[3] = { { 5, "AAAAAxyz" }, { 10, A_TS "999" }, { 9, A_NONCE "0" } };
 
     expect_sign(p, 3, A_SIG);
+}
+END_TEST
+
+/* The reference: one SHA-1 over the bytes as given. */
+static void sha1_ref(const char *data, size_t len, unsigned char md[20])
+{
+    unsigned int n = 0;
+
+    ck_assert_int_eq(EVP_Digest(data, len, md, &n, EVP_sha1(), NULL), 1);
+    ck_assert_uint_eq(n, 20);
+}
+
+/* Parts short and long, around the size gathered before hashing, hash
+ * as their concatenation does (sorted for a signature; with a 0x1f after
+ * each for wx_sha1_parts). */
+START_TEST(test_long_parts)
+{
+    static const size_t lens[][4] = {
+        { 1, 2, 3, 4 }, { 500, 5, 6, 1 }, { 510, 1, 0, 0 }, { 511, 1, 1, 1 },
+        { 512, 3, 2, 1 }, { 200, 200, 200, 200 }, { 5000, 1, 700, 3 }, { 0, 0, 0, 0 },
+    };
+    static char bytes[4][5001], cat[8000];
+    unsigned char md[20], want[20];
+    char hex[WX_SIGN_HEX_LEN + 1], want_hex[WX_SIGN_HEX_LEN + 1];
+    size_t t, i, n;
+
+    for (i = 0; i < 4; i++)
+        memset(bytes[i], 'a' + (int)i, sizeof(bytes[i]));
+    for (t = 0; t < sizeof(lens) / sizeof(lens[0]); t++) {
+        wx_str_t p[4];
+
+        /* the parts are in sorted order ('a' < 'b' < ...), so a signature
+         * is their plain concatenation */
+        for (i = 0, n = 0; i < 4; i++) {
+            p[i] = (wx_str_t){ lens[t][i], bytes[i] };
+            memcpy(cat + n, bytes[i], lens[t][i]);
+            n += lens[t][i];
+        }
+        sha1_ref(cat, n, want);
+        for (i = 0; i < 20; i++)
+            snprintf(want_hex + 2 * i, 3, "%02x", want[i]);
+        ck_assert_int_eq(wx_sign(p, 4, hex), WX_OK);
+        ck_assert_msg(strcmp(hex, want_hex) == 0, "signature of case %zu", t);
+        for (i = 0, n = 0; i < 4; i++) {
+            memcpy(cat + n, bytes[i], lens[t][i]);
+            n += lens[t][i];
+            cat[n++] = 0x1f;
+        }
+        sha1_ref(cat, n, want);
+        ck_assert_int_eq(wx_sha1_parts(p, 4, md), WX_OK);
+        ck_assert_msg(memcmp(md, want, 20) == 0, "digest of case %zu", t);
+    }
 }
 END_TEST
 
@@ -247,6 +301,7 @@ Suite *sign_suite(void)
     tcase_add_test(tc, test_order_does_not_matter);
     tcase_add_test(tc, test_sha1_plain);
     tcase_add_test(tc, test_counted_parts);
+    tcase_add_test(tc, test_long_parts);
     tcase_add_test(tc, test_bad_count);
     tcase_add_test(tc, test_verify_refusals);
     suite_add_tcase(s, tc);

@@ -612,6 +612,201 @@ START_TEST(test_open_and_bad_input)
 }
 END_TEST
 
+/* ---- the lease table's layout ------------------------------------------- */
+
+enum { T_SLOTS = 32, T_LARGE = T_SLOTS / 16, T_SLOT = 4096 };
+
+/* A table of T_SLOTS entries with T_LARGE large slots of T_SLOT bytes. */
+static wx_store_t *open_table(void)
+{
+    wx_store_conf_t conf = {
+        .backend = "local",
+        .lease = { lease_path, "lease table", T_SLOTS, T_SLOT },
+    };
+    char err[512] = "";
+    wx_store_t *s;
+
+    /* the fixture's table has another layout: a file of its own */
+    snprintf(lease_path, sizeof(lease_path), "%s/table.shm", dir);
+    s = wx_store_open(&conf, err, sizeof(err));
+    ck_assert_msg(s != NULL, "open: %s", err);
+    return s;
+}
+
+static void put(wx_store_t *s, unsigned i, wx_str_t v)
+{
+    wx_store_key_t k = { "test", &i, sizeof(i) };
+    wx_store_claim_t c;
+
+    ck_assert_int_eq(claim(s, &k, 60000, &c), WX_STORE_CLAIMED);
+    ck_assert_int_eq(wx_store_finish(s, &k, v, 60000), WX_OK);
+}
+
+/* 'i' replays 'v' (v.data NULL: 'i' is free: claimed, then let go). */
+static void expect_value(wx_store_t *s, unsigned i, wx_str_t v)
+{
+    wx_store_key_t k = { "test", &i, sizeof(i) };
+    wx_store_claim_t c;
+
+    wx_pool_reset(&pool);
+    if (v.data == NULL) {
+        ck_assert_int_eq(claim(s, &k, 1, &c), WX_STORE_CLAIMED);
+        return;
+    }
+    ck_assert_int_eq(claim(s, &k, 60000, &c), WX_STORE_DONE);
+    ck_assert_uint_eq(c.value.len, v.len);
+    ck_assert(memcmp(c.value.data, v.data, v.len) == 0);
+}
+
+static void expect_lease_stats(wx_store_t *s, unsigned used, unsigned long early)
+{
+    unsigned u;
+    unsigned long e;
+
+    ck_assert_int_eq(wx_store_lease_stats(s, &u, &e), WX_OK);
+    ck_assert_uint_eq(u, used);
+    ck_assert_uint_eq(e, early);
+}
+
+/* The default table maps at most 8 MiB; the file is as large as the
+ * layout says. */
+START_TEST(test_table_default_size)
+{
+    wx_store_conf_t conf = {
+        .backend = "local",
+        .lease = { lease_path, "lease table", 8192, 0 },
+    };
+    char err[512] = "";
+    struct stat sb;
+    wx_store_t *s;
+
+    snprintf(lease_path, sizeof(lease_path), "%s/default.shm", dir);
+    s = wx_store_open(&conf, err, sizeof(err));
+    ck_assert_msg(s != NULL, "open: %s", err);
+    ck_assert_int_eq(stat(lease_path, &sb), 0);
+    ck_assert_int_eq(sb.st_size, 4096 + 8192 * WX_STORE_LOCAL_ENTRY + 512 * WX_STORE_SLOT_SIZE);
+    ck_assert_int_le(sb.st_size, 8 << 20);
+    wx_store_close(s);
+}
+END_TEST
+
+/* Values up to an entry's room stay in it, larger ones up to the large
+ * slot's room go to a large slot, whole, byte for byte; one more byte is
+ * refused. */
+START_TEST(test_table_value_sizes)
+{
+    static char buf[T_SLOT];
+    /* T_LARGE (2) values that need a large slot: none is given up */
+    size_t sizes[] = { 0, 1, WX_STORE_LOCAL_ENTRY - 64, WX_STORE_LOCAL_ENTRY - 56,
+                       WX_STORE_LOCAL_ENTRY - 55, T_SLOT - 56 };
+    wx_store_t *s = open_table();
+    wx_store_key_t k = { "test", "big", 3 };
+    wx_store_claim_t c;
+    unsigned i;
+
+    for (i = 0; i < sizeof(buf); i++)
+        buf[i] = (char)(i * 7 + i / 251);
+    for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        put(s, i, (wx_str_t){ sizes[i], buf + i });
+    for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        expect_value(s, i, (wx_str_t){ sizes[i], buf + i });
+    ck_assert_int_eq(claim(s, &k, 60000, &c), WX_STORE_CLAIMED);
+    ck_assert_int_eq(wx_store_finish(s, &k, (wx_str_t){ T_SLOT - 55, buf }, 1000), WX_ETOOBIG);
+    ck_assert_int_eq(claim(s, &k, 60000, &c), WX_STORE_HELD);
+    expect_lease_stats(s, sizeof(sizes) / sizeof(sizes[0]) + 1, 0);
+    wx_store_close(s);
+}
+END_TEST
+
+/* Large values take the large slots in turn: one more than there are
+ * gives up the done entry that took the first (an early eviction), and
+ * the small entries are not touched. */
+START_TEST(test_table_large_eviction)
+{
+    static char big[T_LARGE + 1][2000];
+    wx_store_t *s = open_table();
+    unsigned i;
+
+    put(s, 100, WX_STR("small before"));
+    for (i = 0; i <= T_LARGE; i++) {
+        memset(big[i], 'a' + (int)i, sizeof(big[i]));
+        put(s, i, (wx_str_t){ sizeof(big[i]), big[i] });
+    }
+    put(s, 101, WX_STR("small after"));
+    expect_value(s, 0, WX_NULL_STR);       /* given up, and free again */
+    for (i = 1; i <= T_LARGE; i++)
+        expect_value(s, i, (wx_str_t){ sizeof(big[i]), big[i] });
+    expect_value(s, 100, WX_STR("small before"));
+    expect_value(s, 101, WX_STR("small after"));
+    expect_lease_stats(s, T_LARGE + 3, 1);
+    wx_store_close(s);
+}
+END_TEST
+
+/* An entry that gives up its large value (past its time, claimed again
+ * and finished small) frees its large slot: the next large value takes
+ * it without giving up anything. */
+START_TEST(test_table_large_released)
+{
+    static char big[3][3000];
+    wx_store_t *s = open_table();
+    unsigned a = 0;
+    wx_store_key_t ka = { "test", &a, sizeof(a) };
+    wx_store_claim_t c;
+    unsigned i;
+
+    for (i = 0; i < 3; i++)
+        memset(big[i], 'A' + (int)i, sizeof(big[i]));
+    ck_assert_int_eq(claim(s, &ka, 60000, &c), WX_STORE_CLAIMED);
+    ck_assert_int_eq(wx_store_finish(s, &ka, (wx_str_t){ sizeof(big[0]), big[0] }, 30), WX_OK);
+    nap_ms(60);
+    ck_assert_int_eq(claim(s, &ka, 60000, &c), WX_STORE_CLAIMED);
+    ck_assert_int_eq(wx_store_finish(s, &ka, WX_STR("small now"), 60000), WX_OK);
+    for (i = 1; i <= T_LARGE; i++)
+        put(s, i, (wx_str_t){ sizeof(big[i]), big[i] });
+    expect_value(s, 0, WX_STR("small now"));
+    for (i = 1; i <= T_LARGE; i++)
+        expect_value(s, i, (wx_str_t){ sizeof(big[i]), big[i] });
+    expect_lease_stats(s, T_LARGE + 1, 0);
+    wx_store_close(s);
+}
+END_TEST
+
+/* A full table: every entry held, a new key is not recorded (NOROOM) and
+ * nothing is given up; once they are done, a new key takes the place of
+ * the oldest. */
+START_TEST(test_table_full)
+{
+    static char big[1000];
+    wx_store_t *s = open_table();
+    wx_store_claim_t c;
+    unsigned i, extra = 1000;
+    wx_store_key_t kx = { "test", &extra, sizeof(extra) };
+
+    memset(big, 'z', sizeof(big));
+    for (i = 0; i < T_SLOTS; i++) {
+        wx_store_key_t k = { "test", &i, sizeof(i) };
+
+        ck_assert_int_eq(claim(s, &k, 60000, &c), WX_STORE_CLAIMED);
+    }
+    ck_assert_int_eq(claim(s, &kx, 60000, &c), WX_STORE_NOROOM);
+    expect_lease_stats(s, T_SLOTS, 0);
+    for (i = 0; i < T_SLOTS; i++) {
+        wx_store_key_t k = { "test", &i, sizeof(i) };
+
+        ck_assert_int_eq(wx_store_finish(s, &k, i % 2 ? WX_STR("odd") :
+                                         (wx_str_t){ sizeof(big), big }, 60000), WX_OK);
+        nap_ms(2);
+    }
+    /* T_SLOTS / 2 large values for T_LARGE slots: the newest remain */
+    for (i = 0; i < T_SLOTS; i += 2)
+        expect_value(s, i, i >= T_SLOTS - 2 * T_LARGE ? (wx_str_t){ sizeof(big), big }
+                                                       : WX_NULL_STR);
+    expect_lease_stats(s, T_SLOTS, T_SLOTS / 2 - T_LARGE);
+    wx_store_close(s);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -632,6 +827,11 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_record_one_writer_wins);
     tcase_add_test(tc, test_record_lock);
     tcase_add_test(tc, test_open_and_bad_input);
+    tcase_add_test(tc, test_table_default_size);
+    tcase_add_test(tc, test_table_value_sizes);
+    tcase_add_test(tc, test_table_large_eviction);
+    tcase_add_test(tc, test_table_large_released);
+    tcase_add_test(tc, test_table_full);
     suite_add_tcase(s, tc);
     return s;
 }

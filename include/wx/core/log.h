@@ -42,6 +42,11 @@ int wx_log_level_parse(const char *s);
 void wx_log_write(wx_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The same for a message already made: 'len' bytes of 'text' (cleaned
+ * as above), cut to what a line holds.  For the line of every request:
+ * no printf. */
+void wx_log_text(wx_log_level_t level, const char *text, size_t len);
+
 #define wx_log(level, ...)                                  \
     do {                                                    \
         if ((level) >= wx_log_threshold)                    \

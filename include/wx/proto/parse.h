@@ -9,7 +9,9 @@
  *
  * Refused (the parser stops at once): a DOCTYPE of any kind, an entity
  * declaration, nesting deeper than max_depth, more than max_elements
- * elements, an element text over max_text bytes, a root that is not <xml>,
+ * elements, the text of an element over max_text bytes (of an element
+ * without children so far: the text after a child is never a value, and
+ * is not gathered), a root that is not <xml>,
  * and anything expat finds not well-formed, including invalid UTF-8.
  * The document encoding is always UTF-8, whatever the prolog says.
  */
@@ -43,6 +45,14 @@ wx_err_t wx_parser_begin(wx_parser_t *p, wx_pool_t *pool, wx_msg_t *msg);
  * After an error, further calls return the same error. */
 wx_err_t wx_parser_feed(wx_parser_t *p, const char *buf, size_t len,
                         int final);
+
+/* The same without a copy: a buffer inside the parser for the next 'len'
+ * bytes (NULL: no memory, 'len' over 1 GiB, or the document already
+ * failed or ended), to be filled and then parsed with
+ * wx_parser_feed_buffer(p, n, final), n <= len, before any other call on
+ * 'p'.  The buffer is the parser's and is reused. */
+char *wx_parser_buffer(wx_parser_t *p, size_t len);
+wx_err_t wx_parser_feed_buffer(wx_parser_t *p, size_t len, int final);
 
 /* A short description of the last error (expat's, with line and column,
  * or ours), for logs.  Never NULL. */

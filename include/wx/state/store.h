@@ -39,7 +39,16 @@
  * store never see each other's keys.  Values are byte strings up to what
  * the backend accepts (the local lease table: its slot size less a small
  * header; a local record: WX_STORE_LOCAL_REC_MAX printable characters
- * without blanks, as it is a line of text).  Times: leases in ms,
+ * without blanks, as it is a line of text).
+ *
+ * The local lease table is sized by what it holds: 'slots' entries of
+ * WX_STORE_LOCAL_ENTRY bytes, each keeping a value of up to that less a
+ * small header in place (most replies), and one large slot of
+ * 'slot_size' bytes per 16 entries (at least one) for the larger values.
+ * Large slots are taken in turn, so a large value gives up the done entry
+ * that took its slot longest ago; a held entry never holds one.  The
+ * default (8192 entries of 512 bytes, 512 large slots of 4096) maps
+ * 6 MiB and 4 KiB.  Times: leases in ms,
  * records' times in Unix seconds, buckets' clock in µs.
  *
  * Errors are wx_err_t, of two kinds that callers keep apart: bad input
@@ -64,7 +73,8 @@
 #include "wx/core/err.h"
 #include "wx/core/str.h"
 
-#define WX_STORE_SLOT_SIZE      4096    /* local lease table: default bytes per entry */
+#define WX_STORE_SLOT_SIZE      4096    /* local lease table: default large slot */
+#define WX_STORE_LOCAL_ENTRY    512     /* local lease table: bytes per entry */
 #define WX_STORE_LOCAL_REC_MAX  1024    /* local record: longest value */
 #define WX_STORE_LOCAL_BUCKETS  256     /* local bucket table: buckets */
 #define WX_STORE_REDIS_VALUE_MAX (1U << 20) /* redis: longest lease or record value */
@@ -85,8 +95,10 @@ typedef struct wx_store_conf {
     struct {
         const char *path;       /* local: the table's file; NULL: no leases */
         const char *name;       /* names it in messages ("dedup table") */
-        unsigned    slots;      /* local: entries (> 0) */
-        unsigned    slot_size;  /* local: bytes per entry, value included;
+        unsigned    slots;      /* local: entries (1 to 2^24) */
+        unsigned    slot_size;  /* local: bytes of a large slot, the largest
+                                 * value plus a small header (a multiple of
+                                 * 8, WX_STORE_LOCAL_ENTRY to 2^24);
                                  * 0: WX_STORE_SLOT_SIZE */
     } lease;
     struct {
@@ -151,7 +163,8 @@ const char *wx_store_error(const wx_store_t *st);
  * not replayed an old reply); the local
  * table, when full around a key, gives up the oldest done entry first
  * (counted as an early eviction when before its time) and never a held
- * one. */
+ * one, and a large value gives up the done entry of the large slot it
+ * takes (above). */
 
 typedef enum wx_store_state {
     WX_STORE_CLAIMED,   /* the caller holds the key now: it was free */

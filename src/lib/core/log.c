@@ -104,43 +104,49 @@ void wx_log_close(void)
     }
 }
 
-void wx_log_write(wx_log_level_t level, const char *fmt, ...)
+/* The line's prefix, "2024-01-02T03:04:05.678Z ident[pid] level: ", into
+ * 'b'.  A line a request: the date and time are formatted once a second,
+ * the rest without printf. */
+static void log_prefix(wx_buf_t *b, wx_log_level_t level)
+{
+    static time_t sec = (time_t)-1;
+    static char stamp[32];
+    static size_t stamp_len;
+    struct timespec ts;
+    long ms;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (ts.tv_sec != sec) {
+        struct tm tm;
+
+        gmtime_r(&ts.tv_sec, &tm);
+        stamp_len = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+        sec = ts.tv_sec;
+    }
+    ms = ts.tv_nsec / 1000000L;
+    wx_buf_add(b, stamp, stamp_len);
+    wx_buf_add(b, (char[]){ '.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10),
+                           (char)('0' + ms % 10), 'Z', ' ' }, 6);
+    wx_buf_adds(b, wx_log_ident);
+    wx_buf_add(b, "[", 1);
+    wx_buf_addi64(b, (long long)wx_pid());
+    wx_buf_add(b, "] ", 2);
+    wx_buf_adds(b, wx_level_names[level]);
+    wx_buf_add(b, ": ", 2);
+}
+
+/* Send the 'n' bytes of 'line' (room for one more) to the log. */
+static void log_emit(wx_log_level_t level, char *line, size_t n)
 {
     static const int prio[WX_LOG__MAX] = {
         LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR
     };
-    char line[1024];
-    size_t n = 0;
-    va_list ap;
-    int rc;
-
-    if ((unsigned)level >= WX_LOG__MAX)
-        level = WX_LOG_ERROR;
-    if (!wx_log_syslog) {
-        struct timespec ts;
-        struct tm tm;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-        rc = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s[%ld] %s: ",
-                      ts.tv_nsec / 1000000L, wx_log_ident, (long)wx_pid(),
-                      wx_level_names[level]);
-        if (rc > 0)
-            n += (size_t)rc < sizeof(line) - n ? (size_t)rc : sizeof(line) - n - 1;
-    }
-    va_start(ap, fmt);
-    rc = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-    va_end(ap);
-    if (rc > 0)
-        n += (size_t)rc < sizeof(line) - n ? (size_t)rc : sizeof(line) - n - 1;
 
     if (wx_log_syslog) {
+        line[n] = '\0';
         syslog(prio[level], "%s", line);
         return;
     }
-    if (n >= sizeof(line) - 1)
-        n = sizeof(line) - 2;
     line[n++] = '\n';
     if (wx_log_buf_cap && level <= WX_LOG_INFO && n <= wx_log_buf_cap) {
         time_t now = time(NULL);
@@ -158,6 +164,41 @@ void wx_log_write(wx_log_level_t level, const char *fmt, ...)
     wx_log_flush();
     /* A failed log write has nowhere to be reported; the request goes on. */
     (void)wx_write_all(wx_log_fd, line, n);
+}
+
+void wx_log_write(wx_log_level_t level, const char *fmt, ...)
+{
+    char line[1024];
+    wx_buf_t b;
+    va_list ap;
+    int rc;
+
+    if ((unsigned)level >= WX_LOG__MAX)
+        level = WX_LOG_ERROR;
+    /* The last byte is kept for the newline or the NUL. */
+    wx_buf_init(&b, line, sizeof(line) - 1);
+    if (!wx_log_syslog)
+        log_prefix(&b, level);
+    va_start(ap, fmt);
+    rc = vsnprintf(line + b.len, sizeof(line) - b.len, fmt, ap);
+    va_end(ap);
+    if (rc > 0)
+        b.len += (size_t)rc < sizeof(line) - 1 - b.len ? (size_t)rc : sizeof(line) - 1 - b.len;
+    log_emit(level, line, b.len);
+}
+
+void wx_log_text(wx_log_level_t level, const char *text, size_t len)
+{
+    char line[1024];
+    wx_buf_t b;
+
+    if ((unsigned)level >= WX_LOG__MAX)
+        level = WX_LOG_ERROR;
+    wx_buf_init(&b, line, sizeof(line) - 1);
+    if (!wx_log_syslog)
+        log_prefix(&b, level);
+    wx_buf_add(&b, text, len < sizeof(line) - 1 - b.len ? len : sizeof(line) - 1 - b.len);
+    log_emit(level, line, b.len);
 }
 
 /* The bytes 'c' takes once cleaned. */
@@ -211,10 +252,16 @@ char *wx_log_openid(char *dst, size_t cap, wx_str_t openid)
         /* Too short to shorten and still hide: show its length only. */
         snprintf(dst, cap, "(%zu chars)", openid.len);
     } else {
+        wx_buf_t b;
+
         wx_log_clean(head, sizeof(head), (wx_str_t){ 4, openid.data });
         wx_log_clean(tail, sizeof(tail),
                      (wx_str_t){ 2, openid.data + openid.len - 2 });
-        snprintf(dst, cap, "%s..%s", head, tail);
+        wx_buf_init(&b, dst, cap - 1);
+        wx_buf_adds(&b, head);
+        wx_buf_add(&b, "..", 2);
+        wx_buf_adds(&b, tail);
+        dst[b.len] = '\0';
     }
     return dst;
 }

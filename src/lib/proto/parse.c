@@ -7,6 +7,7 @@
  * documents.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,80 @@ static const char *const wx_group_names[] = {
 static const char *const wx_repeated_leaves[] = {
     "fail_idx",
 };
+
+/* expat's memory, served from free lists by size class.  expat frees and
+ * allocates the same few blocks for every document (the element types
+ * it looks up, the encoding name): after the first documents a document
+ * costs no malloc (none on the hot path), and each block costs a few
+ * instructions instead of a trip through malloc.  The lists are the
+ * thread's: a block may be freed by another thread than took it, as
+ * every block is plain malloc()ed memory.  They keep what expat used at
+ * its peak, no more. */
+#define WX_XA_CLASSES   8           /* 16, 32, ..., 2048 bytes */
+#define WX_XA_HDR       16          /* class and size; keeps the alignment */
+
+typedef struct wx_xa_free {
+    struct wx_xa_free  *next;
+} wx_xa_free_t;
+
+static _Thread_local wx_xa_free_t *wx_xa_lists[WX_XA_CLASSES];
+
+static void *xa_malloc(size_t n)
+{
+    size_t *h, c = 0;
+
+    while (c < WX_XA_CLASSES && ((size_t)16 << c) < n)
+        c++;
+    if (c < WX_XA_CLASSES && wx_xa_lists[c] != NULL) {
+        h = (size_t *)(void *)wx_xa_lists[c];
+        wx_xa_lists[c] = wx_xa_lists[c]->next;
+    } else {
+        if (n > SIZE_MAX - WX_XA_HDR)
+            return NULL;
+        h = malloc(WX_XA_HDR + (c < WX_XA_CLASSES ? (size_t)16 << c : n));
+        if (h == NULL)
+            return NULL;
+    }
+    h[0] = c;
+    h[1] = c < WX_XA_CLASSES ? (size_t)16 << c : n;
+    return (char *)h + WX_XA_HDR;
+}
+
+static void xa_free(void *ptr)
+{
+    size_t *h, c;
+
+    if (ptr == NULL)
+        return;
+    h = (size_t *)(void *)((char *)ptr - WX_XA_HDR);
+    if ((c = h[0]) < WX_XA_CLASSES) {
+        wx_xa_free_t *f = (wx_xa_free_t *)(void *)h;    /* over the class */
+
+        f->next = wx_xa_lists[c];
+        wx_xa_lists[c] = f;
+    } else {
+        free(h);
+    }
+}
+
+static void *xa_realloc(void *ptr, size_t n)
+{
+    size_t cap;
+    void *q;
+
+    if (ptr == NULL)
+        return xa_malloc(n);
+    cap = ((size_t *)(void *)((char *)ptr - WX_XA_HDR))[1];
+    if (n <= cap)
+        return ptr;
+    if ((q = xa_malloc(n)) == NULL)
+        return NULL;
+    memcpy(q, ptr, cap);
+    xa_free(ptr);
+    return q;
+}
+
+static const XML_Memory_Handling_Suite wx_xa_suite = { xa_malloc, xa_realloc, xa_free };
 
 static int in_list(const char *name, const char *const *list, size_t n)
 {
@@ -111,6 +186,8 @@ static wx_msg_item_t *new_item(wx_parser_t *p, const char *list,
     return it;
 }
 
+static void XMLCALL on_text(void *ud, const XML_Char *s, int len);
+
 static void XMLCALL on_start(void *ud, const XML_Char *name,
                              const XML_Char **attrs)
 {
@@ -140,6 +217,9 @@ static void XMLCALL on_start(void *ud, const XML_Char *name,
 
     p->has_child = 0;
     p->text_len = 0;
+    /* Only an element without children holds a value: its text is
+     * gathered from here to its end, and no other text reaches us. */
+    XML_SetCharacterDataHandler(p->xp, on_text);
 
     if (p->depth >= 3 && p->group_depth == 0 &&
         in_list(name, wx_group_names,
@@ -208,6 +288,7 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
 {
     wx_parser_t *p = ud;
 
+    XML_SetCharacterDataHandler(p->xp, NULL);
     if (p->err != WX_OK)
         return;
     if (!p->has_child && p->depth >= 2) {
@@ -267,7 +348,6 @@ static void setup(wx_parser_t *p)
 {
     XML_SetUserData(p->xp, p);
     XML_SetElementHandler(p->xp, on_start, on_end);
-    XML_SetCharacterDataHandler(p->xp, on_text);
     XML_SetStartDoctypeDeclHandler(p->xp, on_doctype);
     XML_SetEntityDeclHandler(p->xp, on_entity_decl);
     XML_SetParamEntityParsing(p->xp, XML_PARAM_ENTITY_PARSING_NEVER);
@@ -290,7 +370,7 @@ wx_parser_t *wx_parser_new(const wx_parse_limits_t *limits)
     p->text = malloc(p->lim.max_text);
     /* Forcing UTF-8 overrides any encoding the prolog claims: WeChat
      * sends UTF-8 only, and it keeps expat's encoding handlers out. */
-    p->xp = XML_ParserCreate("UTF-8");
+    p->xp = XML_ParserCreate_MM("UTF-8", &wx_xa_suite, NULL);
     if (p->names == NULL || p->text == NULL || p->xp == NULL)
         goto fail;
     if (getrandom(&p->salt, sizeof(p->salt), 0) != (ssize_t)sizeof(p->salt))
@@ -329,6 +409,19 @@ wx_err_t wx_parser_begin(wx_parser_t *p, wx_pool_t *pool, wx_msg_t *msg)
     return WX_OK;
 }
 
+/* After XML_Parse() or XML_ParseBuffer(): WX_OK, or the error, kept. */
+static wx_err_t parsed(wx_parser_t *p, enum XML_Status st)
+{
+    if (st != XML_STATUS_OK && p->err == WX_OK) {
+        p->err = WX_EXML;
+        snprintf(p->errmsg, sizeof(p->errmsg), "%s at line %lu col %lu",
+                 XML_ErrorString(XML_GetErrorCode(p->xp)),
+                 (unsigned long)XML_GetCurrentLineNumber(p->xp),
+                 (unsigned long)XML_GetCurrentColumnNumber(p->xp));
+    }
+    return p->err;
+}
+
 wx_err_t wx_parser_feed(wx_parser_t *p, const char *buf, size_t len,
                         int final)
 {
@@ -338,17 +431,7 @@ wx_err_t wx_parser_feed(wx_parser_t *p, const char *buf, size_t len,
         int chunk = len > (size_t)1 << 30 ? 1 << 30 : (int)len;
         int last = final && (size_t)chunk == len;
 
-        if (XML_Parse(p->xp, buf, chunk, last) != XML_STATUS_OK) {
-            if (p->err == WX_OK) {
-                p->err = WX_EXML;
-                snprintf(p->errmsg, sizeof(p->errmsg), "%s at line %lu col %lu",
-                         XML_ErrorString(XML_GetErrorCode(p->xp)),
-                         (unsigned long)XML_GetCurrentLineNumber(p->xp),
-                         (unsigned long)XML_GetCurrentColumnNumber(p->xp));
-            }
-            return p->err;
-        }
-        if (p->err != WX_OK)
+        if (parsed(p, XML_Parse(p->xp, buf, chunk, last)) != WX_OK)
             return p->err;
         buf += chunk;
         len -= (size_t)chunk;
@@ -356,6 +439,20 @@ wx_err_t wx_parser_feed(wx_parser_t *p, const char *buf, size_t len,
             break;
     }
     return WX_OK;
+}
+
+char *wx_parser_buffer(wx_parser_t *p, size_t len)
+{
+    if (p->err != WX_OK || len > (size_t)1 << 30)
+        return NULL;
+    return XML_GetBuffer(p->xp, (int)len);
+}
+
+wx_err_t wx_parser_feed_buffer(wx_parser_t *p, size_t len, int final)
+{
+    if (p->err != WX_OK)
+        return p->err;
+    return parsed(p, XML_ParseBuffer(p->xp, (int)len, final));
 }
 
 const char *wx_parser_errmsg(const wx_parser_t *p)

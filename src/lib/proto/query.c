@@ -17,11 +17,21 @@ static int hexval(unsigned char c)
 
 long wx_url_decode(char *dst, const char *src, size_t len)
 {
-    size_t i, o = 0;
+    size_t i = 0, o = 0;
 
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)src[i];
+    while (i < len) {
+        size_t run = i;
+        unsigned char c;
 
+        /* Signatures, timestamps and nonces have nothing to decode: a run
+         * of plain bytes is copied at once. */
+        while (run < len && src[run] != '%' && src[run] != '+' && src[run] != '\0')
+            run++;
+        memcpy(dst + o, src + i, run - i);
+        o += run - i;
+        if ((i = run) == len)
+            break;
+        c = (unsigned char)src[i];
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
@@ -39,22 +49,26 @@ long wx_url_decode(char *dst, const char *src, size_t len)
         if (c == '\0')
             return -1;
         dst[o++] = (char)c;
+        i++;
     }
     return (long)o;
 }
 
+#define P(name, member) { name, sizeof(name) - 1, offsetof(wx_query_t, member) }
 static const struct {
     const char *name;
+    size_t      len;
     size_t      off;
 } wx_query_params[] = {
-    { "signature",     offsetof(wx_query_t, signature) },
-    { "timestamp",     offsetof(wx_query_t, timestamp) },
-    { "nonce",         offsetof(wx_query_t, nonce) },
-    { "echostr",       offsetof(wx_query_t, echostr) },
-    { "openid",        offsetof(wx_query_t, openid) },
-    { "encrypt_type",  offsetof(wx_query_t, encrypt_type) },
-    { "msg_signature", offsetof(wx_query_t, msg_signature) },
+    P("signature", signature),
+    P("timestamp", timestamp),
+    P("nonce", nonce),
+    P("echostr", echostr),
+    P("openid", openid),
+    P("encrypt_type", encrypt_type),
+    P("msg_signature", msg_signature),
 };
+#undef P
 
 wx_err_t wx_query_parse(const char *qs, size_t len, wx_pool_t *pool,
                         wx_query_t *q)
@@ -79,7 +93,7 @@ wx_err_t wx_query_parse(const char *qs, size_t len, wx_pool_t *pool,
             char *dst;
             long dlen;
 
-            if (strlen(wx_query_params[i].name) != klen ||
+            if (wx_query_params[i].len != klen ||
                 memcmp(wx_query_params[i].name, p, klen) != 0)
                 continue;
             slot = (wx_str_t *)((char *)q + wx_query_params[i].off);

@@ -17,12 +17,18 @@ const char *wx_reply_type_name(wx_reply_type_t t)
     return (unsigned)t < WX_REPLY__MAX ? wx_reply_names[t] : "unknown";
 }
 
-/* XML 1.0 cannot carry C0 controls but tab, LF and CR, not even as
- * character references (DESIGN.md: they are dropped). */
-static int xml_forbidden(unsigned char c)
-{
-    return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
-}
+/* The bytes wx_xml_cdata() must look at: C0 controls but tab, LF and CR
+ * (XML 1.0 cannot carry them, not even as character references; DESIGN.md:
+ * they are dropped), and ']' and '>' (a "]]>" would end the section).
+ * Every other byte is copied as it is, a run at a time. */
+static const unsigned char wx_cdata_special[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1,
+    [0x06] = 1, [0x07] = 1, [0x08] = 1, [0x0b] = 1, [0x0c] = 1, [0x0e] = 1,
+    [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1,
+    [0x1b] = 1, [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1,
+    [']'] = 1, ['>'] = 1,
+};
 
 void wx_xml_cdata(wx_buf_t *out, wx_str_t s)
 {
@@ -30,24 +36,35 @@ void wx_xml_cdata(wx_buf_t *out, wx_str_t s)
     int brackets = 0;   /* consecutive ']' at the end of what is written */
 
     wx_buf_add(out, "<![CDATA[", 9);
-    for (; p < end; p++) {
-        unsigned char c = (unsigned char)*p;
+    while (p < end) {
+        const char *q = p;
+        unsigned char c;
 
-        if (xml_forbidden(c)) {
-            /* Dropped, so it cannot separate "]]" from a following ">":
-             * the bracket count carries over it. */
-            wx_buf_add(out, run, (size_t)(p - run));
-            run = p + 1;
-        } else if (c == '>' && brackets >= 2) {
-            /* "]]>" would end the section: close it after the "]]" and
-             * open a new one for the ">". */
-            wx_buf_add(out, run, (size_t)(p - run));
-            wx_buf_add(out, "]]><![CDATA[", 12);
-            run = p;
+        while (q < end && !wx_cdata_special[(unsigned char)*q])
+            q++;
+        if (q > p)
+            brackets = 0;
+        if ((p = q) == end)
+            break;
+        c = (unsigned char)*p;
+        if (c == ']') {
+            brackets++;
+        } else if (c == '>') {
+            if (brackets >= 2) {
+                /* "]]>" would end the section: close it after the "]]"
+                 * and open a new one for the ">". */
+                wx_buf_add(out, run, (size_t)(p - run));
+                wx_buf_add(out, "]]><![CDATA[", 12);
+                run = p;
+            }
             brackets = 0;
         } else {
-            brackets = c == ']' ? brackets + 1 : 0;
+            /* A control, dropped, so it cannot separate "]]" from a
+             * following ">": the bracket count carries over it. */
+            wx_buf_add(out, run, (size_t)(p - run));
+            run = p + 1;
         }
+        p++;
     }
     wx_buf_add(out, run, (size_t)(p - run));
     wx_buf_add(out, "]]>", 3);

@@ -1,6 +1,7 @@
 /* sign.c - WeChat's SHA-1 signatures (PROTOCOL.md 1.2, 4.5). */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <string.h>
 
 #include "wx/proto/sign.h"
 
@@ -19,23 +20,48 @@ static EVP_MD_CTX *sha1_ctx(void)
     return EVP_DigestInit_ex(wx_sha1_ctx, wx_sha1, NULL) ? wx_sha1_ctx : NULL;
 }
 
-wx_err_t wx_sha1_parts(const wx_str_t *parts, size_t n, unsigned char md[20])
+/* Most signed inputs are short: they are gathered in one buffer and
+ * hashed with one update, as each EVP_DigestUpdate() call costs about as
+ * much as hashing a hundred bytes. */
+#define WX_SHA1_GATHER  512
+
+/* SHA-1 of n parts, *pp[i] or else p[i], each followed by 'sep' unless
+ * it is -1. */
+static wx_err_t sha1_of(const wx_str_t *const *pp, const wx_str_t *p, size_t n, int sep,
+                        unsigned char md[20])
 {
+    char buf[WX_SHA1_GATHER];
     EVP_MD_CTX *ctx = sha1_ctx();
     unsigned int mdlen = 0;
-    size_t i;
+    size_t i, len = 0;
 
     if (ctx == NULL)
         return WX_ECRYPTO;
     for (i = 0; i < n; i++) {
-        if (parts[i].len && !EVP_DigestUpdate(ctx, parts[i].data, parts[i].len))
-            return WX_ECRYPTO;
-        if (!EVP_DigestUpdate(ctx, "\x1f", 1))
-            return WX_ECRYPTO;
+        const wx_str_t *part = pp ? pp[i] : &p[i];
+
+        if (len >= sizeof(buf) || part->len > sizeof(buf) - 1 - len) {
+            /* No room left: what is gathered goes, then this part alone. */
+            if ((len && !EVP_DigestUpdate(ctx, buf, len)) ||
+                !EVP_DigestUpdate(ctx, part->data, part->len))
+                return WX_ECRYPTO;
+            len = 0;
+        } else if (part->len) {
+            memcpy(buf + len, part->data, part->len);
+            len += part->len;
+        }
+        if (sep >= 0)
+            buf[len++] = (char)sep;
     }
-    if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 20)
+    if ((len && !EVP_DigestUpdate(ctx, buf, len)) || !EVP_DigestFinal_ex(ctx, md, &mdlen) ||
+        mdlen != 20)
         return WX_ECRYPTO;
     return WX_OK;
+}
+
+wx_err_t wx_sha1_parts(const wx_str_t *parts, size_t n, unsigned char md[20])
+{
+    return sha1_of(NULL, parts, n, 0x1f, md);
 }
 
 wx_err_t wx_sign(const wx_str_t *parts, size_t n,
@@ -43,10 +69,8 @@ wx_err_t wx_sign(const wx_str_t *parts, size_t n,
 {
     static const char digits[] = "0123456789abcdef";
     const wx_str_t *sorted[WX_SIGN_MAX_PARTS];
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_MD_CTX *ctx;
-    wx_err_t rc = WX_ECRYPTO;
+    unsigned char md[20];
+    wx_err_t rc;
     size_t i, j;
 
     if (n == 0 || n > WX_SIGN_MAX_PARTS)
@@ -58,23 +82,14 @@ wx_err_t wx_sign(const wx_str_t *parts, size_t n,
             sorted[j] = sorted[j - 1];
         sorted[j] = &parts[i];
     }
-
-    if ((ctx = sha1_ctx()) == NULL)
-        return WX_ECRYPTO;
-    for (i = 0; i < n; i++)
-        if (sorted[i]->len && !EVP_DigestUpdate(ctx, sorted[i]->data, sorted[i]->len))
-            goto out;
-    if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != WX_SIGN_HEX_LEN / 2)
-        goto out;
-
-    for (i = 0; i < mdlen; i++) {
+    if ((rc = sha1_of(sorted, NULL, n, -1, md)) != WX_OK)
+        return rc;
+    for (i = 0; i < 20; i++) {
         hex[2 * i] = digits[md[i] >> 4];
         hex[2 * i + 1] = digits[md[i] & 0x0f];
     }
     hex[WX_SIGN_HEX_LEN] = '\0';
-    rc = WX_OK;
-out:
-    return rc;
+    return WX_OK;
 }
 
 wx_err_t wx_sign_verify(const wx_str_t *parts, size_t n, wx_str_t sig)

@@ -19,9 +19,14 @@
  * table's "wxdd", the rate limiter's "wxrt") with a new version: a file
  * left by an earlier release is initialised again, not refused. */
 #define LEASE_MAGIC     0x77786464U
-#define LEASE_VERSION   3U          /* 3: keys in namespaces, lease ends */
+#define LEASE_VERSION   4U          /* 4: small entries and large slots */
 #define LEASE_HDR_SIZE  4096
 #define LEASE_PROBE     16          /* slots searched per key */
+/* The table is sized by what it holds: most replies are a few hundred
+ * bytes and stay in their entry; a larger one takes a large slot of
+ * slot_size bytes, of which there is one per LEASE_LARGE_RATIO entries. */
+#define LEASE_ENTRY     WX_STORE_LOCAL_ENTRY
+#define LEASE_LARGE_RATIO 16
 #define BUCKET_MAGIC    0x77787274U
 #define BUCKET_VERSION  2U          /* 2: keys in namespaces */
 #define BUCKET_HDR_SIZE 256
@@ -46,6 +51,7 @@ enum { SLOT_EMPTY = 0, SLOT_BUSY, SLOT_DONE };
 typedef struct lease_hdr {
     wx_shm_hdr_t    shm;            /* magic, version, layout, lock */
     uint64_t        early_evictions;
+    uint32_t        large_next;     /* the large slot to be taken next */
 } lease_hdr_t;
 
 typedef struct lease_slot {
@@ -55,10 +61,19 @@ typedef struct lease_slot {
     uint16_t        klen;
     int32_t         pid;            /* BUSY: the owner */
     uint32_t        len;
+    uint32_t        large;          /* DONE: 1 + its large slot; 0: in 'value' */
     int64_t         since_ms;       /* claimed or finished; CLOCK_REALTIME, */
     int64_t         until_ms;       /* the lease's end, or kept until: shared */
-    char            value[];
+    char            value[];        /* up to LEASE_ENTRY less this header */
 } lease_slot_t;
+
+/* A large slot belongs to the done entry it names, as long as that entry
+ * names it back: either side may be reused without telling the other. */
+typedef struct lease_large {
+    uint32_t        entry;          /* 1 + the entry holding it; 0: free */
+    uint32_t        pad;
+    char            value[];
+} lease_large_t;
 
 typedef struct bucket_slot {
     unsigned char   key[20];
@@ -71,6 +86,8 @@ typedef struct bucket_slot {
 } bucket_slot_t;
 
 _Static_assert(sizeof(lease_hdr_t) <= LEASE_HDR_SIZE, "lease header too large");
+_Static_assert(sizeof(lease_slot_t) % 8 == 0 && sizeof(lease_slot_t) < LEASE_ENTRY / 2,
+               "lease entry header too large");
 _Static_assert(sizeof(wx_shm_hdr_t) <= BUCKET_HDR_SIZE, "bucket header too large");
 
 static uint32_t fnv1a(uint32_t h, const void *data, size_t n)
@@ -117,7 +134,57 @@ static wx_err_t no_table(wx_store_t *st, const char *what)
 
 static lease_slot_t *lease_at(wx_store_local_t *l, unsigned i)
 {
-    return (lease_slot_t *)(l->lease.map + LEASE_HDR_SIZE + (size_t)i * l->slot_size);
+    return (lease_slot_t *)(l->lease.map + LEASE_HDR_SIZE + (size_t)i * LEASE_ENTRY);
+}
+
+static lease_large_t *large_at(wx_store_local_t *l, unsigned i)
+{
+    return (lease_large_t *)(l->lease.map + LEASE_HDR_SIZE + (size_t)l->slots * LEASE_ENTRY +
+                             (size_t)i * l->slot_size);
+}
+
+static const char *lease_value(wx_store_local_t *l, const lease_slot_t *s)
+{
+    return s->large ? large_at(l, s->large - 1)->value : s->value;
+}
+
+/* Give up the large slot of 's', if any: the entry is about to change. */
+static void lease_drop_large(wx_store_local_t *l, lease_slot_t *s)
+{
+    if (s->large) {
+        lease_large_t *g = large_at(l, s->large - 1);
+
+        if (g->entry == (uint32_t)(((char *)s - (char *)lease_at(l, 0)) / LEASE_ENTRY) + 1)
+            g->entry = 0;
+        s->large = 0;
+    }
+}
+
+/* A large slot for the entry 's': the next one in turn, so that the one
+ * taken is the one filled longest ago (every value is kept about as
+ * long); the done entry holding it is given up (an early eviction when
+ * before its time).  Held entries never hold one.  Called with the lock
+ * held. */
+static lease_large_t *lease_take_large(wx_store_local_t *l, lease_slot_t *s, int64_t now)
+{
+    lease_hdr_t *h = (lease_hdr_t *)l->lease.map;
+    unsigned i = h->large_next % l->large;
+    lease_large_t *g = large_at(l, i);
+
+    h->large_next = (i + 1) % l->large;
+    if (g->entry && g->entry <= l->slots) {
+        lease_slot_t *old = lease_at(l, g->entry - 1);
+
+        if (old->state == SLOT_DONE && old->large == i + 1) {
+            if (now < old->until_ms)
+                h->early_evictions++;
+            old->state = SLOT_EMPTY;
+            old->large = 0;
+        }
+    }
+    g->entry = (uint32_t)(((char *)s - (char *)lease_at(l, 0)) / LEASE_ENTRY) + 1;
+    s->large = i + 1;
+    return g;
 }
 
 /* Find the slot of 'k', or choose one for it: an empty slot, else the
@@ -148,8 +215,10 @@ static lease_slot_t *lease_find(wx_store_local_t *l, const lkey_t *k, int *found
     return victim;
 }
 
-static void lease_set(lease_slot_t *s, const lkey_t *k, int64_t now, unsigned lease_ms)
+static void lease_set(wx_store_local_t *l, lease_slot_t *s, const lkey_t *k, int64_t now,
+                      unsigned lease_ms)
 {
+    lease_drop_large(l, s);
     memcpy(s->key, k->b, sizeof(s->key));
     s->ns = k->ns;
     s->klen = k->len;
@@ -193,10 +262,10 @@ static wx_err_t local_claim(wx_store_t *st, const wx_store_key_t *key, unsigned 
         /* A done value past its keep_ms is gone: never replayed. */
         if (!found && s->state == SLOT_DONE && now < s->until_ms)
             ((lease_hdr_t *)l->lease.map)->early_evictions++;
-        lease_set(s, &k, now, lease_ms);
+        lease_set(l, s, &k, now, lease_ms);
         c->state = WX_STORE_CLAIMED;
     } else if (s->state == SLOT_DONE) {
-        char *copy = wx_pool_strndup(pool, s->value, s->len);
+        char *copy = wx_pool_strndup(pool, lease_value(l, s), s->len);
 
         c->state = WX_STORE_DONE;
         if (copy != NULL)
@@ -209,7 +278,7 @@ static wx_err_t local_claim(wx_store_t *st, const wx_store_key_t *key, unsigned 
         if (owner_alive(s, now)) {
             c->state = WX_STORE_HELD;
         } else {
-            lease_set(s, &k, now, lease_ms);
+            lease_set(l, s, &k, now, lease_ms);
             c->state = WX_STORE_TAKEN;
         }
     }
@@ -237,10 +306,16 @@ static wx_err_t local_finish(wx_store_t *st, const wx_store_key_t *key, wx_str_t
     s = lease_find(l, &k, &found);
     /* Only the caller's own claim is finished: it may have been taken over. */
     if (s && found && s->state == SLOT_BUSY && s->pid == (int32_t)wx_pid()) {
+        int64_t now = wx_wall_ms();
+        char *dst = s->value;
+
+        lease_drop_large(l, s);
+        if (value.len > LEASE_ENTRY - sizeof(lease_slot_t))
+            dst = lease_take_large(l, s, now)->value;
         if (value.len)
-            memcpy(s->value, value.data, value.len);
+            memcpy(dst, value.data, value.len);
         s->len = (uint32_t)value.len;
-        s->since_ms = wx_wall_ms();
+        s->since_ms = now;
         s->until_ms = s->since_ms + keep_ms;
         s->state = SLOT_DONE;
     } else {
@@ -422,17 +497,19 @@ static wx_err_t open_leases(wx_store_local_t *l, const wx_store_conf_t *conf,
 
     l->slots = conf->lease.slots;
     l->slot_size = conf->lease.slot_size ? conf->lease.slot_size : WX_STORE_SLOT_SIZE;
-    if (l->slots == 0) {
-        snprintf(err, errlen, "%s: no slots", l->lease_name);
+    if (l->slots == 0 || l->slots > (1U << 24)) {
+        snprintf(err, errlen, "%s: %u slots", l->lease_name, l->slots);
         return WX_EINVAL;
     }
-    if (l->slot_size <= sizeof(lease_slot_t) || l->slot_size > (1U << 24) ||
-        l->slot_size % 8 != 0) {
-        snprintf(err, errlen, "%s: a slot size of %u bytes", l->lease_name, l->slot_size);
+    if (l->slot_size < LEASE_ENTRY || l->slot_size > (1U << 24) || l->slot_size % 8 != 0) {
+        snprintf(err, errlen, "%s: a slot size of %u bytes (%u to %u, a multiple of 8)",
+                 l->lease_name, l->slot_size, (unsigned)LEASE_ENTRY, 1U << 24);
         return WX_EINVAL;
     }
+    l->large = l->slots / LEASE_LARGE_RATIO ? l->slots / LEASE_LARGE_RATIO : 1;
     spec.param = (uint64_t)l->slot_size << 32 | l->slots;
-    spec.size = LEASE_HDR_SIZE + (size_t)l->slots * l->slot_size;
+    spec.size = LEASE_HDR_SIZE + (size_t)l->slots * LEASE_ENTRY +
+                (size_t)l->large * l->slot_size;
     return wx_shm_open(&l->lease, conf->lease.path, &spec, err, errlen);
 }
 

@@ -15,8 +15,9 @@
 typedef struct wx_store_local {
     wx_shm_t    lease;              /* map NULL: no lease table */
     char        lease_name[64];
-    unsigned    slots;
-    unsigned    slot_size;
+    unsigned    slots;              /* entries, of WX_STORE_LOCAL_ENTRY bytes */
+    unsigned    slot_size;          /* bytes of a large slot */
+    unsigned    large;              /* large slots */
     wx_shm_t    bucket;             /* map NULL: no bucket table */
     char        rec_path[WX_LOCAL_PATH_MAX];    /* "": no records */
     char        rec_name[64];
