@@ -201,6 +201,11 @@ static wx_err_t use_record(const char *rec, size_t len, const char *what, wx_poo
     char why[256];
     wx_err_t rc;
 
+    if (rec[0] == 'S') {
+        wx_log(WX_LOG_INFO, "upstream: %s is answered by the business call of an earlier "
+               "delivery; answering success", what);
+        return WX_OK;
+    }
     if (rec[0] == 'E') {
         char reason[200];
 

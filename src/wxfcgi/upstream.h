@@ -22,6 +22,9 @@
  *   upstream_call.c    the business call over HTTP (libcurl)
  *   upstream_late.c    a late answer: the window rules, the send through
  *                      wxproxy
+ *   upstream_share.c   one business call per message even when a worker
+ *                      dies in it: the retry's child waits for the dead
+ *                      worker's child and adopts its answer
  *   upstream_json.c    the JSON codec
  * This header joins them; outside the module only the handler
  * (wx_handler_upstream, handler.h) and the codec (upstream_json.h) are seen.
@@ -47,8 +50,9 @@
 #define WX_UP_MARGIN_MS         100
 /* One customer-service call through wxproxy. */
 #define WX_UP_SEND_TIMEOUT_MS   10000
-/* The child's record: a kind byte ('A' answer, 'E' error) then the body
- * or the reason. */
+/* The child's record: a kind byte ('A' answer, 'E' error, 'S' the answer
+ * is delivered by another call of the same message: answer "success")
+ * then the body or the reason. */
 #define WX_UP_REC_MAX           (WX_UP_MAX_ANSWER + 512)
 
 /* The handler's state, one per worker. */
@@ -83,5 +87,31 @@ int wx_up_call(const wx_upstream_conf_t *conf, const char *json, wx_dynbuf_t *b,
 void wx_up_deliver_late(const wx_up_t *up, const char *body, size_t len,
                         const wx_msg_t *msg, wx_pool_t *pool, time_t arrived,
                         const char *what);
+
+/* upstream_share.c: the business call of one message, shared through the
+ * retry table's store by the children of its deliveries. */
+typedef struct wx_up_share wx_up_share_t;
+
+typedef enum wx_up_share_state {
+    WX_UP_SHARE_CALL,   /* no call of it is in flight: call (the lease is ours) */
+    WX_UP_SHARE_WAIT,   /* a live child calls: wait for its record */
+    WX_UP_SHARE_DONE    /* a child has called: its record, to adopt */
+} wx_up_share_state_t;
+
+/* In the child: the shared call of 'msg', or NULL when there is none
+ * (dedup_slots = 0, the store fails: logged); then call as before. */
+wx_up_share_t *wx_up_share_open(const wxfcgi_conf_t *cfg, const wx_msg_t *msg);
+void wx_up_share_close(wx_up_share_t *sh);
+
+/* Claim the call; on WX_UP_SHARE_DONE 'rec' is its record (in 'pool'). */
+wx_up_share_state_t wx_up_share_begin(wx_up_share_t *sh, wx_pool_t *pool, wx_str_t *rec);
+
+/* The call made: publish its record for a retry to adopt. */
+void wx_up_share_finish(wx_up_share_t *sh, const char *rec, size_t len);
+
+/* Whether the caller delivers the answer (1: the first to ask) or another
+ * call of the message does (0).  Asked once per child, before it hands an
+ * answer to its worker. */
+int wx_up_share_deliver(wx_up_share_t *sh, wx_pool_t *pool);
 
 #endif

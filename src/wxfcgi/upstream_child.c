@@ -32,6 +32,8 @@
  * written the answer: the worker decides within its budget, so this only
  * matters if the worker is stopped (SIGSTOP) or wedged. */
 #define WX_UP_ACK_WAIT_MS       15000
+/* How often a retry's child looks whether the call it waits for is done. */
+#define WX_UP_SHARE_POLL_MS     10
 
 /* The child inherits the worker's sockets: the listening one would keep
  * the address busy after the worker is gone, the FastCGI connection is
@@ -112,17 +114,63 @@ static int acknowledged(int fd)
     return rc > 0 && read(fd, &c, 1) == 1 && c == 'k';
 }
 
-void wx_up_child_run(const wx_up_t *up, int fd, const char *json, const wx_msg_t *msg,
-                     wx_pool_t *pool, time_t arrived, const char *what)
+/* Hand the record to the worker: whether it took it. */
+static int hand_over(int fd, const char *rec, size_t len)
+{
+    return wx_write_all(fd, rec, len) == 0 && shutdown(fd, SHUT_WR) == 0 && acknowledged(fd);
+}
+
+/* Another child of this message is calling (its worker died, this is the
+ * retry): wait for its record.  1 with it in 'rec'; 0 when that child died
+ * too (the call is ours now); -1 when our worker gave up waiting (EOF):
+ * the other child delivers. */
+static int await_first(wx_up_share_t *sh, int fd, wx_pool_t *pool, wx_str_t *rec)
+{
+    for (;;) {
+        struct pollfd pfd = { fd, POLLIN, 0 };
+
+        if (poll(&pfd, 1, WX_UP_SHARE_POLL_MS) > 0)
+            return -1;
+        switch (wx_up_share_begin(sh, pool, rec)) {
+        case WX_UP_SHARE_DONE:
+            return 1;
+        case WX_UP_SHARE_CALL:
+            return 0;
+        case WX_UP_SHARE_WAIT:
+            break;
+        }
+    }
+}
+
+/* The record of another child of this message: its answer is ours to give
+ * only if that child has not delivered it (nor will). */
+static void adopt(const wx_up_t *up, int fd, wx_up_share_t *sh, wx_str_t rec,
+                  const wx_msg_t *msg, wx_pool_t *pool, time_t arrived, const char *what)
+{
+    if (rec.len == 0 || rec.data[0] != 'A') {
+        hand_over(fd, rec.len ? rec.data : "S", rec.len ? rec.len : 1);
+        return;
+    }
+    if (!wx_up_share_deliver(sh, pool)) {
+        hand_over(fd, "S", 1);
+        return;
+    }
+    wx_log(WX_LOG_INFO, "upstream: %s answered by the business call of a dead worker's "
+           "delivery", what);
+    if (!hand_over(fd, rec.data, rec.len))
+        wx_up_deliver_late(up, rec.data + 1, rec.len - 1, msg, pool, arrived, what);
+}
+
+/* Call the business service; share the record, hand it over, deliver it
+ * late when the worker did not take it. */
+static void call(const wx_up_t *up, int fd, wx_up_share_t *sh, const char *json,
+                 const wx_msg_t *msg, wx_pool_t *pool, time_t arrived, const char *what)
 {
     wx_dynbuf_t b;
-    char why[256];
+    char why[256], *rec = NULL;
+    size_t len = 0;
     int ok;
 
-    child_signals();
-    prctl(PR_SET_NAME, "wxfcgi-upstream", 0, 0, 0);
-    close_inherited(fd);
-    /* SIGPIPE is ignored from here: a worker gone makes a write fail. */
     wx_dynbuf_init(&b, WX_UP_MAX_ANSWER);
     if (wx_dynbuf_reserve(&b) != 0) {
         snprintf(why, sizeof(why), "out of memory");
@@ -130,14 +178,52 @@ void wx_up_child_run(const wx_up_t *up, int fd, const char *json, const wx_msg_t
     } else {
         ok = wx_up_call(&up->cfg->up, json, &b, why, sizeof(why)) == 0;
     }
-    if (wx_write_all(fd, ok ? "A" : "E", 1) == 0 &&
-        wx_write_all(fd, ok ? b.data : why, ok ? b.len : strlen(why)) == 0 &&
-        shutdown(fd, SHUT_WR) == 0 && acknowledged(fd))
-        _exit(0);               /* the worker answered with it */
+    /* One contiguous record: the kind byte, then the answer or reason. */
+    if ((rec = malloc((ok ? b.len : strlen(why)) + 1)) != NULL) {
+        rec[0] = ok ? 'A' : 'E';
+        memcpy(rec + 1, ok ? b.data : why, ok ? b.len : strlen(why));
+        len = (ok ? b.len : strlen(why)) + 1;
+    }
+    if (sh && rec)
+        wx_up_share_finish(sh, rec, len);
+    if (rec == NULL)
+        ok = 0;
+    else if (ok && sh && !wx_up_share_deliver(sh, pool))
+        ok = 0, rec[0] = 'S', len = 1;      /* a retry's child adopted it */
+    if (rec && hand_over(fd, rec, len))
+        ok = 0;                 /* the worker answered with it */
     if (ok)
         wx_up_deliver_late(up, b.data, b.len, msg, pool, arrived, what);
-    else
+    else if (rec && rec[0] == 'E')
         wx_log(WX_LOG_ERROR, "upstream: business call for %s failed after the budget: %s",
                what, why);
+    free(rec);
+}
+
+void wx_up_child_run(const wx_up_t *up, int fd, const char *json, const wx_msg_t *msg,
+                     wx_pool_t *pool, time_t arrived, const char *what)
+{
+    wx_up_share_state_t st = WX_UP_SHARE_CALL;
+    wx_str_t rec = WX_NULL_STR;
+    wx_up_share_t *sh;
+
+    child_signals();
+    prctl(PR_SET_NAME, "wxfcgi-upstream", 0, 0, 0);
+    close_inherited(fd);
+    /* SIGPIPE is ignored from here: a worker gone makes a write fail. */
+    sh = wx_up_share_open(up->cfg, msg);
+    if (sh)
+        st = wx_up_share_begin(sh, pool, &rec);
+    if (st == WX_UP_SHARE_WAIT) {
+        int r = await_first(sh, fd, pool, &rec);
+
+        if (r < 0)
+            _exit(0);
+        st = r ? WX_UP_SHARE_DONE : WX_UP_SHARE_CALL;
+    }
+    if (st == WX_UP_SHARE_DONE)
+        adopt(up, fd, sh, rec, msg, pool, arrived, what);
+    else
+        call(up, fd, sh, json, msg, pool, arrived, what);
     _exit(0);
 }

@@ -30,6 +30,7 @@
 
 static const char usage_text[] =
 "Usage: wxsim -c FILE [-t]\n"
+"       wxsim push -c FILE --url URL ...   (WeChat pushing: wxsim push --help)\n"
 "       wxsim -h | -V\n"
 "\n"
 "A simulator of WeChat's API servers (api.weixin.qq.com) for tests and\n"
@@ -113,6 +114,13 @@ WX_CLI_HELP_CONFIG WX_CLI_HELP_COMMON
 "                         {\"openid\":X} follows X, {\"unfollow\":X}; GET: how many\n"
 "  POST /sim/kf           {\"kf_account\":A,\"online\":B,\"bound\":B}: the agent's side\n"
 "  POST /sim/subscribe    {\"openid\":X,\"template_id\":T}: one opt-in; GET: sent\n"
+"\n"
+"Pushing (WeChat's side of the callback; wxsim push --help says more):\n"
+"  wxsim push -c FILE --url URL [--mode M] [--retries N] [--timeout-ms MS]\n"
+"             [--json] FIXTURE.xml... | --scenario NAME\n"
+"  wxsim push -c FILE --url URL --followers N --rate R --duration S\n"
+"             [--mix LIST] [--kill-every MS --kill-pids FILE]\n"
+"             [--report FILE.json] [--plot FILE.png] [--quiet]\n"
 "\n"
 "Signals: TERM, INT  finish the request in flight, remove the uploads, exit.\n"
 "\n"
@@ -414,6 +422,9 @@ int main(int argc, char **argv)
     wx_config_t *cfg;
     int rc;
 
+    /* The pushing side of WeChat is a mode of its own (push.c). */
+    if (argc > 1 && strcmp(argv[1], "push") == 0)
+        return wxsim_push_main(argc - 1, argv + 1);
     if ((rc = wx_cli_start(&cli, argc, argv, &cfg)) >= 0)
         return rc;
     c = (const wxsim_conf_t *)(const void *)cfg;

@@ -414,4 +414,8 @@ typedef struct wxsim_part {
  * multipart/form-data or is malformed. */
 int wxsim_multipart_parse(const wxsim_req_t *rq, wxsim_part_t *parts, int max);
 
+/* push.c: wxsim push, WeChat delivering messages (push.h); argv[0] is
+ * "push".  The exit status. */
+int wxsim_push_main(int argc, char **argv);
+
 #endif

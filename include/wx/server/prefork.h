@@ -4,10 +4,11 @@
  *
  * The master's signals are flags and a self-pipe (wx/core/signals.h); its
  * loop polls that pipe and acts:
- *   - it reaps with waitpid(WNOHANG) until nothing is left, and restarts a
- *     worker that died with a backoff doubling from 100 ms to 10 s (reset
- *     once a worker has lived 30 s); a worker that exits with status 0
- *     (recycled) is replaced at once;
+ *   - it reaps with waitpid(WNOHANG) until nothing is left; a worker that
+ *     died within 1 s of its start is restarted with a backoff doubling
+ *     from 100 ms to 10 s (a crash loop), one that had run longer (killed
+ *     from outside) is replaced at once and its slot's backoff reset; a
+ *     worker that exits with status 0 (recycled) is replaced at once;
  *   - TERM, INT, QUIT: forwards TERM, waits up to the shutdown timeout for
  *     the workers to finish the requests in flight, then KILLs the rest;
  *   - HUP: asks the program for a reloaded config; when it gives one, a

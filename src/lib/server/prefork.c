@@ -15,11 +15,15 @@
 
 #define BACKOFF_MIN_MS  100
 #define BACKOFF_MAX_MS  10000
-#define STABLE_SECS     30      /* a worker that lived this long resets its backoff */
+/* A worker that dies sooner than this after its start is crashing (a bad
+ * config, a broken dependency): its slot backs off.  One that lived
+ * longer ran healthy and was killed from outside (an operator, the OOM
+ * killer): it is replaced at once, whatever happened to it before. */
+#define HEALTHY_MS      1000
 
 typedef struct wx_slot {
     pid_t       pid;            /* 0: not running */
-    unsigned    fails;          /* crashes in a row */
+    unsigned    fails;          /* early deaths in a row */
     long long   start_at_ms;    /* when to (re)start it; 0 = now */
     long long   started_ms;
 } wx_slot_t;
@@ -116,8 +120,13 @@ static void reap(wx_master_t *m, int stopping)
                 wx_log(WX_LOG_DEBUG, "worker %ld %s", (long)pid, how);
                 break;
             }
-            if (lived >= STABLE_SECS * 1000)
+            if (lived >= HEALTHY_MS) {
                 s->fails = 0;
+                s->start_at_ms = 0;
+                wx_log(WX_LOG_WARN, "worker %ld %s; restarting it now (it ran %lld ms)",
+                       (long)pid, how, lived);
+                break;
+            }
             s->fails++;
             {
                 long long delay = BACKOFF_MIN_MS;
