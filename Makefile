@@ -199,6 +199,13 @@ stop:
 clean-run:
 	$(Q)scripts/wx-stack clean
 
+# Steady load through nginx and the master for SOAK_SECONDS; fails when a
+# worker's memory or descriptors grow (scripts/soak.sh).  Not in make test.
+SOAK_SECONDS ?= 600
+soak: deps-bench
+	$(Q)$(MAKE) --no-print-directory all $(BENCH)
+	$(Q)scripts/soak.sh $(BUILD) $(SOAK_SECONDS)
+
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory all $(BENCH)
 	$(Q)scripts/bench.sh $(BUILD)
