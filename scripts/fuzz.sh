@@ -73,7 +73,8 @@ PY
 }
 
 rc=0 summary=""
-work=$(mktemp -d "${TMPDIR:-/tmp}/wx-fuzz.XXXXXX")
+# The targets rewrite a file for each input: on a tmpfs when there is one.
+work=$(mktemp -d /dev/shm/wx-fuzz.XXXXXX 2>/dev/null || mktemp -d "${TMPDIR:-/tmp}/wx-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$fb/crashes"
 for t in $targets; do
