@@ -176,6 +176,15 @@ static void conn_read(wxtoken_server_t *s, wxtoken_conn_t *c)
     conn_flush(s, c);
 }
 
+/* Leave new callers in the backlog until a connection closes. */
+static void pause_accepting(wxtoken_server_t *s)
+{
+    struct epoll_event ev = { .events = 0, .data.ptr = &tag_listen };
+
+    if (epoll_ctl(s->ep, EPOLL_CTL_MOD, s->lfd, &ev) == 0)
+        s->accepting = 0;
+}
+
 static void accept_all(wxtoken_server_t *s)
 {
     for (;;) {
@@ -184,11 +193,7 @@ static void accept_all(wxtoken_server_t *s)
         int fd;
 
         if (s->n >= s->max) {
-            /* Full: leave the rest in the backlog until one closes. */
-            ev.events = 0;
-            ev.data.ptr = &tag_listen;
-            if (epoll_ctl(s->ep, EPOLL_CTL_MOD, s->lfd, &ev) == 0)
-                s->accepting = 0;
+            pause_accepting(s);
             return;
         }
         fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -197,6 +202,10 @@ static void accept_all(wxtoken_server_t *s)
                 continue;
             if (errno != EAGAIN)
                 wx_log(WX_LOG_WARN, "report socket: accept: %s", strerror(errno));
+            /* Out of descriptors: the listening socket stays readable, so
+             * wait for a caller to go instead of spinning. */
+            if ((errno == EMFILE || errno == ENFILE) && s->n > 0)
+                pause_accepting(s);
             return;
         }
         c = calloc(1, sizeof(*c));
