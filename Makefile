@@ -8,6 +8,8 @@
 #   make stop            stop the stack of make run
 #   make clean-run       stop it and remove /tmp/wxfcgi
 #   make bench           the benchmark (wrk + callgrind)
+#   make fuzz FUZZ_SECONDS=60   each libFuzzer target of tests/fuzz/ for so long
+#   make soak SOAK_SECONDS=600  steady load through the stack; fails on growth
 #   make install PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
 #   make uninstall       the same variables: removes what install put there
 #   make SANITIZE=address,undefined check    unit tests under ASan/UBSan
@@ -72,7 +74,8 @@ SCRIPTS  := scripts/wx-replay scripts/wx-spawn scripts/wx-certs
 LDFLAGS  += -Wl,--as-needed
 
 .PHONY: all test check e2e run stop clean-run bench install uninstall clean \
-        deps-check deps-build deps-test deps-run deps-bench test-all lint
+        deps-check deps-build deps-test deps-run deps-bench test-all lint \
+        fuzz fuzz-bins soak
 
 all: $(PROGS)
 
@@ -138,7 +141,7 @@ check: $(BUILD)/check_wx
 # behind nginx with TLS; wxtoken against it; the README's commands against
 # the demo stack.  Every suite runs (suite.sh fails one that leaves a
 # process behind); the target fails if any did.
-E2E := run sim token proxy upstream ctl help readme redis routes oauth families push
+E2E := run sim token proxy upstream ctl help readme redis routes oauth families push hostile valgrind
 e2e: $(PROGS)
 	$(Q)rc=0; for t in $(E2E); do tests/e2e/suite.sh $$t $(BUILD) || rc=1; done; exit $$rc
 
@@ -149,6 +152,40 @@ test-all:
 
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory test-all
+
+# --- fuzzing -------------------------------------------------------------
+
+# libFuzzer targets (tests/fuzz/*.c), built with clang against libwx and
+# the programs' objects instrumented the same way, under $(BUILD)/fuzz;
+# scripts/fuzz.sh seeds them from tests/fixtures and runs each.
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES := gateway gateway_safe decrypt query config token answers upstream
+FUZZ_BINS   = $(FUZZ_NAMES:%=$(BUILD)/fuzz_%)
+# What the targets use of the programs besides libwx (an archive: each
+# target takes only what it needs).  wxctl's menu.c and wxtoken's main.c
+# are included by answers.c for their static readers.
+FUZZ_PROG_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out %/main.c src/wxctl/menu.c,\
+                $(wildcard src/wxproxy/*.c src/wxctl/*.c src/wxtoken/*.c src/wxsim/conf.c)))
+
+fuzz: deps-test
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang OPT=-O1 \
+	    SANITIZE=fuzzer-no-link,address,undefined fuzz-bins
+	$(Q)scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/libfuzzprogs.a: $(FUZZ_PROG_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+.SECONDARY: $(FUZZ_NAMES:%=$(BUILD)/obj/tests/fuzz/%.o)
+$(BUILD)/obj/tests/fuzz/%.o: ALL_CFLAGS += -Wno-unused-function
+$(BUILD)/obj/tests/fuzz/gateway_safe.o: tests/fuzz/gateway.c | deps-check
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -DWX_FUZZ_SAFE $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/libfuzzprogs.a $(APPWX) $(LIBWX)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libfuzzprogs.a $(APPWX) $(LIBWX) $(LIBS)
 
 # --- running -------------------------------------------------------------
 
@@ -161,6 +198,13 @@ stop:
 
 clean-run:
 	$(Q)scripts/wx-stack clean
+
+# Steady load through nginx and the master for SOAK_SECONDS; fails when a
+# worker's memory or descriptors grow (scripts/soak.sh).  Not in make test.
+SOAK_SECONDS ?= 600
+soak: deps-bench
+	$(Q)$(MAKE) --no-print-directory all $(BENCH)
+	$(Q)scripts/soak.sh $(BUILD) $(SOAK_SECONDS)
 
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory all $(BENCH)

@@ -40,6 +40,15 @@ function request()
    return reqs[sent]
 end
 
+-- WX_BENCH_DELAY_MS (scripts/soak.sh): each connection waits so long
+-- between requests, for a steady rate instead of the most it can do.
+local delay_ms = tonumber(os.getenv("WX_BENCH_DELAY_MS") or "0")
+if delay_ms > 0 then
+   function delay()
+      return delay_ms
+   end
+end
+
 local threads = {}
 
 function setup(thread)

@@ -196,3 +196,33 @@ wx_sim_stack() {
     wx_wait_for "tcp:$port" 10 >/dev/null || return 1
     wx_wait_for "tcp:$simport" 10 >/dev/null
 }
+
+# wx_valgrind DIR: when WX_VALGRIND=1, print the words that run a program
+# under valgrind memcheck, one log a process in DIR/vg.PID.log (valgrind
+# follows fork: the master's workers get their own); else nothing.  Use it
+# unquoted before the program: $(wx_valgrind "$T") "$build/wxfcgi" ...
+# Errors are invalid reads and writes, uses of uninitialised values and
+# memory definitely lost at exit.
+wx_valgrind() {
+    [ "${WX_VALGRIND:-0}" = 1 ] || return 0
+    echo "valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite" \
+        "--show-leak-kinds=definite --log-file=$1/vg.%p.log"
+}
+
+# wx_valgrind_errors DIR: the errors in the logs of wx_valgrind DIR, as
+# "LOG: N errors" lines for the logs with any; exit 1 if there is any (or
+# no log at all).
+wx_valgrind_errors() {
+    local f n bad=0 seen=0
+    for f in "$1"/vg.*.log; do
+        [ -e "$f" ] || continue
+        seen=1
+        n=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$f" | tail -n 1)
+        if [ "${n:-x}" != 0 ]; then
+            echo "$(basename "$f"): ${n:-no summary (still running?)} errors"
+            bad=1
+        fi
+    done
+    [ "$seen" = 1 ] || { echo "no valgrind log in $1"; return 1; }
+    return $bad
+}

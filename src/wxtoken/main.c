@@ -5,19 +5,18 @@
  * /cgi-bin/stable_token.  It keeps the token in the token store (wx/state/token.h)
  * that every other program reads, refreshes it before it expires, and on
  * request when a caller reports that WeChat rejected it.  One process,
- * one thread: reports are answered one after the other, so a burst of
- * reports of the same token costs one refresh.  A lock file beside the
+ * one thread: the report socket (serve.c) takes many callers at once, but
+ * their requests are answered one after the other, so a burst of reports
+ * of the same token costs one refresh.  A lock file beside the
  * store keeps two wxtoken processes on one store from refreshing at once.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,6 +83,8 @@ static const char usage_text[] =
 "  OAUTH CODE                         ->  JSON {WeChat's answer}\n"
 "      a web-authorization code exchanged with the AppSecret\n"
 "      (/sns/oauth2/access_token, PROTOCOL.md 12)\n"
+"  Many callers at once; the line (at most 1024 bytes of text) must arrive\n"
+"  within 2 s of the connect, else ERR -2 and the connection is closed.\n"
 "\n"
 "Signals: TERM and INT stop it; the store keeps the token for the next start.\n"
 "Exit status: 0 on a clean stop, 1 on a config or start-up error, 2 on a\n"
@@ -345,32 +346,15 @@ static time_t next_due(const wxtoken_t *t)
     return due > t->retry_at ? due : t->retry_at;
 }
 
-static void answer(int fd, const char *line)
+static void answer_current(wxtoken_t *t, char *out, size_t outsz)
 {
-    size_t len = strlen(line), off = 0;
-
-    while (off < len) {
-        ssize_t w = send(fd, line + off, len - off, MSG_NOSIGNAL);
-
-        if (w <= 0)
-            return;
-        off += (size_t)w;
-    }
-}
-
-static void answer_current(wxtoken_t *t, int fd)
-{
-    char line[WX_TOKEN_MAX + 128];
-
     if (t->have && t->cur.expires > time(NULL)) {
-        snprintf(line, sizeof(line), "OK %lu %lld %s\n", t->cur.version,
+        snprintf(out, outsz, "OK %lu %lld %s\n", t->cur.version,
                  (long long)t->cur.expires, t->cur.token);
     } else {
-        snprintf(line, sizeof(line), "ERR %ld %s\n", t->last_errcode ? t->last_errcode : -1,
+        snprintf(out, outsz, "ERR %ld %s\n", t->last_errcode ? t->last_errcode : -1,
                  t->last_error[0] ? t->last_error : "no token yet");
     }
-    answer(fd, line);
-    explicit_bzero(line, sizeof(line));
 }
 
 /* The token for ticket.c and oauth.c (wxtoken_ext_t.token). */
@@ -388,33 +372,13 @@ static int ext_token(void *self, const char *stale, wx_token_t *tok)
     return 0;
 }
 
-static void serve_client(wxtoken_t *t, int fd)
+/* The commands of the report socket: one request line in, one answer
+ * line out (see wxtoken_serve_ops_t). */
+static void dispatch(void *ctx, char *line, char *out, size_t outsz)
 {
-    struct timeval tv = { 1, 0 };
-    char line[WX_TOKEN_MAX + 64], brief[64], reply[WXTOKEN_REPLY_MAX];
-    size_t got = 0;
-    char *nl;
+    wxtoken_t *t = ctx;
+    char brief[64];
 
-    /* A caller that connects and says nothing is dropped after a second. */
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    while (got < sizeof(line) - 1) {
-        ssize_t r = recv(fd, line + got, sizeof(line) - 1 - got, 0);
-
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-        if (memchr(line, '\n', got))
-            break;
-    }
-    line[got] = '\0';
-    nl = strchr(line, '\n');
-    if (nl == NULL) {
-        answer(fd, "ERR -2 incomplete request\n");
-        return;
-    }
-    *nl = '\0';
-    if (nl > line && nl[-1] == '\r')
-        nl[-1] = '\0';
     if (strcmp(line, "STATUS") == 0) {
         load_store(t);
     } else if (strcmp(line, "REFRESH") == 0) {
@@ -428,60 +392,39 @@ static void serve_client(wxtoken_t *t, int fd)
             if (time(NULL) >= t->retry_at)
                 refresh(t, line + 9, 1);
         }
-    } else if (wxtoken_ext_request(&t->x, line, reply, sizeof(reply))) {
-        answer(fd, reply);
-        explicit_bzero(reply, sizeof(reply));
-        explicit_bzero(line, sizeof(line));
+    } else if (wxtoken_ext_request(&t->x, line, out, outsz)) {
         return;
     } else {
-        answer(fd, "ERR -2 unknown request (REJECTED TOKEN, REFRESH, STATUS, TICKET "
-               "or OAUTH)\n");
-        explicit_bzero(line, sizeof(line));
+        snprintf(out, outsz, "ERR -2 unknown request (REJECTED TOKEN, REFRESH, STATUS, TICKET "
+                 "or OAUTH)\n");
         return;
     }
-    explicit_bzero(line, sizeof(line));
-    answer_current(t, fd);
+    answer_current(t, out, outsz);
 }
 
-/* Until TERM or INT: answer the reports on 'lfd' and refresh when the
- * token is due, waking at least once a minute to look at the store (the
- * other wxtoken of a pair may have refreshed it). */
-static void serve(wxtoken_t *t, int lfd)
+/* The next timed refresh: the token's, or a JS-SDK ticket's (ticket.c). */
+static long long due_ms(void *ctx)
 {
-    while (!wx_sig_stopping()) {
-        struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
-                               { .fd = wx_sig_fd(), .events = POLLIN } };
-        time_t due = next_due(t), now = time(NULL), tdue = wxtoken_ticket_due(&t->x);
-        long long wait = due > now ? (long long)(due - now) * 1000 : 0;
-        int n;
+    wxtoken_t *t = ctx;
+    time_t due = next_due(t), tdue = wxtoken_ticket_due(&t->x);
 
-        if (tdue && tdue < due)
-            wait = tdue > now ? (long long)(tdue - now) * 1000 : 0;
-        if (wait > 60000)
-            wait = 60000;   /* look at the store now and then */
-        n = poll(p, 2, (int)wait);
-        if (n < 0 && errno != EINTR)
-            break;
-        if (wx_sig_stopping())
-            break;
-        if (n > 0 && (p[1].revents & POLLIN))
-            wx_sig_drain();
-        if (n > 0 && (p[0].revents & POLLIN)) {
-            int c;
+    if (tdue && tdue < due)
+        due = tdue;
+    return ((long long)due - (long long)time(NULL)) * 1000;
+}
 
-            while ((c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-                serve_client(t, c);
-                close(c);
-            }
-            continue;
-        }
-        if (time(NULL) >= next_due(t)) {
-            load_store(t);
-            if (time(NULL) >= next_due(t))
-                refresh(t, NULL, 0);
-        }
-        wxtoken_ticket_tick(&t->x);
+/* The timed refresh, unless the store shows that the other wxtoken of a
+ * pair has done it; then the tickets that are due. */
+static void timer(void *ctx)
+{
+    wxtoken_t *t = ctx;
+
+    if (time(NULL) >= next_due(t)) {
+        load_store(t);
+        if (time(NULL) >= next_due(t))
+            refresh(t, NULL, 0);
     }
+    wxtoken_ticket_tick(&t->x);
 }
 
 static int run(const wxtoken_conf_t *cfg)
@@ -531,7 +474,12 @@ static int run(const wxtoken_conf_t *cfg)
     wx_log(WX_LOG_INFO, "wxtoken %s ready: store %s, reports on %s, grant %s", WX_VERSION,
            cfg->where.store, t.sock, cfg->tok.grant);
 
-    serve(&t, lfd);
+    {
+        wxtoken_serve_ops_t ops = { .ctx = &t, .dispatch = dispatch, .due_ms = due_ms,
+                                    .timer = timer };
+
+        wxtoken_serve(lfd, &ops);
+    }
     wx_log(WX_LOG_INFO, "stopping");
     status = 0;
 out:

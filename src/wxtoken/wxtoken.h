@@ -87,5 +87,27 @@ int wxtoken_ticket_request(wxtoken_ext_t *x, const char *line, char *reply, size
 
 /* oauth.c: OAUTH CODE, the code exchanged with the AppSecret. */
 int wxtoken_oauth_request(wxtoken_ext_t *x, const char *line, char *reply, size_t cap);
+/* The report socket (serve.c).  A caller connects, sends one request line
+ * and reads one answer line; then the connection is closed. */
+#define WXTOKEN_LINE_MAX    1024    /* longest request line, newline not counted */
+#define WXTOKEN_ANSWER_MAX  WXTOKEN_REPLY_MAX /* longest answer line (OAUTH's JSON), with its newline */
+#define WXTOKEN_LINE_MS     2000    /* the whole line must arrive within this */
+#define WXTOKEN_CONN_MAX    1024    /* callers at once; more wait in the backlog */
+
+typedef struct wxtoken_serve_ops {
+    void       *ctx;
+    /* Answer one request: 'line' is NUL-terminated, its newline and any
+     * CR removed, printable ASCII only, at most WXTOKEN_LINE_MAX bytes; the
+     * answer, one line ending in a newline, goes into 'out' (NUL-terminated,
+     * 'outsz' bytes: WXTOKEN_ANSWER_MAX).  May block (a refresh). */
+    void      (*dispatch)(void *ctx, char *line, char *out, size_t outsz);
+    /* Milliseconds until timer() is due (0 or less: now). */
+    long long (*due_ms)(void *ctx);
+    void      (*timer)(void *ctx);
+} wxtoken_serve_ops_t;
+
+/* Until TERM or INT: serve the callers on the non-blocking listening
+ * socket 'lfd', many at once, and run ops->timer when it is due. */
+void wxtoken_serve(int lfd, const wxtoken_serve_ops_t *ops);
 
 #endif

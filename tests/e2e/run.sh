@@ -92,7 +92,9 @@ fresh() {
 }
 
 start_master() {
-    "$build/wxfcgi" -c "$T/wx.ini" -p "$T/master.pid" 2>>"$T/wxfcgi.log" &
+    # WX_VALGRIND=1: the master and its workers under memcheck (scripts/lib.sh).
+    # shellcheck disable=SC2046
+    $(wx_valgrind "$T") "$build/wxfcgi" -c "$T/wx.ini" -p "$T/master.pid" 2>>"$T/wxfcgi.log" &
     MASTER=$!
     wx_wait_for "$SOCK" 10 || { nok "master starts"; cat "$T/wxfcgi.log"; exit 1; }
 }

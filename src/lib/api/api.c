@@ -84,13 +84,38 @@ void wx_api_result_free(wx_api_result_t *r)
     r->json = NULL;
 }
 
+/* Read a 200 answer's body 'data' ('len' bytes) into 'r': its JSON, errcode
+ * and errmsg, or a transport failure when it is no JSON object. */
+static void take_json(wx_api_result_t *r, const char *data, size_t len)
+{
+    json_error_t jerr;
+    json_t *code, *msg;
+
+    r->json = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (r->json == NULL || !json_is_object(r->json)) {
+        r->transport = WX_EUPSTREAM;
+        snprintf(r->why, sizeof(r->why), "the answer is not a JSON object (%s)",
+                 r->json ? "another JSON value" : jerr.text);
+        json_decref(r->json);
+        r->json = NULL;
+        return;
+    }
+    code = json_object_get(r->json, "errcode");
+    msg = json_object_get(r->json, "errmsg");
+    if (code != NULL && !json_is_integer(code)) {
+        r->transport = WX_EUPSTREAM;
+        snprintf(r->why, sizeof(r->why), "errcode is not a number");
+        return;
+    }
+    r->errcode = code ? (long)json_integer_value(code) : 0;
+    r->errmsg = json_is_string(msg) ? json_string_value(msg) : "";
+}
+
 wx_err_t wx_api_call(wx_api_t *api, const char *path_query, const char *json_body,
                      wx_api_result_t *r)
 {
     wx_dynbuf_t body;
     struct curl_slist *hdr = NULL;
-    json_error_t jerr;
-    json_t *code, *msg;
     size_t need;
     CURLcode cc;
 
@@ -137,24 +162,7 @@ wx_err_t wx_api_call(wx_api_t *api, const char *path_query, const char *json_bod
         snprintf(r->why, sizeof(r->why), "HTTP status %ld", r->http_status);
         goto out;
     }
-    r->json = json_loadb(body.data ? body.data : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
-    if (r->json == NULL || !json_is_object(r->json)) {
-        r->transport = WX_EUPSTREAM;
-        snprintf(r->why, sizeof(r->why), "the answer is not a JSON object (%s)",
-                 r->json ? "another JSON value" : jerr.text);
-        json_decref(r->json);
-        r->json = NULL;
-        goto out;
-    }
-    code = json_object_get(r->json, "errcode");
-    msg = json_object_get(r->json, "errmsg");
-    if (code != NULL && !json_is_integer(code)) {
-        r->transport = WX_EUPSTREAM;
-        snprintf(r->why, sizeof(r->why), "errcode is not a number");
-        goto out;
-    }
-    r->errcode = code ? (long)json_integer_value(code) : 0;
-    r->errmsg = json_is_string(msg) ? json_string_value(msg) : "";
+    take_json(r, body.data ? body.data : "", body.len);
 out:
     wx_dynbuf_free(&body);
     return r->transport;
