@@ -135,6 +135,8 @@ int main(int argc, char **argv)
     c = wxfcgi_conf(cfg);
     rc = WX_EXIT_FAIL;
     if (rtest.arg) {
+        if (cli.test && print_routes(c) != 0)
+            goto done;
         rc = route_test(c, rtest.arg);
         goto done;
     }

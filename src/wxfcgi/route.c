@@ -230,14 +230,15 @@ static int use_handler(wx_router_t *r, const char *name, const char *url, unsign
     nh->h = h;
     nh->url = url;
     nh->timeout_ms = timeout_ms;
-    if (url) {
+    if (url || timeout_ms) {
         /* The upstream handler reads [upstream]: give it a copy that names
-         * the route's service (the strings stay the config's). */
+         * the route's service and wait (the strings stay the config's). */
         nh->cfg = malloc(sizeof(*nh->cfg));
         if (nh->cfg == NULL)
             goto nomem;
         *nh->cfg = *r->cfg;
-        nh->cfg->up.url = (char *)url;
+        if (url)
+            nh->cfg->up.url = (char *)url;
         if (timeout_ms)
             nh->cfg->up.timeout_ms = timeout_ms;
     }
@@ -272,6 +273,12 @@ static int compile_pattern(wx_rmatch_t *m, const char *v, int regex_ok)
         if (regcomp(&m->re, buf, REG_EXTENDED | REG_NOSUB) != 0)
             return -1;
         m->kind = WX_M_REGEX;
+        return 0;
+    }
+    if (v[0] == '\\') {
+        /* \TEXT: TEXT exactly, even "/start" or "price*" */
+        m->kind = WX_M_EXACT;
+        m->lit = (wx_str_t){ n - 1, v + 1 };
         return 0;
     }
     m->kind = n && v[n - 1] == '*' ? WX_M_PREFIX : WX_M_EXACT;
@@ -315,7 +322,8 @@ static int load_from(wx_route_t *rt, const wx_route_conf_t *rc, const char *cfg_
         char path[4096];
         const char *slash = cfg_path ? strrchr(cfg_path, '/') : NULL;
         FILE *f;
-        char line[256];
+        char *line = NULL;
+        size_t linecap = 0;
 
         /* Relative to the config file, as every NAME_file of it. */
         if (rc->from_file[0] != '/' && slash)
@@ -330,16 +338,18 @@ static int load_from(wx_route_t *rt, const wx_route_conf_t *rc, const char *cfg_
                      strerror(errno));
             return -1;
         }
-        while (fgets(line, sizeof(line), f)) {
+        while (getline(&line, &linecap, f) > 0) {
             size_t n;
             char *s = line + strspn(line, " \t");
 
             n = strcspn(s, " \t\r\n#");
             if (n && add_openid(rt, &cap, s, n) != 0) {
+                free(line);
                 fclose(f);
                 goto nomem;
             }
         }
+        free(line);
         fclose(f);
     }
     if (rt->n_from == 0) {
@@ -534,6 +544,13 @@ wx_router_t *wx_router_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
     if (r == NULL)
         goto nomem;
     r->cfg = cfg;
+    if (wx_handler_find(cfg->fcgi.handler) == NULL) {
+        char known[128];
+
+        snprintf(err, errlen, "[wxfcgi] handler '%s' is unknown (known: %s)",
+                 cfg->fcgi.handler, wx_handler_names(known, sizeof(known)));
+        goto fail;
+    }
     max = cfg->routes.n + echo->clicks.n + 2;
     r->v = calloc(max, sizeof(*r->v));
     if (r->v == NULL)

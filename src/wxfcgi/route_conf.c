@@ -123,6 +123,10 @@ static int check_pattern(const wx_route_conf_t *rc, const char *key, const char 
         snprintf(err, errlen, "[route.%s] %s is empty", rc->name, key);
         return -1;
     }
+    if (v[0] == '\\' && n == 1) {
+        snprintf(err, errlen, "[route.%s] %s is only '\\': give the text after it", rc->name, key);
+        return -1;
+    }
     if (regex_ok && v[0] == '/') {
         char buf[1024], why[128];
         regex_t re;
@@ -130,7 +134,8 @@ static int check_pattern(const wx_route_conf_t *rc, const char *key, const char 
 
         if (n < 3 || v[n - 1] != '/' || n - 2 >= sizeof(buf)) {
             snprintf(err, errlen, "[route.%s] %s '%s': a regex is written /ERE/ "
-                     "(at most %zu characters)", rc->name, key, v, sizeof(buf) - 1);
+                     "(at most %zu characters); for a text that begins with '/', "
+                     "write \\%s", rc->name, key, v, sizeof(buf) - 1, v);
             return -1;
         }
         memcpy(buf, v + 1, n - 2);

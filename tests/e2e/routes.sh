@@ -107,6 +107,9 @@ action = success
 [route.mirror]
 type = location
 action = echo
+[route.noimage]
+type = image
+action = success
 CONF
 )
 
@@ -163,6 +166,11 @@ check "-r: a CLICK of [echo.click]" echo.click.V1001_HELLO \
     "$("$build/wxfcgi" -c "$T/wx.ini" -r "$FX/event_click.xml" 2>/dev/null)"
 check "-r: a subscribe with a QR scene" route.welcome_qr \
     "$("$build/wxfcgi" -c "$T/wx.ini" -r "$FX/event_subscribe_qrscene.xml" 2>/dev/null)"
+check "-r: an unsubscribe takes the route of priority 500" route.quiet \
+    "$("$build/wxfcgi" -c "$T/wx.ini" -r "$FX/event_unsubscribe.xml" 2>/dev/null)"
+out=$("$build/wxfcgi" -t -c "$T/wx.ini" -r "$FX/location.xml" 2>/dev/null)
+check "-t -r: the table, then the route" "route.mirror" "$(printf '%s\n' "$out" | tail -n 1)"
+case "$out" in *"routes, tried in this order"*) ok "-t -r prints the table too" ;; *) nok "-t -r prints the table" "$out" ;; esac
 check "-r: a text no route takes" default \
     "$("$build/wxfcgi" -c "$T/wx.ini" -r "$FX/text.xml" 2>/dev/null)"
 "$build/wxfcgi" -c "$T/wx.ini" -r "$T/none.xml" >/dev/null 2>&1
@@ -224,8 +232,9 @@ grep -q transfer_customer_service "$T/body" && ok "from: the second listed openi
 push "$FX/event_view.xml" oSomeoneElse000000000000000 >/dev/null
 check "from: anyone else takes the default (success for VIEW)" success "$(cat "$T/body")"
 push "$FX/event_unsubscribe.xml" >/dev/null
-check "action success" success "$(cat "$T/body")"
-expect "action echo: a location described" "$FX/location.xml" 'Location: '
+check "action success (an event)" success "$(cat "$T/body")"
+push "$FX/image.xml" >/dev/null
+check "action success: an image the default would echo" success "$(cat "$T/body")"
 : > "$T/calls"
 expect "action upstream: the business service answers" "$(text_msg 'ask me')" 'You said: ask me'
 check "... called once, with the message" 1 "$(grep -c 'ask me' "$T/calls")"
@@ -248,10 +257,30 @@ grep -q 'A route added by a reload.' "$T/body" && ok "HUP: a new route answers" 
     nok "HUP: a new route answers" "$(cat "$T/body")"
 write_config $'[route.x]\ncontent = /(/\naction = success'
 kill -HUP "$MASTER"
-sleep 0.5
-expect "HUP with a bad route keeps the running table" "$(text_msg 'anything else')" 'A route added by a reload.'
-grep -q '\[route.x\] content: bad regex' "$T/wxfcgi.log" && ok "... and logs why the reload was refused" ||
+for _ in $(seq 1 100); do
+    grep -q '\[route.x\] content: bad regex' "$T/wxfcgi.log" && break
+    sleep 0.1
+done
+grep -q '\[route.x\] content: bad regex' "$T/wxfcgi.log" && ok "HUP with a bad route: the refusal is logged" ||
     nok "the refused reload is logged" "$(tail -n 5 "$T/wxfcgi.log")"
+expect "... and the running table keeps answering" "$(text_msg 'anything else')" 'A route added by a reload.'
+
+# The default handler changed by a reload: the business service answers
+# what no route takes, and the echo action is the route's own.
+write_config "$ROUTES
+[upstream]
+url = http://127.0.0.1:$BIZPORT/"
+sed -i 's/^\[wxfcgi\]$/[wxfcgi]\nhandler = upstream/' "$T/wx.ini"
+kill -HUP "$MASTER"
+for _ in $(seq 1 100); do
+    push "$(text_msg 'anything else')" >/dev/null
+    grep -q 'You said: anything else' "$T/body" && break
+    sleep 0.1
+done
+grep -q 'You said: anything else' "$T/body" && ok "HUP to handler = upstream: the default is the business service" ||
+    nok "the default is the business service" "$(cat "$T/body")"
+expect "action echo: a location described by echo, not the business" "$FX/location.xml" 'Location: '
+expect "a route still answers before the default" "$(text_msg help)" 'Send "price" for the prices.'
 
 echo "# routes: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -33,6 +33,13 @@ static const char routes_text[] =
     "[route.exact]\n"
     "content = help\n"
     "action = success\n"
+    "[route.command]\n"
+    "content = \\/start\n"
+    "action = text\n"
+    "text = started\n"
+    "[route.star]\n"
+    "content = \\a*\n"
+    "action = success\n"
     "[route.promo]\n"
     "scene = promo*\n"
     "action = news\n"
@@ -154,6 +161,11 @@ START_TEST(test_order_and_match)
     ck_assert_str_eq(wx_router_match(router, text_msg("price of tea")), "route.price");
     ck_assert_str_eq(wx_router_match(router, text_msg("help")), "route.exact");
     ck_assert_str_eq(wx_router_match(router, text_msg("help me")), "default");
+    /* a backslash: the rest exactly, a '/' or a '*' taken as it is */
+    ck_assert_str_eq(wx_router_match(router, text_msg("/start")), "route.command");
+    ck_assert_str_eq(wx_router_match(router, text_msg("/started")), "default");
+    ck_assert_str_eq(wx_router_match(router, text_msg("a*")), "route.star");
+    ck_assert_str_eq(wx_router_match(router, text_msg("ab")), "default");
     ck_assert_str_eq(wx_router_match(router, event_msg("oU", "subscribe", "qrscene_promo7")),
                      "route.promo");
     ck_assert_str_eq(wx_router_match(router, event_msg("oU", "SCAN", "promo8")), "route.promo");
@@ -240,6 +252,8 @@ START_TEST(test_refused)
           "[route.a] from_file /nonexistent/openids" },
         { "[route.a]\nfrom = a\nfrom_file = b\naction = success\n", "[route.a] from and from_file" },
         { "[route.a]\naction = success\ncolour = red\n", "colour" },
+        { "[route.a]\ncontent = /start\naction = success\n", "write \\/start" },
+        { "[route.a]\ncontent = \\\naction = success\n", "[route.a] content is only" },
     };
     char err[512];
     size_t i;
