@@ -164,7 +164,7 @@ clean-run:
 
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory all $(BENCH)
-	$(Q)scripts/bench.sh $(BUILD)
+	$(Q)scripts/bench.sh $(BUILD) scripts/bench.png
 
 lint:
 	$(Q)scripts/check-layers.sh
