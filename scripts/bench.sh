@@ -324,7 +324,7 @@ done
 # and each run's latency distribution (the last round's).
 if command -v gnuplot >/dev/null; then
     {
-        echo "target conn ka direct"
+        echo "# target conn ka direct"
         for n in "${targets[@]}"; do echo "$n $(med "conn.$n" rps) $(med "ka.$n" rps) -"; done
         [ -z "$node_port" ] || echo "node - - $(med node.node rps)"
     } > "$T/rps.dat"
@@ -337,7 +337,7 @@ if command -v gnuplot >/dev/null; then
         echo "set ylabel 'requests/s'; set yrange [0:*]; set key top right; set grid ytics"
         echo "plot '$T/rps.dat' using 2:xtic(1) title 'one connection per request', '' using 3 title 'keep-alive', '' using 4 title 'direct (node)'"
         echo "set style data linespoints; set xlabel 'percentile'; set ylabel 'latency ms'"
-        echo "set logscale y; set xtics ('1' 0, '50' 1, '90' 2, '99' 3, '99.9' 4, '99.99' 5); set yrange [*:*]; set key top left"
+        echo "set logscale y; set xtics ('1' 0, '50' 1, '90' 2, '99' 3, '99.9' 4, '99.99' 5); set xrange [0:5]; set yrange [*:*]; set key top left"
         echo "map(p) = p < 50 ? p / 50.0 : p < 90 ? 1 + (p - 50) / 40.0 : p < 99 ? 2 + (p - 90) / 9.0 : p < 99.9 ? 3 + (p - 99) / 0.9 : 4 + (p - 99.9) / 0.09"
         printf 'plot '
         sep=""
