@@ -141,7 +141,7 @@ check: $(BUILD)/check_wx
 # behind nginx with TLS; wxtoken against it; the README's commands against
 # the demo stack.  Every suite runs (suite.sh fails one that leaves a
 # process behind); the target fails if any did.
-E2E := run sim token proxy upstream ctl help readme redis routes oauth families push hostile valgrind
+E2E := run sim token proxy upstream ctl help readme redis routes oauth families push hostile valgrind keepalive
 e2e: $(PROGS)
 	$(Q)rc=0; for t in $(E2E); do tests/e2e/suite.sh $$t $(BUILD) || rc=1; done; exit $$rc
 
@@ -208,7 +208,7 @@ soak: deps-bench
 
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory all $(BENCH)
-	$(Q)scripts/bench.sh $(BUILD)
+	$(Q)scripts/bench.sh $(BUILD) scripts/bench.png
 
 lint:
 	$(Q)scripts/check-layers.sh

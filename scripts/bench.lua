@@ -5,7 +5,8 @@
 --
 -- Every request is a distinct message (its own MsgId), so the gateway's
 -- retry table never answers one from its store: each runs the whole path.
--- done() reports when the file ran out and requests had to be repeated.
+-- done() reports when the file ran out and requests had to be repeated,
+-- the requests sent, p50/p99 and the latency distribution.
 
 local reqs = {}
 local n, sent, wrapped = 0, 0, 0
@@ -65,4 +66,9 @@ function done(summary, latency, requests)
    io.write(string.format("p50 %.3f\np99 %.3f\n",
                           latency:percentile(50) / 1000, latency:percentile(99) / 1000))
    io.write(string.format("non2xx %d\n", summary.errors.status))
+   io.write(string.format("requests %d\n", summary.requests))
+   -- The latency distribution, for the plot: "dist PERCENTILE MS".
+   for _, p in ipairs({ 1, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99 }) do
+      io.write(string.format("dist %g %.3f\n", p, latency:percentile(p) / 1000))
+   end
 end

@@ -1,52 +1,91 @@
 #!/usr/bin/env bash
-# bench.sh BUILD - the benchmark of make bench.
+# bench.sh BUILD [PNG] - the benchmark of make bench.
 #
-# One nginx on a free loopback port serves FastCGI applications, each run
-# by spawn-fcgi with the same number of processes:
-#   /ceiling      wx-ceiling: reads the body and answers a fixed reply (the
-#                 most any FastCGI application can do on this machine)
-#   /wx           wxfcgi with the echo handler, plain mode
-#   /ceilingsafe  wx-ceiling answering a real safe-mode envelope
-#   /wxsafe       wxfcgi, safe mode
+# One nginx on a free loopback port serves FastCGI applications run by
+# spawn-fcgi, in two configurations:
+#   conn   one connection per request (fastcgi_keep_conn off), WX_BENCH_WORKERS
+#          (default 4) processes per pool
+#   ka     keep-alive as nginx/wx.conf ships it (upstream keepalive =
+#          connections), WX_BENCH_KA_WORKERS (default: the connections)
+#          processes: the ceiling is a plain libfcgi loop, which sits on a
+#          kept connection, so it needs a process per connection
+# and in each the targets of the table below ("target" lines):
+#   ceiling      wx-ceiling: reads the body and answers a fixed reply (the
+#                most any FastCGI application can do on this machine)
+#   plain        wxfcgi with the echo handler, plain mode
+#   ceilingsafe  wx-ceiling answering a real safe-mode envelope
+#   safe         wxfcgi, safe mode
+# and, when npm can install wechat@2.1.0 (into WX_BENCH_NODE, default
+# /tmp/wx-bench-node, outside the tree), the node peer: its middleware in
+# 2 processes, wrk straight at it.
+#
 # wrk sends pre-signed text messages, every one with its own MsgId; each
-# ceiling gets the same requests as the wxfcgi run it is compared with
-# (plaintext, or encrypted) and answers as many bytes, so that the ratio
-# is the cost of wxfcgi's own work, not of bigger messages.  Then callgrind
-# counts the instructions of the gateway's own path (verify + parse +
-# handler + reply, and AES in safe mode) per message.
+# ceiling gets the same requests as the wxfcgi run it is compared with and
+# answers as many bytes, so that the ratio is the cost of wxfcgi's own
+# work.  The runs take turns, round after round, and each round's ratio
+# compares runs seconds apart; the median over the rounds is the result.
+# Per run: req/s, p50/p99 and the latency distribution (wrk), the pool's
+# CPU time per request (utime + stime of its processes in /proc/PID/stat),
+# the largest Private_Dirty of a process (smaps_rollup).  Then callgrind
+# counts the instructions of the gateway's path per message.  The table
+# goes to stdout, the plot (req/s as bars, the latency distributions) to
+# PNG (default BUILD/bench.png) when gnuplot is installed.
 #
 # Environment: WX_BENCH_SECS (default 2) seconds per run, WX_BENCH_ROUNDS
-# (default 9) rounds,
-# WX_BENCH_CONNS (default 32) connections, WX_BENCH_WORKERS (default: the
-# number of CPUs) FastCGI processes, WX_BENCH_THREADS (default 1) wrk
-# threads; WX_BENCH_WXFCGI [wxfcgi] lines replacing the default
-# "log_level = info" (a line per request) and "log_buffer = 32k".
-# Exit status 0 when both modes reach their target ratio
-# (plain 0.90, safe 0.85), 1 otherwise.
+# (default 5) rounds, WX_BENCH_CONNS (default 32) connections,
+# WX_BENCH_THREADS (default 1) wrk threads; WX_BENCH_WXFCGI [wxfcgi] lines
+# replacing the default "log_level = info" (a line per request) and
+# "log_buffer = 32k"; WX_BENCH_NODE as above, "" to leave node out.
+# Exit status 0 when every target of the table is reached, 1 otherwise.
 set -euo pipefail
 
 build=$(cd "${1:-build}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
+png=${2:-$build/bench.png}
 export WX_TOP=$top
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
 
 secs=${WX_BENCH_SECS:-2}
-rounds=${WX_BENCH_ROUNDS:-9}
+rounds=${WX_BENCH_ROUNDS:-5}
 conns=${WX_BENCH_CONNS:-32}
-workers=${WX_BENCH_WORKERS:-$(nproc)}
 threads=${WX_BENCH_THREADS:-1}
+declare -A workers=([conn]=${WX_BENCH_WORKERS:-4} [ka]=${WX_BENCH_KA_WORKERS:-$conns})
+node_dir=${WX_BENCH_NODE-/tmp/wx-bench-node}
+tck=$(getconf CLK_TCK)
 T=$(mktemp -d /tmp/wx-bench.XXXXXX)
 # The retry table belongs on a tmpfs, as /run is on most systems: on a disk
 # filesystem the kernel would write its pages back.
 S=$(mktemp -d /dev/shm/wx-bench.XXXXXX 2>/dev/null || echo "$T")
 PORT=$(wx_free_port)
+NODE_PID=""
+
+# --- the targets: a row is one line --------------------------------------
+# target NAME REQUESTS CEILING GOAL_CONN GOAL_KA COMMAND...
+#   REQUESTS  plain or safe: the request file it is fed
+#   CEILING   the row its ratio is taken of ("-" for a ceiling itself)
+#   GOAL_*    the least ratio in each configuration ("-": none)
+targets=()
+declare -A t_reqs t_ceil t_goal t_cmd
+target() {
+    targets+=("$1")
+    t_reqs[$1]=$2 t_ceil[$1]=$3 t_goal[conn.$1]=$4 t_goal[ka.$1]=$5
+    t_cmd[$1]=${*:6}
+}
+target ceiling     plain -           -    -    "$build/wx-ceiling"
+target plain       plain ceiling     0.92 0.85 "$build/wxfcgi" -c "$T/plain.ini"
+target ceilingsafe safe  -           -    -    "$build/wx-ceiling" "$T/safe.reply"
+target safe        safe  ceilingsafe 0.85 0.75 "$build/wxfcgi" -c "$T/safe.ini"
+# The worker's CPU per request against its ceiling's, keep-alive.
+cpu_goal=1.4 cpu_row=plain
 
 cleanup() {
-    for s in wx safe ceiling ceilingsafe; do
-        [ -f "$T/$s.pid" ] || continue
-        for p in $(grep -E '^[0-9]+$' "$T/$s.pid"); do kill -TERM "$p" 2>/dev/null || true; done
+    local f
+    for f in "$T"/*.pid; do
+        [ -f "$f" ] || continue
+        for p in $(grep -E '^[0-9]+$' "$f"); do kill -TERM "$p" 2>/dev/null || true; done
     done
+    [ -z "$NODE_PID" ] || wx_stop_pids "$NODE_PID" || true
     wx_nginx_stop "$T"
     rm -rf "$T" "$S"
 }
@@ -60,117 +99,177 @@ appid = wx0123456789abcdef
 encoding_aes_key = abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG
 mode = $1
 [wxfcgi]
+; the requests are signed once, before runs that may take many minutes
+timestamp_window = 86400
 state_dir = $S/state-$1
 log = $T/wxfcgi-$1.log
 ${WX_BENCH_WXFCGI:-log_level = info
 log_buffer = 32k}
 [echo]
 CONF
+    mkdir -p "$S/state-$1"
 }
 
-spawn() { # NAME BINARY [ARGS...]
-    local name=$1
-    shift
-    rm -f "$T/$name.sock"
-    spawn-fcgi -s "$T/$name.sock" -M 0600 -F "$workers" -P "$T/$name.pid" -- "$@" >/dev/null
-    wx_wait_for "$T/$name.sock" 10
+spawn() { # CONFIG NAME
+    local c=$1 n=$2
+    rm -f "$T/$c-$n.sock"
+    # shellcheck disable=SC2086
+    spawn-fcgi -s "$T/$c-$n.sock" -M 0600 -F "${workers[$c]}" -P "$T/$c-$n.pid" -- ${t_cmd[$n]} >/dev/null
+    wx_wait_for "$T/$c-$n.sock" 10
 }
 
-unspawn() { # NAME
+unspawn() { # CONFIG NAME
     local p
-    for p in $(grep -E '^[0-9]+$' "$T/$1.pid"); do kill -TERM "$p" 2>/dev/null || true; done
+    for p in $(grep -E '^[0-9]+$' "$T/$1-$2.pid"); do kill -TERM "$p" 2>/dev/null || true; done
     sleep 0.3
-    rm -f "$T/$1.pid"
+    rm -f "$T/$1-$2.pid"
 }
 
-# The ceiling's location is wx.conf's, pointed at the other upstream, so
-# that nginx does the same work for both.
-loc() { # NAME
-    sed -e "s|location = /wx |location = /$1 |" -e "s|fastcgi_pass wxfcgi;|fastcgi_pass $1;|" \
+pool() { # CONFIG NAME: the pids of its processes
+    if [ "$1" = node ]; then pgrep -P "$NODE_PID" || true; else grep -hE '^[0-9]+$' "$T/$1-$2.pid"; fi
+}
+cpu_ticks() { # PID...: their utime + stime, in clock ticks
+    local p
+    for p in "$@"; do
+        # The command name (field 2) may hold blanks: count from after it.
+        sed -e 's/^.*) //' "/proc/$p/stat" 2>/dev/null || true
+    done | awk '{ t += $12 + $13 } END { print t + 0 }'
+}
+private_kib() { # PID...: the largest Private_Dirty among them
+    local p
+    for p in "$@"; do awk '/^Private_Dirty:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true; done |
+        sort -n | tail -1
+}
+
+# Each configuration's location is wx.conf's, pointed at its own upstream,
+# so that nginx does the same work for every target.
+loc() { # CONFIG NAME KEEP(on|off)
+    sed -e "s|location = /wx |location = /$1/$2 |" -e "s|fastcgi_pass wxfcgi;|fastcgi_pass $1_$2;|" \
+        -e "s|fastcgi_keep_conn on;|fastcgi_keep_conn $3;|" \
         "$top/nginx/wx.conf" | grep -v '^[[:space:]]*#' | tr '\n' ' '
 }
-wx_nginx_render "$T" "$PORT" "$T/wx.sock" /dev/null \
-    "upstream ceiling { server unix:$T/ceiling.sock; } upstream wxsafe { server unix:$T/safe.sock; }
-     upstream ceilingsafe { server unix:$T/ceilingsafe.sock; }" \
-    "$(loc ceiling) $(loc wxsafe) $(loc ceilingsafe)"
+ups="" locs=""
+for n in "${targets[@]}"; do
+    ups+="upstream conn_$n { server unix:$T/conn-$n.sock; }
+    upstream ka_$n { server unix:$T/ka-$n.sock; keepalive $conns; }
+    "
+    locs+="$(loc conn "$n" off) $(loc ka "$n" on) "
+done
+WX_NGINX_KEEPALIVE=$conns wx_nginx_render "$T" "$PORT" "$T/none.sock" /dev/null "$ups" "$locs"
 wx_nginx_start "$T"
 
 config plain
 config safe
-mkdir -p "$S/state-plain" "$S/state-safe"
 echo "# generating requests"
-# More than any run can send at the rates seen here; bench.lua reports
-# a wrap-around if not.
-# Each round replays its own slice of the file.
-per=$(( secs * 22000 ))
-nreq=$(( per * rounds ))
+# More than any run can send at the rates seen here; bench.lua reports a
+# wrap-around if not.  Each round replays its own slice.
+per=$(( secs * 30000 ))
+# A slice more than the rounds: the warm-up's.
+nreq=$(( per * (rounds + 1) ))
 "$build/wx-bench-core" gen "$T/plain.ini" "$nreq" > "$T/plain.reqs"
 # One more than the runs use: the last is the sample below.
 "$build/wx-bench-core" gen "$T/safe.ini" "$((nreq + 1))" > "$T/safe.reqs"
+# A file per round (wrk's Lua reads the whole file it is given):
+# MODE.reqs.ROUND.
+for m in plain safe; do
+    split -l "$per" -a 3 --numeric-suffixes=1 "$T/$m.reqs" "$T/$m.reqs."
+done
 
-# One pool per application, all behind the one nginx: /ceiling, /wx
-# (plain mode) and /wxsafe (safe mode).  Idle pools cost nothing.
-spawn ceiling "$build/wx-ceiling"
-spawn wx "$build/wxfcgi" -c "$T/plain.ini"
-spawn safe "$build/wxfcgi" -c "$T/safe.ini"
 # A real encrypted reply (from a message that is not part of the runs) is
 # what the safe-mode ceiling answers.
+spawn conn safe
 tail -n 1 "$T/safe.reqs" > "$T/sample.req"
 curl -s -o "$T/safe.reply" --data-binary "$(cut -f2 "$T/sample.req")" \
-    "http://127.0.0.1:$PORT/wxsafe?$(cut -f1 "$T/sample.req")"
+    "http://127.0.0.1:$PORT/conn/safe?$(cut -f1 "$T/sample.req")"
+unspawn conn safe
 grep -q '<Encrypt>' "$T/safe.reply" || { echo "bench: no safe-mode reply to copy" >&2; exit 1; }
-spawn ceilingsafe "$build/wx-ceiling" "$T/safe.reply"
 
-declare -A rps p50 p99 ratios
-run() { # LABEL PATH REQS ROUND
-    local out wrapped non2xx
-    out=$(WX_BENCH_REQS=$3 WX_BENCH_PATH=$2 WX_BENCH_THREADS=$threads WX_BENCH_FROM=$(( ($4 - 1) * per )) WX_BENCH_COUNT=$per \
-          wrk -t"$threads" -c"$conns" -d"${secs}s" -s "$top/scripts/bench.lua" \
-              "http://127.0.0.1:$PORT$2")
-    rps[$1]=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
-    p50[$1]=$(awk '$1 == "p50" { print $2 }' <<<"$out")
-    p99[$1]=$(awk '$1 == "p99" { print $2 }' <<<"$out")
+# The node peer, when npm can fetch it.
+node_port=""
+if [ -n "$node_dir" ] && command -v node >/dev/null && command -v npm >/dev/null; then
+    if [ -d "$node_dir/node_modules/wechat" ] ||
+        { mkdir -p "$node_dir" && (cd "$node_dir" && timeout 180 npm install --no-audit --no-fund \
+              --no-save wechat@2.1.0 >"$T/npm.log" 2>&1); }; then
+        node_port=$(wx_free_port)
+        NODE_PATH=$node_dir/node_modules node "$top/scripts/bench.js" "$node_port" benchtoken 2 \
+            2>"$T/node.log" &
+        NODE_PID=$!
+        wx_wait_for "tcp:$node_port" 10 || { cat "$T/node.log" >&2; exit 1; }
+    else
+        echo "# node: npm install wechat@2.1.0 failed, the row is left out ($(tail -1 "$T/npm.log"))"
+    fi
+else
+    echo "# node: node or npm is not installed, or WX_BENCH_NODE is empty: the row is left out"
+fi
+
+declare -A rps p50 p99 cpu mem ratios
+run() { # CONFIG NAME ROUND
+    local c=$1 n=$2 r=$3 out wrapped non2xx reqs t0 t1 url pids
+    url=http://127.0.0.1:$PORT/$c/$n
+    [ "$c" = node ] && url=http://127.0.0.1:$node_port/wx
+    # shellcheck disable=SC2046
+    pids=$(pool "$c" "$n" | tr '\n' ' ')
+    # shellcheck disable=SC2086
+    t0=$(cpu_ticks $pids)
+    out=$(WX_BENCH_REQS=$T/${t_reqs[$n]}.reqs.$(printf %03d "$r") WX_BENCH_PATH=/${url#http://*/} \
+          WX_BENCH_THREADS=$threads WX_BENCH_COUNT=$per \
+          wrk -t"$threads" -c"$conns" -d"${secs}s" -s "$top/scripts/bench.lua" "$url")
+    # shellcheck disable=SC2086
+    t1=$(cpu_ticks $pids)
+    rps[$c.$n.$r]=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+    p50[$c.$n.$r]=$(awk '$1 == "p50" { print $2 }' <<<"$out")
+    p99[$c.$n.$r]=$(awk '$1 == "p99" { print $2 }' <<<"$out")
+    reqs=$(awk '$1 == "requests" { print $2 }' <<<"$out")
+    cpu[$c.$n.$r]=$(awk -v d=$((t1 - t0)) -v n="$reqs" -v t="$tck" 'BEGIN { printf "%.1f", d * 1e6 / t / n }')
+    # shellcheck disable=SC2086
+    mem[$c.$n]=$(printf '%s\n' "${mem[$c.$n]:-0}" "$(private_kib $pids)" | sort -n | tail -1)
+    awk '$1 == "dist" { print $2, $3 }' <<<"$out" > "$T/dist-$c-$n.dat"
     wrapped=$(awk '$1 == "wrapped" { print $2 }' <<<"$out")
     non2xx=$(awk '$1 == "non2xx" { print $2 }' <<<"$out")
     if [ "${non2xx:-1}" != 0 ]; then
-        echo "bench: $1: $non2xx answers were not 2xx" >&2
+        echo "bench: $c $n: $non2xx answers were not 2xx" >&2
         exit 1
     fi
-    [ "${wrapped:-0}" = 0 ] || echo "# $1: the request file ran out; $wrapped requests were repeats"
-    printf '%-10s %8.0f req/s   p50 %7.3f ms   p99 %7.3f ms\n' "$1" "${rps[$1]}" "${p50[$1]}" "${p99[$1]}"
+    [ "${wrapped:-0}" = 0 ] || echo "# $c $n: the request file ran out; $wrapped requests were repeats"
+    printf '%-5s %-12s %8.0f req/s   p50 %7.3f ms   p99 %7.3f ms   %6s us CPU/req\n' \
+        "$c" "$n" "${rps[$c.$n.$r]}" "${p50[$c.$n.$r]}" "${p99[$c.$n.$r]}" "${cpu[$c.$n.$r]}"
 }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-# The machine is shared and noisy: the three are measured in turn, round
-# after round, and each round's ratio compares runs seconds apart.  The
-# median over the rounds is the result.
-echo "# $workers FastCGI processes each, nginx 1 worker, wrk $threads thread(s), $conns connections"
-echo "# $rounds rounds of ${secs}s runs"
-for r in $(seq 1 "$rounds"); do
-    run "ceiling$r" /ceiling "$T/plain.reqs" "$r"
-    run "plain$r" /wx "$T/plain.reqs" "$r"
-    run "ceilingsafe$r" /ceilingsafe "$T/safe.reqs" "$r"
-    run "safe$r" /wxsafe "$T/safe.reqs" "$r"
-    ratios[plain]+=" $(awk -v a="${rps[plain$r]}" -v c="${rps[ceiling$r]}" 'BEGIN { print a / c }')"
-    ratios[safe]+=" $(awk -v a="${rps[safe$r]}" -v c="${rps[ceilingsafe$r]}" 'BEGIN { print a / c }')"
-done
-hwm=$(for p in $(grep -hE '^[0-9]+$' "$T/wx.pid" "$T/safe.pid"); do
-          awk '/^VmHWM/ { print $2 }' "/proc/$p/status" 2>/dev/null
-      done | sort -n | tail -1)
-unspawn wx
-unspawn safe
-unspawn ceiling
-unspawn ceilingsafe
-
-med() { # LABEL-PREFIX ARRAY
+med() { # KEY-PREFIX ARRAY: the median over the rounds
     local r v=""
-    for r in $(seq 1 "$rounds"); do v+=" $(eval echo "\${$2[$1$r]}")"; done
+    for r in $(seq 1 "$rounds"); do v+=" $(eval echo "\${$2[$1.$r]:-}")"; done
     echo "$v" | median
 }
-r_plain=$(printf '%.3f' "$(echo "${ratios[plain]}" | median)")
-r_safe=$(printf '%.3f' "$(echo "${ratios[safe]}" | median)")
+ratio() { awk -v a="$1" -v c="$2" 'BEGIN { if (c > 0) printf "%.3f", a / c; else printf "nan" }'; }
+
+configs=(conn ka)
+for c in "${configs[@]}"; do
+    echo "# $c: ${workers[$c]} FastCGI processes per pool, nginx 1 worker, wrk $threads thread(s), $conns connections, $rounds rounds of ${secs}s"
+    for n in "${targets[@]}"; do spawn "$c" "$n"; done
+    # A first run of each, not counted: page faults of a fresh retry
+    # table, node's JIT.
+    for n in "${targets[@]}"; do run "$c" "$n" $((rounds + 1)) >/dev/null; done
+    [ "$c" != ka ] || [ -z "$node_port" ] || { t_reqs[node]=plain; run node node $((rounds + 1)) >/dev/null; }
+    for r in $(seq 1 "$rounds"); do
+        for n in "${targets[@]}"; do run "$c" "$n" "$r"; done
+        for n in "${targets[@]}"; do
+            [ "${t_ceil[$n]}" = - ] && continue
+            ratios[$c.$n]+=" $(ratio "${rps[$c.$n.$r]}" "${rps[$c.${t_ceil[$n]}.$r]}")"
+            ratios[cpu.$c.$n]+=" $(ratio "${cpu[$c.$n.$r]}" "${cpu[$c.${t_ceil[$n]}.$r]}")"
+        done
+        # The peer is measured within the same rounds as the keep-alive
+        # ceiling it is shown against.
+        if [ "$c" = ka ] && [ -n "$node_port" ]; then
+            t_reqs[node]=plain
+            run node node "$r"
+            ratios[node.node]+=" $(ratio "${rps[node.node.$r]}" "${rps[ka.ceiling.$r]}")"
+        fi
+    done
+    for n in "${targets[@]}"; do unspawn "$c" "$n"; done
+done
 
 echo "# instructions of the gateway's path per message (callgrind, 2000 messages)"
+declare -A insns
 ipm() { # MODE
     local tot
     valgrind --tool=callgrind --toggle-collect=wx_gw_handle --callgrind-out-file=/dev/null \
@@ -179,24 +278,79 @@ ipm() { # MODE
     tot=$(awk '/Collected :/ { print $NF }' "$T/cg-$1.log")
     echo $(( tot / 2000 ))
 }
-i_plain=$(ipm plain)
-i_safe=$(ipm safe)
+insns[plain]=$(ipm plain)
+insns[safe]=$(ipm safe)
 
-verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t ? "ok" : "BELOW TARGET") }'; }
-row() { # LABEL RATIO TARGET INSNS
-    printf '| %-7s | %6.0f | %6.3f | %6.3f | %s | %s | %s |\n' "$1" "$(med "$1" rps)" \
-        "$(med "$1" p50)" "$(med "$1" p99)" "$2" "$3" "$4"
+verdict() { awk -v r="$1" -v t="$2" -v up="${3:-0}" 'BEGIN {
+    print ((up ? r <= t : r >= t) ? "ok" : "BELOW TARGET") }'; }
+met=1
+row() { # CONFIG NAME
+    local c=$1 n=$2 r="1.000" goal="" cr="" v
+    if [ "$c" = node ]; then
+        r=$(echo "${ratios[node.node]}" | median)
+    elif [ "${t_ceil[$n]}" != - ]; then
+        r=$(echo "${ratios[$c.$n]}" | median)
+        cr=$(echo "${ratios[cpu.$c.$n]}" | median)
+        if [ "${t_goal[$c.$n]}" != - ]; then
+            v=$(verdict "$r" "${t_goal[$c.$n]}")
+            goal=">= ${t_goal[$c.$n]} $v"
+            [ "$v" = ok ] || met=0
+        fi
+        if [ "$c" = ka ] && [ "$n" = "$cpu_row" ]; then
+            v=$(verdict "$cr" "$cpu_goal" 1)
+            cr="$cr (<= $cpu_goal $v)"
+            [ "$v" = ok ] || met=0
+        fi
+    fi
+    printf '| %-4s | %-11s | %6.0f | %6.3f | %6.3f | %5s | %-16s | %6s | %-18s | %6s | %6s |\n' \
+        "$c" "$n" "$(med "$c.$n" rps)" "$(med "$c.$n" p50)" "$(med "$c.$n" p99)" "$r" "$goal" \
+        "$(med "$c.$n" cpu)" "$cr" "${mem[$c.$n]:-?}" "${insns[$n]:-}"
 }
 echo
-echo "Median of $rounds rounds; the ratio is each round's req/s over the same round's ceiling"
-echo "(ceilingsafe: the ceiling fed the encrypted requests and answering an encrypted reply)."
+echo "Median of $rounds rounds of ${secs} s, wrk $conns connections; conn: one connection per"
+echo "request, ${workers[conn]} processes a pool; ka: keep-alive, ${workers[ka]} processes a pool;"
+echo "node: wechat@2.1.0, 2 processes, no nginx (its ratio is to the keep-alive ceiling)."
+echo "ratio: req/s over the same round's ceiling; CPU: the pool's CPU time per request;"
+echo "memory: the largest Private_Dirty of a process; insns: callgrind, the gateway's path."
 echo
-echo "| run     |  req/s | p50 ms | p99 ms | ratio to ceiling | target | instructions/msg |"
-echo "|---------|-------:|-------:|-------:|-----------------:|-------:|-----------------:|"
-row ceiling 1.000 "" ""
-row plain "$r_plain" "0.90 $(verdict "$r_plain" 0.90)" "$i_plain"
-row ceilingsafe 1.000 "" ""
-row safe "$r_safe" "0.85 $(verdict "$r_safe" 0.85)" "$i_safe"
-echo
-echo "Peak RSS of a wxfcgi worker: ${hwm:-?} KiB"
-[ "$(verdict "$r_plain" 0.90)" = ok ] && [ "$(verdict "$r_safe" 0.85)" = ok ]
+echo "| conf | target      |  req/s | p50 ms | p99 ms | ratio | target           | CPU us/req | CPU vs ceiling     | priv KiB | insns/msg |"
+echo "|------|-------------|-------:|-------:|-------:|------:|------------------|-----------:|--------------------|---------:|----------:|"
+for c in "${configs[@]}"; do
+    for n in "${targets[@]}"; do row "$c" "$n"; done
+done
+[ -z "$node_port" ] || row node node
+
+# The plot: req/s as bars (a cluster per target, a bar per configuration)
+# and each run's latency distribution (the last round's).
+if command -v gnuplot >/dev/null; then
+    {
+        echo "# target conn ka direct"
+        for n in "${targets[@]}"; do echo "$n $(med "conn.$n" rps) $(med "ka.$n" rps) -"; done
+        [ -z "$node_port" ] || echo "node - - $(med node.node rps)"
+    } > "$T/rps.dat"
+    {
+        echo "set terminal png size 1400,560 font ',10'"
+        echo "set output '$png'"
+        echo "set multiplot layout 1,2 title 'make bench, $(date -u +%Y-%m-%d), $(nproc) CPUs, wrk -c$conns'"
+        echo "set datafile missing '-'"
+        echo "set style data histogram; set style histogram cluster gap 1; set style fill solid 0.8 border -1"
+        echo "set ylabel 'requests/s'; set yrange [0:*]; set key top right; set grid ytics"
+        echo "plot '$T/rps.dat' using 2:xtic(1) title 'one connection per request', '' using 3 title 'keep-alive', '' using 4 title 'direct (node)'"
+        echo "set style data linespoints; set xlabel 'percentile'; set ylabel 'latency ms'"
+        echo "set logscale y; set xtics ('1' 0, '50' 1, '90' 2, '99' 3, '99.9' 4, '99.99' 5); set xrange [0:5]; set yrange [*:*]; set key top left"
+        echo "map(p) = p < 50 ? p / 50.0 : p < 90 ? 1 + (p - 50) / 40.0 : p < 99 ? 2 + (p - 90) / 9.0 : p < 99.9 ? 3 + (p - 99) / 0.9 : 4 + (p - 99.9) / 0.09"
+        printf 'plot '
+        sep=""
+        for f in "$T"/dist-*.dat; do
+            name=$(basename "$f" .dat); name=${name#dist-}
+            printf "%s'%s' using (map(\$1)):2 title '%s'" "$sep" "$f" "${name/-/ }"
+            sep=", "
+        done
+        echo
+        echo "unset multiplot"
+    } > "$T/plot.gp"
+    gnuplot "$T/plot.gp" && echo && echo "Plot: $png"
+else
+    echo "# gnuplot is not installed (apt-get install gnuplot-nox): no plot"
+fi
+[ "$met" = 1 ]

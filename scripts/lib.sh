@@ -127,6 +127,8 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$what" 2>/dev/null &
 
 # wx_nginx_render RUN PORT SOCKET [ACCESS_LOG] [EXTRA_UPSTREAMS] [EXTRA_LOCATIONS]
 # Write RUN/nginx.conf (with wx.conf and fastcgi_params beside it).
+# WX_NGINX_WORKERS (default 1) nginx workers, WX_NGINX_KEEPALIVE (default
+# 16) the upstream's keepalive connections per nginx worker.
 wx_nginx_render() {
     local run=$1 port=$2 sock=$3 access=${4:-$1/nginx-access.log}
     local ups=${5:-} locs=${6:-} user=""
@@ -137,8 +139,9 @@ wx_nginx_render() {
     # socket in a private directory; locally we keep the caller's user.
     [ "$(id -u)" = 0 ] && user="user root;"
     awk -v run="$run" -v port="$port" -v sock="$sock" -v access="$access" \
-        -v user="$user" -v ups="$ups" -v locs="$locs" '
-        { gsub(/@RUN@/, run); gsub(/@PORT@/, port); gsub(/@SOCKET@/, sock);
+        -v user="$user" -v ups="$ups" -v locs="$locs" \
+        -v workers="${WX_NGINX_WORKERS:-1}" -v keep="${WX_NGINX_KEEPALIVE:-16}" '
+        { gsub(/@NGINX_WORKERS@/, workers); gsub(/@KEEPALIVE@/, keep); gsub(/@RUN@/, run); gsub(/@PORT@/, port); gsub(/@SOCKET@/, sock);
           gsub(/@ACCESS_LOG@/, access); gsub(/@USER@/, user);
           gsub(/@EXTRA_UPSTREAMS@/, ups); gsub(/@EXTRA_LOCATIONS@/, locs); print }' \
         "$WX_TOP/nginx/nginx.conf.in" > "$run/nginx.conf"

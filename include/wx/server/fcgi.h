@@ -20,6 +20,19 @@
  * and ignores HUP (a reload is a new generation of workers); under
  * spawn-fcgi (master == 0) HUP reloads the config in place, between
  * requests, keeping the old one when the new one is broken.
+ *
+ * Keep-alive (nginx: fastcgi_keep_conn on, upstream keepalive N): libfcgi
+ * keeps a connection open after a request that asked for it, and a worker
+ * serves one connection at a time.  So a worker with a kept connection
+ * waits on it and on the listening socket together, and gives it up
+ * (closes it) as soon as a new connection is waiting, when nginx closes
+ * it, or after WX_FCGI_KEEP_IDLE_MS without a request.  A worker never
+ * sits on an idle kept connection while a new one waits: any keepalive
+ * value and any number of nginx workers are safe with any pool size.  A
+ * request nginx sends on a connection the worker has just closed fails on
+ * a kept connection, which nginx retries on a new one (nginx/wx.conf).
+ * On TERM a worker answers a request already sent on its kept connection,
+ * then closes it.
  */
 #ifndef WX_FCGI_H
 #define WX_FCGI_H
@@ -31,6 +44,12 @@
 #include "wx/core/config.h"
 #include "wx/core/log.h"
 #include "wx/server/conf.h"
+
+/* A kept connection idle this long is closed by the worker: longer than
+ * nginx's keepalive_timeout in nginx/wx.conf (60 s), so that nginx, which
+ * knows when it is about to use a connection, is normally the one that
+ * closes it. */
+#define WX_FCGI_KEEP_IDLE_MS    75000
 
 typedef struct wx_fcgi_app {
     const char *name;           /* for the log: "wxfcgi", "wxproxy" */

@@ -2,13 +2,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "wx/core/clock.h"
 #include "wx/core/signals.h"
 #include "wx/server/fcgi.h"
 
@@ -68,6 +71,29 @@ static void reload(const wx_fcgi_app_t *app, const wx_config_t **cfgp, wx_config
     start_buffer(wx_server_conf(app, ncfg));
 }
 
+/* The tags of the poll set's entries: the listening socket, the signal
+ * pipe, and (above 2^32) a kept connection. */
+#define KEY_LISTEN      1u
+#define KEY_SIGNALS     2u
+
+/* The connection nginx keeps open between requests (fastcgi_keep_conn
+ * on).  While the worker waits it is in the poll set beside the listening
+ * socket, under a tag of its own: libfcgi may close it (an error, or a
+ * request without the keep flag) and the next connection may get the same
+ * number, so an event with an old tag is ignored.  'since' is when it
+ * went idle (0: not yet measured). */
+typedef struct keep {
+    int         ep;
+    int         fd;         /* registered kept connection, or -1 */
+    uint32_t    tag;
+    int64_t     since;
+} keep_t;
+
+static uint64_t keep_key(const keep_t *k)
+{
+    return (uint64_t)k->tag << 32 | (uint32_t)k->fd;
+}
+
 /* The listening socket, non-blocking, and the signal pipe in one epoll
  * set: the descriptor, or -1 (logged). */
 static int open_poll(int listen_fd)
@@ -83,11 +109,11 @@ static int open_poll(int listen_fd)
         goto fail;
     memset(&ev, 0, sizeof(ev));
     ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-    ev.data.fd = listen_fd;
+    ev.data.u64 = KEY_LISTEN;
     if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) != 0)
         goto fail;
     ev.events = EPOLLIN;
-    ev.data.fd = wx_sig_fd();
+    ev.data.u64 = KEY_SIGNALS;
     if (epoll_ctl(ep, EPOLL_CTL_ADD, wx_sig_fd(), &ev) != 0)
         goto fail;
     return ep;
@@ -98,38 +124,134 @@ fail:
     return -1;
 }
 
-enum { WAIT_IDLE, WAIT_READY, WAIT_ORPHAN };
-
-/* Sleep until a connection or a signal comes (under a master, a second at
- * most, to notice that it is gone): WAIT_*, or -1 with errno. */
-static int wait_ready(int ep, pid_t master)
+/* After a request: watch the connection libfcgi kept open, unless it is
+ * the one already watched; forget it when libfcgi closed it.  Under a
+ * steady keep-alive the same connection serves request after request and
+ * this costs nothing. */
+static void keep_track(keep_t *k, const FCGX_Request *rq)
 {
-    struct epoll_event evs[2];
-    int i, n, ready = WAIT_IDLE;
+    struct epoll_event ev;
 
-    n = epoll_wait(ep, evs, 2, master ? 1000 : -1);
+    k->since = 0;
+    if (rq->ipcFd == k->fd)
+        return;
+    k->fd = -1;
+    if (rq->ipcFd < 0)
+        return;
+    memset(&ev, 0, sizeof(ev));
+    k->tag = k->tag == UINT32_MAX ? 1 : k->tag + 1;
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.u64 = (uint64_t)k->tag << 32 | (uint32_t)rq->ipcFd;
+    if (epoll_ctl(k->ep, EPOLL_CTL_ADD, rq->ipcFd, &ev) == 0)
+        k->fd = rq->ipcFd;
+    else
+        wx_log(WX_LOG_WARN, "worker: epoll on a kept connection: %s", strerror(errno));
+}
+
+/* Give the kept connection up (a new one is waiting, it idled too long,
+ * nginx closed it, or the worker leaves).  A plain close: nginx sees the
+ * end of an idle connection and drops it from its cache; a request it had
+ * sent already fails on a kept connection, which nginx retries on a new
+ * one (nginx/wx.conf). */
+static void keep_drop(keep_t *k, FCGX_Request *rq)
+{
+    if (rq->ipcFd < 0)
+        return;
+    /* Out of the poll set first: a child process forked by the app may
+     * still hold the descriptor for a moment. */
+    if (k->fd == rq->ipcFd)
+        epoll_ctl(k->ep, EPOLL_CTL_DEL, k->fd, NULL);
+    close(rq->ipcFd);
+    rq->ipcFd = -1;
+    k->fd = -1;
+}
+
+enum { WAIT_LISTEN = 1, WAIT_KEPT = 2, WAIT_DROP = 4, WAIT_ORPHAN = 8 };
+
+/* How long the next wait may sleep: under a master a second at most, to
+ * notice that it is gone; with a kept connection no longer than its idle
+ * time left (0: give it up now). */
+static int wait_timeout(keep_t *k, pid_t master)
+{
+    int64_t now, left;
+    int timeout = master ? 1000 : -1;
+
+    if (k->fd < 0)
+        return timeout;
+    now = wx_now_ms();
+    if (k->since == 0)
+        k->since = now;
+    left = k->since + WX_FCGI_KEEP_IDLE_MS - now;
+    if (left <= 0)
+        return 0;
+    return timeout < 0 || left < timeout ? (int)left : timeout;
+}
+
+/* epoll_wait on the set.  With a kept connection the worker goes idle
+ * without an accept that finds nothing, where the log is flushed
+ * otherwise: its buffered lines go out once no request came for
+ * FLUSH_MS (under load they wait for a full buffer). */
+#define FLUSH_MS 20
+static int poll_wait(keep_t *k, struct epoll_event *evs, int nevs, int timeout)
+{
+    int n;
+
+    if (k->fd >= 0 && (timeout < 0 || timeout > FLUSH_MS)) {
+        if ((n = epoll_wait(k->ep, evs, nevs, FLUSH_MS)) != 0)
+            return n;
+        wx_log_flush();
+        if (timeout > 0)
+            timeout -= FLUSH_MS;
+    }
+    return epoll_wait(k->ep, evs, nevs, timeout);
+}
+
+/* Sleep until a connection, a request on the kept connection or a signal
+ * comes: WAIT_* bits, or -1 with errno.  WAIT_DROP: the kept connection
+ * ended or idled out. */
+static int wait_ready(keep_t *k, pid_t master)
+{
+    struct epoll_event evs[3];
+    int i, n, timeout = wait_timeout(k, master), ready = 0;
+
+    if (timeout == 0)
+        return WAIT_DROP;
+    n = poll_wait(k, evs, 3, timeout);
     if (n < 0 && errno != EINTR)
         return -1;
-    if (master && getppid() != master)
+    /* The master's death also sends TERM (PR_SET_PDEATHSIG): this only
+     * closes the window before prctl. */
+    if (master && n == 0 && getppid() != master)
         return WAIT_ORPHAN;
     for (i = 0; i < n; i++) {
-        if (evs[i].data.fd == wx_sig_fd())
+        uint64_t key = evs[i].data.u64;
+
+        if (key == KEY_SIGNALS)
             wx_sig_drain();
-        else
-            ready = WAIT_READY;
+        else if (key == KEY_LISTEN)
+            ready |= WAIT_LISTEN;
+        else if (k->fd >= 0 && key == keep_key(k))
+            ready |= evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR) ? WAIT_DROP : WAIT_KEPT;
+        /* else: a connection libfcgi has closed since */
     }
     return ready;
 }
 
-/* Accept and answer the next request: 1, or 0 when none was waiting. */
-static int serve_next(const wx_fcgi_app_t *app, FCGX_Request *rq, void *state)
+/* Accept and answer the next request: 1, or 0 when none was waiting.
+ * 'listen_fd' -1 reads the next request of the kept connection only: when
+ * that connection has ended, libfcgi's accept on -1 fails instead of
+ * taking a new connection another worker may have been woken for. */
+static int serve_next(const wx_fcgi_app_t *app, FCGX_Request *rq, void *state, int listen_fd)
 {
-    int rc = FCGX_Accept_r(rq);
+    int rc;
 
+    rq->listen_sock = listen_fd;
+    rc = FCGX_Accept_r(rq);
     if (rc < 0) {
         /* Idle: buffered log lines go out now. */
         wx_log_flush();
-        if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR && rc != -ECONNABORTED)
+        if (listen_fd >= 0 && rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR &&
+            rc != -ECONNABORTED)
             wx_log(WX_LOG_WARN, "accept failed: %s", strerror(-rc));
         return 0;
     }
@@ -138,6 +260,39 @@ static int serve_next(const wx_fcgi_app_t *app, FCGX_Request *rq, void *state)
     if (app->done)
         app->done(state);
     return 1;
+}
+
+/* Answer what the wait found: the kept connection's next request first,
+ * else a new connection, for which an idle kept one is given up.  1 when
+ * a request was answered. */
+static int serve_ready(const wx_fcgi_app_t *app, keep_t *k, FCGX_Request *rq, void *state,
+                       int ready, int listen_fd)
+{
+    int served;
+
+    if (ready & WAIT_DROP)
+        keep_drop(k, rq);
+    if ((ready & WAIT_KEPT) && rq->ipcFd >= 0) {
+        served = serve_next(app, rq, state, -1);
+    } else if (ready & WAIT_LISTEN) {
+        keep_drop(k, rq);
+        served = serve_next(app, rq, state, listen_fd);
+    } else {
+        return 0;
+    }
+    keep_track(k, rq);
+    return served;
+}
+
+/* Leaving: a request nginx has already sent on the kept connection is
+ * answered, then the connection is closed. */
+static void keep_leave(const wx_fcgi_app_t *app, keep_t *k, FCGX_Request *rq, void *state)
+{
+    char c;
+
+    if (rq->ipcFd >= 0 && recv(rq->ipcFd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+        serve_next(app, rq, state, -1);
+    keep_drop(k, rq);
 }
 
 /* A worker's signals: TERM and INT stop it, QUIT too; HUP reloads it
@@ -165,11 +320,12 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
 {
     unsigned long served = 0, max;
     wx_config_t *owned = NULL;
+    keep_t keep = { -1, -1, 0, 0 };
     FCGX_Request rq;
     char err[512];
     void *state;
     unsigned pending;
-    int ep = -1, status = 1, req_ready = 0, busy = 0, rc;
+    int status = 1, req_ready = 0, busy = 0, rc;
 
     if ((rc = worker_signals(app, master)) <= 0)
         return -rc;
@@ -178,7 +334,7 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
         wx_log(WX_LOG_ERROR, "worker: %s", err);
         return 1;
     }
-    if ((ep = open_poll(listen_fd)) < 0)
+    if ((keep.ep = open_poll(listen_fd)) < 0)
         goto out;
     if (FCGX_Init() != 0 || FCGX_InitRequest(&rq, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
         wx_log(WX_LOG_ERROR, "worker: libfcgi initialisation failed");
@@ -189,27 +345,30 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
     start_buffer(wx_server_conf(app, cfg));
     wx_log(WX_LOG_DEBUG, "worker ready");
     while (!wx_sig_stopping()) {
-        int ready = busy;
+        int ready = busy ? WAIT_LISTEN : 0;
 
-        /* A busy worker tries the next connection at once and sleeps in
-         * epoll only when there is none: under load a request costs no
-         * epoll_wait. */
+        /* A busy worker without a kept connection tries the next
+         * connection at once and sleeps in epoll only when there is
+         * none: under load a request costs no epoll_wait.  With a kept
+         * connection it waits on that and on the listening socket
+         * together, and a new connection wins over an idle kept one: a
+         * worker never sits on an idle connection while another waits. */
         if (!busy) {
-            if ((rc = wait_ready(ep, master)) < 0)
+            if ((rc = wait_ready(&keep, master)) < 0)
                 goto sys;
-            if (rc == WAIT_ORPHAN)
+            if (rc & WAIT_ORPHAN)
                 break;
-            ready = rc == WAIT_READY;
+            ready = rc;
         }
         if (wx_sig_take(WX_SIG_CHILD))
             app->reap(state);
         if (wx_sig_take(WX_SIG_RELOAD))
             reload(app, &cfg, &owned, &state);
-        if (!ready || wx_sig_stopping())
+        if (wx_sig_stopping())
+            break;
+        if (!(busy = serve_ready(app, &keep, &rq, state, ready, listen_fd)))
             continue;
-
-        if (!(busy = serve_next(app, &rq, state)))
-            continue;
+        busy = rq.ipcFd < 0;
         max = wx_server_conf(app, cfg)->max_requests;
         if (max && ++served >= max) {
             wx_log(WX_LOG_INFO, "worker recycled after %lu requests", served);
@@ -221,13 +380,17 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
 sys:
     wx_log(WX_LOG_ERROR, "worker: %s", strerror(errno));
 out:
+    if (req_ready && status == 0)
+        keep_leave(app, &keep, &rq, state);
     wx_log_flush();
     if (app->reap && (pending = app->reap(state)) > 0)
         wx_log(WX_LOG_INFO, "worker leaves %u child processes to finish", pending);
-    if (req_ready)
+    if (req_ready) {
+        keep_drop(&keep, &rq);
         FCGX_Free(&rq, 0);
-    if (ep >= 0)
-        close(ep);
+    }
+    if (keep.ep >= 0)
+        close(keep.ep);
     app->close(state);
     wx_config_free(owned);
     return status;
