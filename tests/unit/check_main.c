@@ -25,6 +25,7 @@ int main(void)
     srunner_add_suite(sr, ratelimit_suite());
     srunner_add_suite(sr, store_suite());
     srunner_add_suite(sr, store_redis_suite());
+    srunner_add_suite(sr, metrics_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

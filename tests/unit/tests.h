@@ -31,6 +31,7 @@ Suite *upstream_suite(void);
 Suite *ratelimit_suite(void);
 Suite *store_suite(void);
 Suite *store_redis_suite(void);
+Suite *metrics_suite(void);
 
 /* A counted string equals a C string, byte for byte. */
 #define ck_assert_wx_str_eq(s, lit)                                         \

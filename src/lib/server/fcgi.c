@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "wx/core/signals.h"
+#include "wx/server/metrics.h"
 #include "wx/server/fcgi.h"
 
 static void reopen_log(const wx_fcgi_app_t *app, const wx_server_conf_t *srv)
@@ -122,9 +123,12 @@ static int wait_ready(int ep, pid_t master)
 }
 
 /* Accept and answer the next request: 1, or 0 when none was waiting. */
-static int serve_next(const wx_fcgi_app_t *app, FCGX_Request *rq, void *state)
+static int serve_next(const wx_fcgi_app_t *app, const wx_config_t *cfg, FCGX_Request *rq,
+                      void *state)
 {
     int rc = FCGX_Accept_r(rq);
+    uint64_t t0;
+    int scrape;
 
     if (rc < 0) {
         /* Idle: buffered log lines go out now. */
@@ -133,10 +137,15 @@ static int serve_next(const wx_fcgi_app_t *app, FCGX_Request *rq, void *state)
             wx_log(WX_LOG_WARN, "accept failed: %s", strerror(-rc));
         return 0;
     }
-    app->serve(state, rq);
+    t0 = wx_mx_busy();
+    /* A scrape is not the program's work: not timed. */
+    scrape = wx_fcgi_metrics(app, cfg, state, rq);
+    if (!scrape)
+        app->serve(state, rq);
     FCGX_Finish_r(rq);
     if (app->done)
         app->done(state);
+    wx_mx_idle(t0, !scrape);
     return 1;
 }
 
@@ -169,10 +178,15 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
     char err[512];
     void *state;
     unsigned pending;
+    wx_mx_pool_t *mx = NULL;
     int ep = -1, status = 1, req_ready = 0, busy = 0, rc;
 
     if ((rc = worker_signals(app, master)) <= 0)
         return -rc;
+    /* Under spawn-fcgi no master made a pool: this worker's own. */
+    if (master == 0 && app->mx_prefix && wx_mx_pool() == NULL &&
+        (mx = wx_mx_pool_new(1, app->mx_counters(cfg))) != NULL)
+        wx_mx_enter(mx, wx_mx_claim(mx));
     state = app->open(cfg, err, sizeof(err));
     if (state == NULL) {
         wx_log(WX_LOG_ERROR, "worker: %s", err);
@@ -208,7 +222,7 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
         if (!ready || wx_sig_stopping())
             continue;
 
-        if (!(busy = serve_next(app, &rq, state)))
+        if (!(busy = serve_next(app, cfg, &rq, state)))
             continue;
         max = wx_server_conf(app, cfg)->max_requests;
         if (max && ++served >= max) {
@@ -230,5 +244,6 @@ out:
         close(ep);
     app->close(state);
     wx_config_free(owned);
+    wx_mx_pool_free(mx);
     return status;
 }

@@ -11,6 +11,7 @@
 #include "wx/core/clock.h"
 #include "wx/core/log.h"
 #include "wx/core/signals.h"
+#include "wx/server/metrics.h"
 #include "wx/server/prefork.h"
 
 #define BACKOFF_MIN_MS  100
@@ -42,6 +43,7 @@ typedef struct wx_master {
 static void spawn(wx_master_t *m, wx_slot_t *s)
 {
     pid_t master = getpid(), pid;
+    int mx = wx_mx_claim(m->pf->mx);
 
     pid = wx_sig_fork();
     if (pid < 0) {
@@ -52,9 +54,11 @@ static void spawn(wx_master_t *m, wx_slot_t *s)
     if (pid == 0) {
         int rc;
 
+        wx_mx_enter(m->pf->mx, mx);
         rc = m->pf->worker(m->pf, m->listen_fd, m->cfg, master);
         _exit(rc);
     }
+    wx_mx_started(m->pf->mx, mx, pid);
     s->pid = pid;
     s->started_ms = wx_now_ms();
     s->start_at_ms = 0;
@@ -92,6 +96,7 @@ static void reap(wx_master_t *m, int stopping)
     unsigned i;
 
     while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        wx_mx_ended(m->pf->mx, pid, st);
         for (i = 0; i < m->n_old; i++) {
             if (m->old[i] == pid) {
                 m->old[i] = m->old[--m->n_old];
@@ -188,6 +193,7 @@ static void reload(wx_master_t *m)
         spawn(m, &m->slots[i]);
     for (i = 0; i < m->n_old; i++)
         kill(m->old[i], SIGTERM);
+    wx_mx_reloaded(m->pf->mx);
     wx_log(WX_LOG_INFO, "reloaded: %u workers, %u finishing", m->n_slots, m->n_old);
 }
 
