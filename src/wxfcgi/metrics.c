@@ -14,7 +14,7 @@ static const char *const outcomes[WXF_MX_OUTCOMES] = {
 static const char *const reasons[WXF_MX_REASONS] = {
     "bad_signature", "stale_timestamp", "malformed", "too_large", "method", "plaintext",
     "decrypt_signature", "decrypt_length", "decrypt_padding", "decrypt_msg_len",
-    "decrypt_appid", "missing", "other"
+    "decrypt_appid", "decrypt_base64", "missing", "other"
 };
 static const char *const retry[] = { "hit", "wait", "takeover", "timeout", "crowded" };
 static const char *const late[] = { "sent", "failed" };
@@ -73,8 +73,9 @@ static unsigned reason_of(const wx_response_t *resp)
     case WX_EPADDING:   return 8;
     case WX_EMSGLEN:    return 9;
     case WX_EAPPID:     return 10;
-    case WX_EMISSING:   return 11;
-    default:            return 12;
+    case WX_EBASE64:    return 11;
+    case WX_EMISSING:   return 12;
+    default:            return 13;
     }
 }
 

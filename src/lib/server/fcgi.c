@@ -48,7 +48,8 @@ wx_config_t *wx_fcgi_reload(const wx_fcgi_app_t *app, const wx_config_t *cfg, vo
     else
         app->close(nstate);
     reopen_log(app, wx_server_conf(app, ncfg));
-    wx_log(WX_LOG_INFO, "config reloaded from %s", ncfg->path);
+    wx_log(WX_LOG_INFO, "config reloaded from %s; changed: %s", ncfg->path,
+           wx_config_diff(cfg, ncfg, err, sizeof(err)));
     return ncfg;
 }
 
