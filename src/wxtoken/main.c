@@ -33,6 +33,7 @@
 #include "wx/core/net.h"
 #include "wx/state/token.h"
 #include "wxtoken.h"
+#include "metrics.h"
 
 static const char usage_text[] =
 "Usage: wxtoken -c FILE\n"
@@ -75,8 +76,10 @@ static const char usage_text[] =
 "Report protocol (one line each way on the socket):\n"
 "  REJECTED TOKEN | REFRESH | STATUS  ->  OK VERSION EXPIRES TOKEN\n"
 "                                         ERR ERRCODE MESSAGE\n"
+"  METRICS  ->  the Prometheus text of its counters, then the socket closes\n"
 "\n"
-"Signals: TERM and INT stop it; the store keeps the token for the next start.\n"
+"Signals: TERM and INT stop it; the store keeps the token for the next start;\n"
+"HUP reopens the log file (after logrotate).\n"
 "Exit status: 0 on a clean stop, 1 on a config or start-up error, 2 on a\n"
 "usage error.\n";
 
@@ -255,6 +258,7 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
         free(body);
     }
     rc = take_answer(t, &r, t0, out);
+    wxt_mx_refreshed(rc == 0 ? 0 : t->last_errcode ? t->last_errcode : -1);
     wx_api_result_free(&r);
     return rc;
 }
@@ -363,6 +367,20 @@ static void answer_current(wxtoken_t *t, int fd)
     explicit_bzero(line, sizeof(line));
 }
 
+/* METRICS: the Prometheus text, then the connection closes. */
+static void answer_metrics(wxtoken_t *t, int fd)
+{
+    wx_dynbuf_t out;
+
+    load_store(t);
+    wx_dynbuf_init(&out, 64 << 10);
+    if (wxt_mx_write(&out, t->have, t->cur.version, t->cur.expires) == 0 && out.data)
+        answer(fd, out.data);
+    else
+        answer(fd, "ERR -2 out of memory\n");
+    wx_dynbuf_free(&out);
+}
+
 static void serve_client(wxtoken_t *t, int fd)
 {
     struct timeval tv = { 1, 0 };
@@ -395,7 +413,11 @@ static void serve_client(wxtoken_t *t, int fd)
     } else if (strcmp(line, "REFRESH") == 0) {
         wx_log(WX_LOG_INFO, "refresh asked for");
         refresh(t, NULL, 1);
+    } else if (strcmp(line, "METRICS") == 0) {
+        answer_metrics(t, fd);
+        return;
     } else if (strncmp(line, "REJECTED ", 9) == 0 && line[9] != '\0') {
+        wxt_mx_reported();
         load_store(t);
         if (t->have && strcmp(line + 9, t->cur.token) == 0) {
             wx_log(WX_LOG_INFO, "current token reported rejected: %s",
@@ -404,12 +426,21 @@ static void serve_client(wxtoken_t *t, int fd)
                 refresh(t, line + 9, 1);
         }
     } else {
-        answer(fd, "ERR -2 unknown request (REJECTED TOKEN, REFRESH or STATUS)\n");
+        answer(fd, "ERR -2 unknown request (REJECTED TOKEN, REFRESH, STATUS or METRICS)\n");
         explicit_bzero(line, sizeof(line));
         return;
     }
     explicit_bzero(line, sizeof(line));
     answer_current(t, fd);
+}
+
+/* HUP: the log file again (logrotate renamed it). */
+static void reopen_log(const wxtoken_conf_t *cfg)
+{
+    if (wx_log_open(cfg->tok.log, "wxtoken", cfg->tok.log_level) != 0)
+        wx_log(WX_LOG_ERROR, "cannot open log %s: %s", cfg->tok.log, strerror(errno));
+    else
+        wx_log(WX_LOG_INFO, "log reopened");
 }
 
 /* Until TERM or INT: answer the reports on 'lfd' and refresh when the
@@ -433,6 +464,8 @@ static void serve(wxtoken_t *t, int lfd)
             break;
         if (n > 0 && (p[1].revents & POLLIN))
             wx_sig_drain();
+        if (wx_sig_take(WX_SIG_RELOAD))
+            reopen_log(t->cfg);
         if (n > 0 && (p[0].revents & POLLIN)) {
             int c;
 
@@ -464,7 +497,7 @@ static int run(const wxtoken_conf_t *cfg)
     t.cfg = cfg;
     t.sock = wx_token_conf_sock(&cfg->where);
 
-    if (wx_sig_init(WX_SIG_STOP) != 0) {
+    if (wx_sig_init(WX_SIG_STOP | WX_SIG_RELOAD) != 0) {
         wx_log(WX_LOG_ERROR, "cannot set up signals: %s", strerror(errno));
         return 1;
     }

@@ -3,7 +3,8 @@
 # standalone master: the metrics of the whole pool after known requests,
 # the status page, the 403 for an address not allowed, a worker's death
 # by signal in the log and the counters, a reload that says what changed,
-# the log reopened on HUP after logrotate's rename, and wxtoken's METRICS.
+# the log reopened on HUP after logrotate's rename; wxproxy's calls by
+# key, family and outcome, wxtoken's METRICS, wxctl metrics and status.
 set -uo pipefail
 
 build=$(cd "${1:-build}" && pwd)
@@ -21,8 +22,10 @@ MASTER=""
 pass=0 fail=0
 
 cleanup() {
+    # shellcheck disable=SC2086
     wx_stop_pids $MASTER
     wx_nginx_stop "$T"
+    wx_nginx_stop "$T/px"
     if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "# kept $T for inspection"; fi
 }
 trap cleanup EXIT
@@ -172,6 +175,100 @@ for _ in $(seq 1 50); do [ "$(metric 'wxfcgi_reloads_total')" = 2 ] && break; sl
 check "reloads counted" 2 "$(metric 'wxfcgi_reloads_total')"
 check "counts survive reloads" 3 \
     "$(metric 'wxfcgi_requests_total{method="POST",type="text",outcome="answered"}')"
+
+echo "# wxctl metrics and status ask on the socket"
+out=$(wxctl metrics)
+check_match "wxctl metrics: wxfcgi's text" "*wxfcgi_requests_total{method=\"GET\",type=\"none\",outcome=\"echostr\"} 1*" "$out"
+check "wxctl status: the 2 workers" 2 "$(wxctl status | grep -cE '^[0-9]+ +(idle|busy) ')"
+check "wxctl status --json" 2 \
+    "$(wxctl status --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["workers"]))')"
+
+# ----------------------------------------------- wxproxy and wxtoken --------
+echo "# wxproxy and wxtoken against wxsim"
+P=$T/px
+mkdir -p "$P/store"
+SIMPORT=$(wx_free_port)
+PXPORT=$(wx_free_port)
+while [ "$SIMPORT" = "$PXPORT" ]; do PXPORT=$(wx_free_port); done
+SECRET=OpsSecret0123456789abcdef012345
+KEY_MENU=menukey-0123456789abcdef
+KEY_NARROW=narrowkey-0123456789abcdef
+printf '%s\n' "$SECRET" > "$P/secret"
+cat > "$P/px.ini" <<CONF
+[wx]
+token = pxtest42
+appid = $APPID
+[wxtoken]
+api = https://127.0.0.1:$SIMPORT
+ca_file = $P/certs/ca.pem
+appsecret_file = $P/secret
+grant = token
+store = $P/store/token
+listen = unix:$P/tok.sock
+log = $P/tok.log
+[wxsim]
+listen = unix:$P/sim.sock
+appid = $APPID
+appsecret = $SECRET
+allow_ips = 127.0.0.1
+data_dir = $P/simdata
+log = $P/sim.log
+[wxproxy]
+listen = unix:$P/px.sock
+workers = 2
+api = https://127.0.0.1:$SIMPORT
+ca_file = $P/certs/ca.pem
+state_dir = $P/state
+log = $P/px.log
+[wxproxy.key.menu]
+key = $KEY_MENU
+paths = /cgi-bin/menu/* /cgi-bin/getcallbackip
+[wxproxy.key.narrow]
+key = $KEY_NARROW
+paths = /cgi-bin/menu/get
+CONF
+cp "$top/nginx/wxproxy.conf" "$P/wxproxy.conf"
+wx_sim_stack "$P" "$build" "$PXPORT" "$SIMPORT" "$P/none.sock" "$P/px.ini" \
+    "upstream wxproxy { server unix:$P/px.sock; }" "include wxproxy.conf;" ||
+    { nok "the wxsim stack starts"; exit 1; }
+MASTER="$MASTER $WX_SIM_PID"
+"$build/wxtoken" -c "$P/px.ini" 2>>"$P/tok.err" &
+TOKPID=$!
+MASTER="$MASTER $TOKPID"
+wx_wait_for "$P/tok.sock" 10 || { nok "wxtoken starts"; exit 1; }
+for _ in $(seq 1 50); do [ -s "$P/store/token" ] && break; sleep 0.1; done
+"$build/wxproxy" -c "$P/px.ini" 2>>"$P/px.err" &
+MASTER="$MASTER $!"
+wx_wait_for "$P/px.sock" 10 || { nok "wxproxy starts"; exit 1; }
+pxc() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 ${1:+-H "X-Wx-Key: $1"} \
+    "http://127.0.0.1:$PXPORT/wxapi$2"; }
+check "menu key, getcallbackip: 200" 200 "$(pxc "$KEY_MENU" /cgi-bin/getcallbackip)"
+check "... again: 200" 200 "$(pxc "$KEY_MENU" /cgi-bin/getcallbackip)"
+check "no key: 401" 401 "$(pxc "" /cgi-bin/getcallbackip)"
+check "narrow key, a path not its own: 403" 403 "$(pxc "$KEY_NARROW" /cgi-bin/getcallbackip)"
+pm() { curl -s --max-time 5 "http://127.0.0.1:$PXPORT/wxproxy/metrics" |
+    awk -v s="$1" '$1 == s { print $2; f = 1 } END { if (!f) print "none" }'; }
+check "calls ok by key and family" 2 "$(pm 'wxproxy_calls_total{key="menu",family="other",outcome="ok"}')"
+check "calls without a key" 1 "$(pm 'wxproxy_calls_total{key="-",family="other",outcome="unknown_key"}')"
+check "calls refused for the path" 1 "$(pm 'wxproxy_calls_total{key="narrow",family="other",outcome="path_not_allowed"}')"
+check "upstream latency: 2 calls timed" 2 "$(pm 'wxproxy_upstream_duration_seconds_count')"
+check "wxproxy's pool: 2 workers alive" 2 "$(pm 'wxproxy_workers_alive')"
+pxctl() { "$build/wxctl" -c "$P/px.ini" "$@"; }
+check "wxctl status wxproxy: 2 workers" 2 "$(pxctl status wxproxy | grep -cE '^[0-9]+ +(idle|busy) ')"
+out=$(pxctl metrics wxtoken)
+check_match "wxctl metrics wxtoken: the version" "*wxtoken_token_version 1*" "$out"
+check_match "... a refresh that succeeded" "*wxtoken_refreshes_total{result=\"ok\"} 1*" "$out"
+exp=$(printf '%s\n' "$out" | awk '$1 == "wxtoken_token_expiry_seconds" { print $2 }')
+[ "${exp:-0}" -gt 600 ] && ok "... seconds to expiry ($exp)" || nok "seconds to expiry" "$exp"
+printf 'x\n' | pxctl token --rejected >/dev/null 2>&1
+check_match "a report counted" "*wxtoken_rejected_reports_total 1*" "$(pxctl metrics wxtoken)"
+mv "$P/tok.log" "$P/tok.log.1"
+kill -HUP "$TOKPID"
+for _ in $(seq 1 50); do grep -qs "log reopened" "$P/tok.log" && break; sleep 0.1; done
+grep -qs "log reopened" "$P/tok.log" && ok "wxtoken reopens its log on HUP" ||
+    nok "wxtoken reopens its log on HUP"
+kill -0 "$TOKPID" 2>/dev/null && ok "... and keeps running" || nok "wxtoken survives HUP"
+wx_nginx_stop "$P"
 
 echo "ops: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -29,7 +29,7 @@
 
 #include "wx/core/dynbuf.h"
 
-#define WX_MX_MAX        2048   /* counters a program may declare, framework's included */
+#define WX_MX_MAX        8192   /* counters a program may declare, framework's included */
 #define WX_MX_HIST_N     13     /* bounds of the framework's request histogram */
 #define WX_MX_REQ_HIST   0      /* its buckets (WX_MX_HIST_N + 1, +Inf last), then the sum in us */
 #define WX_MX_APP        (WX_MX_REQ_HIST + WX_MX_HIST_N + 2)
