@@ -10,6 +10,7 @@
 #   make bench           the benchmark (wrk + callgrind)
 #   make install PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
 #   make uninstall       the same variables: removes what install put there
+#   make deb             the Debian package, build/wxfcgi_VERSION_amd64.deb
 #   make SANITIZE=address,undefined check    unit tests under ASan/UBSan
 #   V=1                  show the commands
 
@@ -21,7 +22,7 @@ SANITIZE ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-PKGS     := fcgi expat libcrypto inih libcurl jansson hiredis
+PKGS     := fcgi expat libcrypto inih libcurl jansson hiredis libsystemd
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
@@ -72,7 +73,7 @@ SCRIPTS  := scripts/wx-replay scripts/wx-spawn scripts/wx-certs
 LDFLAGS  += -Wl,--as-needed
 
 .PHONY: all test check e2e run stop clean-run bench install uninstall clean \
-        deps-check deps-build deps-test deps-run deps-bench test-all lint
+        deps-check deps-build deps-test deps-run deps-bench test-all lint deb
 
 all: $(PROGS)
 
@@ -138,7 +139,7 @@ check: $(BUILD)/check_wx
 # behind nginx with TLS; wxtoken against it; the README's commands against
 # the demo stack.  Every suite runs (suite.sh fails one that leaves a
 # process behind); the target fails if any did.
-E2E := run sim token proxy upstream ctl help readme redis ops
+E2E := run sim token proxy upstream ctl help readme redis ops package
 e2e: $(PROGS)
 	$(Q)rc=0; for t in $(E2E); do tests/e2e/suite.sh $$t $(BUILD) || rc=1; done; exit $$rc
 
@@ -206,6 +207,10 @@ uninstall:
 	    echo "rm -f $(ETC)/wx.ini"; rm -f $(ETC)/wx.ini; \
 	    rmdir $(ETC) 2>/dev/null || true; \
 	fi
+
+# The Debian package: $(BUILD)/wxfcgi_$(VERSION)_amd64.deb (scripts/make-deb).
+deb: $(PROGS)
+	$(Q)scripts/make-deb $(BUILD) $(VERSION)
 
 clean:
 	rm -rf $(BUILD)

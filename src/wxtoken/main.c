@@ -30,6 +30,7 @@
 #include "wx/core/clock.h"
 #include "wx/core/signals.h"
 #include "wx/core/log.h"
+#include "wx/core/notify.h"
 #include "wx/core/net.h"
 #include "wx/state/token.h"
 #include "wxtoken.h"
@@ -527,7 +528,9 @@ static int run(const wxtoken_conf_t *cfg)
     wx_log(WX_LOG_INFO, "wxtoken %s ready: store %s, reports on %s, grant %s", WX_VERSION,
            cfg->where.store, t.sock, cfg->tok.grant);
 
+    wx_notify("READY=1");
     serve(&t, lfd);
+    wx_notify("STOPPING=1");
     wx_log(WX_LOG_INFO, "stopping");
     status = 0;
 out:

@@ -10,6 +10,7 @@
 
 #include "wx/core/clock.h"
 #include "wx/core/log.h"
+#include "wx/core/notify.h"
 #include "wx/core/signals.h"
 #include "wx/server/metrics.h"
 #include "wx/server/prefork.h"
@@ -218,6 +219,7 @@ int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
         goto out;
     for (i = 0; i < m.n_slots; i++)
         spawn(&m, &m.slots[i]);
+    wx_notify("READY=1");
 
     for (;;) {
         struct pollfd pfd = { wx_sig_fd(), POLLIN, 0 };
@@ -239,6 +241,7 @@ int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
         timeout = next < 0 ? -1 : (int)(next - now);
         if (wx_sig_stopping())
             timeout = 100;
+        timeout = wx_notify_poll(timeout);
         if (poll(&pfd, 1, timeout) > 0)
             wx_sig_drain();
         if (wx_sig_take(WX_SIG_CHILD))
@@ -246,6 +249,7 @@ int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
         if (wx_sig_stopping()) {
             if (deadline == 0) {
                 wx_log(WX_LOG_INFO, "stopping: letting %u workers finish", running(&m));
+                wx_notify("STOPPING=1");
                 signal_all(&m, SIGTERM);
                 deadline = wx_now_ms() + (long long)server(pf, m.cfg)->shutdown_timeout * 1000;
             }
@@ -260,8 +264,11 @@ int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
             }
             continue;
         }
-        if (wx_sig_take(WX_SIG_RELOAD))
+        if (wx_sig_take(WX_SIG_RELOAD)) {
+            wx_notify("RELOADING=1");
             reload(&m);
+            wx_notify("READY=1");
+        }
     }
     status = 0;
     wx_log(WX_LOG_INFO, "stopped");
