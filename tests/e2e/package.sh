@@ -160,7 +160,7 @@ if [ -f "$deb" ]; then
     sh -n "$R/var/lib/dpkg/info/wxfcgi.postinst" && sh -n "$R/var/lib/dpkg/info/wxfcgi.postrm" &&
         ok "postinst and postrm parse" || nok "postinst and postrm parse"
     if command -v lintian >/dev/null; then
-        lintian --no-tag-display-limit "$deb" > "$T/lintian.out" 2>&1
+        lintian --tag-display-limit 0 "$deb" > "$T/lintian.out" 2>&1
         sed -e '/running with root privileges/d' -e 's/^/# lintian: /' "$T/lintian.out"
         check "lintian: no error" "" "$(grep '^E:' "$T/lintian.out")"
     else
