@@ -12,6 +12,7 @@
 #   make soak SOAK_SECONDS=600  steady load through the stack; fails on growth
 #   make install PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
 #   make uninstall       the same variables: removes what install put there
+#   make deb             the Debian package, build/wxfcgi_VERSION_amd64.deb
 #   make SANITIZE=address,undefined check    unit tests under ASan/UBSan
 #   V=1                  show the commands
 
@@ -23,7 +24,7 @@ SANITIZE ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-PKGS     := fcgi expat libcrypto inih libcurl jansson hiredis libqrencode libpng
+PKGS     := fcgi expat libcrypto inih libcurl jansson hiredis libqrencode libpng libsystemd
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
@@ -75,7 +76,7 @@ LDFLAGS  += -Wl,--as-needed
 
 .PHONY: all test check e2e run stop clean-run bench install uninstall clean \
         deps-check deps-build deps-test deps-run deps-bench test-all lint \
-        fuzz fuzz-bins soak
+        fuzz fuzz-bins soak deb
 
 all: $(PROGS)
 
@@ -141,7 +142,7 @@ check: $(BUILD)/check_wx
 # behind nginx with TLS; wxtoken against it; the README's commands against
 # the demo stack.  Every suite runs (suite.sh fails one that leaves a
 # process behind); the target fails if any did.
-E2E := run sim token proxy upstream ctl help readme redis routes oauth families push hostile valgrind keepalive
+E2E := run sim token proxy upstream ctl help readme redis routes oauth families push hostile valgrind keepalive ops package
 e2e: $(PROGS)
 	$(Q)rc=0; for t in $(E2E); do tests/e2e/suite.sh $$t $(BUILD) || rc=1; done; exit $$rc
 
@@ -251,6 +252,10 @@ uninstall:
 	    echo "rm -f $(ETC)/wx.ini"; rm -f $(ETC)/wx.ini; \
 	    rmdir $(ETC) 2>/dev/null || true; \
 	fi
+
+# The Debian package: $(BUILD)/wxfcgi_$(VERSION)_amd64.deb (scripts/make-deb).
+deb: $(PROGS)
+	$(Q)scripts/make-deb $(BUILD) $(VERSION)
 
 clean:
 	rm -rf $(BUILD)

@@ -16,12 +16,35 @@ static const wx_config_section_t wxctl_section = {
     sizeof(wxctl_section_t), 1, NULL
 };
 
+#define S(m)  offsetof(wxctl_server_t, m)
+static const wx_setting_t wxctl_fcgi_settings[] = {
+    WX_SETTING("listen", WX_CONF_STR, S(listen), 0, 0, "unix:/run/wxfcgi/wxfcgi.sock"),
+    WX_SETTING("metrics_path", WX_CONF_STR, S(metrics_path), 0, 0, "/wxfcgi/metrics"),
+};
+static const wx_setting_t wxctl_proxy_settings[] = {
+    WX_SETTING("listen", WX_CONF_STR, S(listen), 0, 0, "unix:/run/wxfcgi/wxproxy.sock"),
+    WX_SETTING("metrics_path", WX_CONF_STR, S(metrics_path), 0, 0, "/wxproxy/metrics"),
+};
+#undef S
+
+/* Only where wxctl metrics and status find the servers. */
+static const wx_config_section_t wxctl_fcgi_section = {
+    "wxfcgi", WX_SECTION_PART, wxctl_fcgi_settings, WX_CONF_N(wxctl_fcgi_settings),
+    sizeof(wxctl_server_t), 1, NULL
+};
+static const wx_config_section_t wxctl_proxy_section = {
+    "wxproxy", WX_SECTION_PART, wxctl_proxy_settings, WX_CONF_N(wxctl_proxy_settings),
+    sizeof(wxctl_server_t), 1, NULL
+};
+
 #define U(m)  offsetof(wxctl_conf_t, m)
 static const wx_config_use_t wxctl_uses[] = {
     { &wx_account_section, U(wx) },
     { &wx_state_conf_section, U(state) },
     { &wxctl_section, U(ctl) },
     { &wx_token_conf_section, U(tok) },
+    { &wxctl_fcgi_section, U(fcgi) },
+    { &wxctl_proxy_section, U(proxy) },
 };
 #undef U
 

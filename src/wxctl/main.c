@@ -118,6 +118,13 @@ static const char usage_text[] =
 "  template industry [ID1 ID2]\n"
 "\n"
 "The token and the tools for testing a server:\n"
+"  metrics [wxfcgi | wxproxy | wxtoken]\n"
+"        the server's metrics, Prometheus text (default wxfcgi): asked on\n"
+"        its socket ([wxfcgi] or [wxproxy] listen and metrics_path, or\n"
+"        [wxtoken] listen)\n"
+"  status [wxfcgi | wxproxy] [--json]\n"
+"        the pool's status page: each worker's pid, state, requests served,\n"
+"        start and the age of its current request\n"
 "  token [--show] [--refresh | --rejected]\n"
 "        the access token in the store of wxtoken: its age and expiry, and\n"
 "        only its first characters; --show prints the whole token alone;\n"
@@ -329,6 +336,8 @@ static int run_local(const char *cmd, const args_t *a, const wxctl_conf_t *cfg,
         return wxctl_sign(cfg, argc, argv);
     if (strcmp(cmd, "oauth") == 0)
         return wxctl_oauth(cfg, &a->o, argc, argv);
+    if (strcmp(cmd, "metrics") == 0 || strcmp(cmd, "status") == 0)
+        return wxctl_metrics(cfg, cmd[0] == 's', a->o.json, argc, argv);
     if (argc > 1)
         return wxctl_usage("one FILE at most");
     if (strcmp(cmd, "encrypt") == 0)
@@ -368,7 +377,8 @@ int main(int argc, char **argv)
         if (strcmp(cmd, families[fam].name) == 0)
             break;
     if (fam == N_FAMILIES && strcmp(cmd, "sign") != 0 && strcmp(cmd, "encrypt") != 0 &&
-        strcmp(cmd, "decrypt") != 0 && strcmp(cmd, "token") != 0 && strcmp(cmd, "oauth") != 0)
+        strcmp(cmd, "decrypt") != 0 && strcmp(cmd, "token") != 0 && strcmp(cmd, "oauth") != 0 &&
+        strcmp(cmd, "metrics") != 0 && strcmp(cmd, "status") != 0)
         return wxctl_usage("unknown command '%s'", cmd);
     cfg = wx_config_load(&wxctl_spec, a.config ? a.config : "wx.ini", err, sizeof(err));
     if (cfg == NULL) {

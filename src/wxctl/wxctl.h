@@ -27,6 +27,12 @@ typedef struct wxctl_section {
     unsigned        timeout_ms;
 } wxctl_section_t;
 
+/* [wxfcgi] and [wxproxy]: where wxctl metrics and status ask. */
+typedef struct wxctl_server {
+    char           *listen;
+    char           *metrics_path;
+} wxctl_server_t;
+
 /* What wxctl reads: [wx] for sign, encrypt and decrypt (no token needed
  * but by sign and a verifying decrypt), [wxctl], and where the token is. */
 typedef struct wxctl_conf {
@@ -35,6 +41,7 @@ typedef struct wxctl_conf {
     wxctl_section_t     ctl;
     wx_token_conf_t     tok;
     wx_state_conf_t     state;      /* the token's store */
+    wxctl_server_t      fcgi, proxy;    /* metrics and status */
 } wxctl_conf_t;
 
 extern const wx_config_spec_t wxctl_spec;
@@ -247,5 +254,10 @@ int wxctl_decrypt(const wxctl_conf_t *cfg, int previous, int verify, const char 
  * store; --refresh asks wxtoken for a new token, --rejected reports the
  * token read from standard input as rejected by WeChat. */
 int wxctl_token(const wxctl_conf_t *cfg, int show, int refresh, int rejected);
+
+/* metrics [SERVER] and status [SERVER] (metrics.c): SERVER is wxfcgi (the
+ * default), wxproxy or wxtoken (metrics only); status prints the pool's
+ * page, as JSON with 'json'. */
+int wxctl_metrics(const wxctl_conf_t *cfg, int status, int json, int argc, char **argv);
 
 #endif

@@ -19,6 +19,8 @@ static const wx_setting_t wxfcgi_settings[] = {
     WX_SETTING("handler", WX_CONF_STR, O(handler), 0, 0, "echo"),
     WX_SETTING("state_dir", WX_CONF_STR, O(state_dir), 0, 0, "/run/wxfcgi"),
     WX_SETTING("dedup_slots", WX_CONF_UINT, O(dedup_slots), 0, 1U << 20, "8192"),
+    WX_SETTING("metrics_path", WX_CONF_STR, O(srv.metrics_path), 0, 0, "/wxfcgi/metrics"),
+    WX_SETTING("metrics_allow", WX_CONF_STR, O(srv.metrics_allow), 0, 0, "127.0.0.1 ::1"),
     WX_SETTING("reply_budget_ms", WX_CONF_UINT, O(reply_budget_ms), 100, 4900, "4000"),
 };
 #undef O

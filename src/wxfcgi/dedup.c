@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "wxfcgi/dedup.h"
+#include "wxfcgi/metrics.h"
 #include "wx/core/clock.h"
 #include "wx/core/log.h"
 #include "wx/proto/sign.h"
@@ -82,6 +83,7 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
     wx_store_key_t k = { WX_DEDUP_NS, key, 20 };
     wx_store_claim_t c;
     wx_err_t rc;
+    int waited = 0;
     /* The budget is measured on the monotonic clock: a step of the wall
      * clock must not stretch or cut a wait. */
     int64_t t0 = wx_now_ms();
@@ -92,6 +94,7 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
             /* The caller's pool cannot hold the reply: "success" is
              * still better than a second run. */
             *reply = rc == WX_OK ? c.value : WX_STR("success");
+            wx_mx_inc(WXF_MX_RETRY_HIT);
             return WX_DEDUP_REPLAY;
         }
         if (rc != WX_OK) {
@@ -104,10 +107,12 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
         case WX_STORE_DONE:
             return WX_DEDUP_CLAIMED;
         case WX_STORE_TAKEN:
+            wx_mx_inc(WXF_MX_RETRY_TAKEOVER);
             wx_log(WX_LOG_WARN, "dedup: worker %ld died in a request; its retry takes over",
                    c.owner);
             return WX_DEDUP_CLAIMED;
         case WX_STORE_NOROOM:
+            wx_mx_inc(WXF_MX_RETRY_CROWDED);
             /* Every nearby entry is in progress: de-duplication cannot
              * help this one, but the message is still answered. */
             wx_log(WX_LOG_WARN, "dedup table crowded: raise dedup_slots");
@@ -115,8 +120,12 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
         case WX_STORE_HELD:
             break;
         }
-        if (wx_now_ms() - t0 >= (int64_t)budget_ms)
+        if (wx_now_ms() - t0 >= (int64_t)budget_ms) {
+            wx_mx_inc(WXF_MX_RETRY_TIMEOUT);
             return WX_DEDUP_TIMEOUT;
+        }
+        if (!waited++)
+            wx_mx_inc(WXF_MX_RETRY_WAIT);
         nanosleep(&nap, NULL);
     }
 }

@@ -11,6 +11,7 @@
 #include "wxfcgi/dedup.h"
 #include "wxfcgi/gateway.h"
 #include "wxfcgi/route.h"
+#include "wxfcgi/metrics.h"
 #include "wx/core/log.h"
 #include "wx/proto/msg.h"
 #include "wx/proto/parse.h"
@@ -33,6 +34,7 @@ struct wx_gw {
     unsigned            n_keys;
     const wx_crypt_t   *used;           /* the key that decrypted this request */
     wx_dedup_t         *dedup;          /* retries, shared by all workers */
+    char                why[192];       /* a refusal's detail that names its cause */
 };
 
 wx_gw_t *wx_gw_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
@@ -227,7 +229,7 @@ static wx_err_t unwrap(wx_gw_t *gw, const char **detail)
 {
     const wx_query_t *q = &gw->query;
     wx_str_t parts[4], inner, encrypt = gw->msg.encrypt;
-    wx_err_t rc = WX_EINVAL, first = WX_OK;
+    wx_err_t rc = WX_EINVAL, first = WX_OK, second = WX_OK;
     unsigned i;
 
     if (gw->n_keys == 0) {
@@ -257,13 +259,22 @@ static wx_err_t unwrap(wx_gw_t *gw, const char **detail)
             break;
         if (i == 0)
             first = rc;
+        else
+            second = rc;
         if (wx_err_class(rc) != WX_ERRCLASS_INPUT)
             break;
     }
     if (rc != WX_OK) {
         /* Report why the current key failed: that is the one to fix. */
         rc = wx_err_class(rc) == WX_ERRCLASS_INPUT ? first : rc;
-        *detail = gw->n_keys > 1 ? "decryption failed with both keys" : "decryption failed";
+        if (gw->n_keys > 1 && second != WX_OK)
+            snprintf(gw->why, sizeof(gw->why), "decryption failed: %s with "
+                     "encoding_aes_key, %s with encoding_aes_key_previous",
+                     wx_strerror(first), wx_strerror(second));
+        else
+            snprintf(gw->why, sizeof(gw->why), "decryption failed: %s with "
+                     "encoding_aes_key", wx_strerror(rc));
+        *detail = gw->why;
         return rc;
     }
     if (i > 0)
@@ -460,6 +471,7 @@ static void respond_msg(wx_gw_t *gw, const wx_request_t *req, time_t now,
     if (rc != WX_OK) {
         wx_log(WX_LOG_ERROR, "handler %s failed: %s; answering success",
                gw->handler->name, wx_strerror(rc));
+        wx_mx_inc(WXF_MX_HANDLER_ERRORS);
         memset(&reply, 0, sizeof(reply));
     }
     answer(gw, &reply, now, resp, &plain);

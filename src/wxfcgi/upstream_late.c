@@ -10,6 +10,7 @@
 
 #include "wx/api/api.h"
 #include "wx/core/log.h"
+#include "wxfcgi/metrics.h"
 #include "wxfcgi/upstream.h"
 #include "wxfcgi/upstream_json.h"
 
@@ -68,6 +69,7 @@ static void send_custom(const wx_up_t *up, const char *what, json_t *cs)
     if (text == NULL || (api = wx_api_new(&opts, err, sizeof(err))) == NULL) {
         wx_log(WX_LOG_ERROR, "upstream: late answer for %s not sent: %s", what,
                text ? err : "out of memory");
+        wx_mx_inc_shared(WXF_MX_LATE_FAILED);
         goto out;
     }
     for (attempt = 1; attempt <= WX_UP_SEND_TRIES; attempt++) {
@@ -79,6 +81,7 @@ static void send_custom(const wx_up_t *up, const char *what, json_t *cs)
         if (r.transport == WX_OK && r.errcode == 0) {
             wx_log(WX_LOG_INFO, "upstream: late answer for %s sent as a customer-service "
                    "message", what);
+            wx_mx_inc_shared(WXF_MX_LATE_SENT);
         } else if (r.transport == WX_OK) {
             wx_log_clean(msg, sizeof(msg), wx_str_c(r.errmsg));
             again = r.errcode == -1;
@@ -96,6 +99,8 @@ static void send_custom(const wx_up_t *up, const char *what, json_t *cs)
                    r.http_status >= 400 ? proxy_status_text(r.http_status) : "",
                    again && attempt < WX_UP_SEND_TRIES ? "; trying again" : "");
         }
+        if ((r.transport != WX_OK || r.errcode != 0) && (!again || attempt == WX_UP_SEND_TRIES))
+            wx_mx_inc_shared(WXF_MX_LATE_FAILED);
         wx_api_result_free(&r);
         if (!again || attempt == WX_UP_SEND_TRIES)
             break;

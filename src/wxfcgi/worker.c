@@ -13,6 +13,7 @@
 #include "wx/core/http.h"
 #include "wx/server/fcgi.h"
 #include "wxfcgi/gateway.h"
+#include "wxfcgi/metrics.h"
 #include "wx/proto/query.h"
 #include "wxfcgi.h"
 
@@ -82,6 +83,7 @@ static void serve_one(wx_gw_t *gw, FCGX_Request *rq)
     wx_gw_handle(gw, &req, time(NULL), &resp);
     respond(rq, &resp);
     wx_gw_log(&req, &resp, elapsed_us(&t0));
+    wxfcgi_mx_count(&req, &resp);
 }
 
 static void *gw_open(const wx_config_t *cfg, char *err, size_t errlen)
@@ -119,4 +121,7 @@ const wx_fcgi_app_t wxfcgi_app = {
     .done = gw_done,
     /* A handler may run its work in children (upstream does). */
     .reap = gw_reap,
+    .mx_prefix = "wxfcgi",
+    .mx_counters = wxfcgi_mx_counters,
+    .mx_write = wxfcgi_mx_write,
 };

@@ -18,6 +18,8 @@ static const wx_setting_t px_settings[] = {
     WX_SETTING("state_dir", WX_CONF_STR, O(state_dir), 0, 0, "/run/wxfcgi"),
     WX_SETTING("log", WX_CONF_STR, O(srv.log), 0, 0, "stderr"),
     WX_SETTING("log_level", WX_CONF_LEVEL, O(srv.log_level), 0, 0, "info"),
+    WX_SETTING("metrics_path", WX_CONF_STR, O(srv.metrics_path), 0, 0, "/wxproxy/metrics"),
+    WX_SETTING("metrics_allow", WX_CONF_STR, O(srv.metrics_allow), 0, 0, "127.0.0.1 ::1"),
 };
 #undef O
 

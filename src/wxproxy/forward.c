@@ -38,6 +38,7 @@
 #include "wx/api/token_client.h"
 #include "wxproxy.h"
 #include "forward.h"
+#include "metrics.h"
 
 /* ---- set-up ---------------------------------------------------------------- */
 
@@ -175,6 +176,7 @@ static void forward(px_t *px, FCGX_Request *rq, px_call_t *c, const char *method
     px_answer_t a;
     wx_token_t tok;
     CURLcode rc;
+    int64_t t_up;
     int tries, web = px_web_token_path(c->path);
 
     memset(&a, 0, sizeof(a));
@@ -193,8 +195,10 @@ static void forward(px_t *px, FCGX_Request *rq, px_call_t *c, const char *method
         goto out;
     }
     for (tries = 0;; tries++) {
+        t_up = wx_now_ms();
         rc = px_attempt(px, rq, c->path, web ? NULL : tok.token, method, b, &a, why,
                         sizeof(why));
+        wx_mx_observe(PX_MX_UPSTREAM, (uint64_t)(wx_now_ms() - t_up) * 1000);
         if (a.streaming) {
             /* Passed through already. */
             if (rc != CURLE_OK)
@@ -247,7 +251,7 @@ void px_serve(px_t *px, FCGX_Request *rq)
     int64_t t0 = wx_now_ms();
     char errcode[24] = "-";
     unsigned retry_ms;
-    int k;
+    int k = -1;
 
     memset(&c, 0, sizeof(c));
     c.key = "-";
@@ -294,6 +298,7 @@ void px_serve(px_t *px, FCGX_Request *rq)
         goto log;
     forward(px, rq, &c, method, &body);
 log:
+    px_mx_count(px, k, &c);
     if (c.has_errcode)
         snprintf(errcode, sizeof(errcode), "%ld", c.errcode);
     wx_log(WX_LOG_INFO, "key=%s path=%s status=%d errcode=%s%s%s ms=%ld%s", c.key, c.path,

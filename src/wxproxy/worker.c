@@ -6,6 +6,7 @@
 
 #include "wx/server/fcgi.h"
 #include "wxproxy.h"
+#include "metrics.h"
 
 static void *px_open(const wx_config_t *cfg, char *err, size_t errlen)
 {
@@ -29,4 +30,7 @@ const wx_fcgi_app_t wxproxy_app = {
     .open = px_open,
     .close = px_close,
     .serve = px_serve_one,
+    .mx_prefix = "wxproxy",
+    .mx_counters = px_mx_counters,
+    .mx_write = px_mx_write,
 };

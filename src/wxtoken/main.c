@@ -29,9 +29,11 @@
 #include "wx/core/clock.h"
 #include "wx/core/signals.h"
 #include "wx/core/log.h"
+#include "wx/core/notify.h"
 #include "wx/core/net.h"
 #include "wx/state/token.h"
 #include "wxtoken.h"
+#include "metrics.h"
 
 static const char usage_text[] =
 "Usage: wxtoken -c FILE\n"
@@ -83,10 +85,12 @@ static const char usage_text[] =
 "  OAUTH CODE                         ->  JSON {WeChat's answer}\n"
 "      a web-authorization code exchanged with the AppSecret\n"
 "      (/sns/oauth2/access_token, PROTOCOL.md 12)\n"
+"  METRICS  ->  the Prometheus text of its counters, then the socket closes\n"
 "  Many callers at once; the line (at most 1024 bytes of text) must arrive\n"
 "  within 2 s of the connect, else ERR -2 and the connection is closed.\n"
 "\n"
-"Signals: TERM and INT stop it; the store keeps the token for the next start.\n"
+"Signals: TERM and INT stop it; the store keeps the token for the next start;\n"
+"HUP reopens the log file (after logrotate).\n"
 "Exit status: 0 on a clean stop, 1 on a config or start-up error, 2 on a\n"
 "usage error.\n";
 
@@ -266,6 +270,7 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
         free(body);
     }
     rc = take_answer(t, &r, t0, out);
+    wxt_mx_refreshed(rc == 0 ? 0 : t->last_errcode ? t->last_errcode : -1);
     wx_api_result_free(&r);
     return rc;
 }
@@ -357,6 +362,20 @@ static void answer_current(wxtoken_t *t, char *out, size_t outsz)
     }
 }
 
+/* METRICS: the Prometheus text (answers are at most WXTOKEN_ANSWER_MAX). */
+static void answer_metrics(wxtoken_t *t, char *out, size_t outsz)
+{
+    wx_dynbuf_t text;
+
+    load_store(t);
+    wx_dynbuf_init(&text, outsz - 1);
+    if (wxt_mx_write(&text, t->have, t->cur.version, t->cur.expires) == 0 && text.data)
+        snprintf(out, outsz, "%s", text.data);
+    else
+        snprintf(out, outsz, "ERR -2 metrics do not fit in an answer\n");
+    wx_dynbuf_free(&text);
+}
+
 /* The token for ticket.c and oauth.c (wxtoken_ext_t.token). */
 static int ext_token(void *self, const char *stale, wx_token_t *tok)
 {
@@ -384,7 +403,11 @@ static void dispatch(void *ctx, char *line, char *out, size_t outsz)
     } else if (strcmp(line, "REFRESH") == 0) {
         wx_log(WX_LOG_INFO, "refresh asked for");
         refresh(t, NULL, 1);
+    } else if (strcmp(line, "METRICS") == 0) {
+        answer_metrics(t, out, outsz);
+        return;
     } else if (strncmp(line, "REJECTED ", 9) == 0 && line[9] != '\0') {
+        wxt_mx_reported();
         load_store(t);
         if (t->have && strcmp(line + 9, t->cur.token) == 0) {
             wx_log(WX_LOG_INFO, "current token reported rejected: %s",
@@ -395,11 +418,22 @@ static void dispatch(void *ctx, char *line, char *out, size_t outsz)
     } else if (wxtoken_ext_request(&t->x, line, out, outsz)) {
         return;
     } else {
-        snprintf(out, outsz, "ERR -2 unknown request (REJECTED TOKEN, REFRESH, STATUS, TICKET "
-                 "or OAUTH)\n");
+        snprintf(out, outsz, "ERR -2 unknown request (REJECTED TOKEN, REFRESH, STATUS, METRICS, "
+                 "TICKET or OAUTH)\n");
         return;
     }
     answer_current(t, out, outsz);
+}
+
+/* HUP: the log file again (logrotate renamed it). */
+static void reload(void *ctx)
+{
+    const wxtoken_conf_t *cfg = ((wxtoken_t *)ctx)->cfg;
+
+    if (wx_log_open(cfg->tok.log, "wxtoken", cfg->tok.log_level) != 0)
+        wx_log(WX_LOG_ERROR, "cannot open log %s: %s", cfg->tok.log, strerror(errno));
+    else
+        wx_log(WX_LOG_INFO, "log reopened");
 }
 
 /* The next timed refresh: the token's, or a JS-SDK ticket's (ticket.c). */
@@ -441,7 +475,7 @@ static int run(const wxtoken_conf_t *cfg)
     t.cfg = cfg;
     t.sock = wx_token_conf_sock(&cfg->where);
 
-    if (wx_sig_init(WX_SIG_STOP) != 0) {
+    if (wx_sig_init(WX_SIG_STOP | WX_SIG_RELOAD) != 0) {
         wx_log(WX_LOG_ERROR, "cannot set up signals: %s", strerror(errno));
         return 1;
     }
@@ -476,9 +510,11 @@ static int run(const wxtoken_conf_t *cfg)
 
     {
         wxtoken_serve_ops_t ops = { .ctx = &t, .dispatch = dispatch, .due_ms = due_ms,
-                                    .timer = timer };
+                                    .timer = timer, .reload = reload };
 
+        wx_notify("READY=1");
         wxtoken_serve(lfd, &ops);
+        wx_notify("STOPPING=1");
     }
     wx_log(WX_LOG_INFO, "stopping");
     status = 0;

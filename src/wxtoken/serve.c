@@ -292,8 +292,11 @@ void wxtoken_serve(int lfd, const wxtoken_serve_ops_t *ops)
             break;
         }
         for (int i = 0; i < n && !wx_sig_stopping(); i++) {
-            if (ev[i].data.ptr == &tag_signal)
+            if (ev[i].data.ptr == &tag_signal) {
                 wx_sig_drain();
+                if (wx_sig_take(WX_SIG_RELOAD) && ops->reload)
+                    ops->reload(ops->ctx);
+            }
             else if (ev[i].data.ptr == &tag_listen)
                 accept_all(&s);
             else if (((wxtoken_conn_t *)ev[i].data.ptr)->writing)

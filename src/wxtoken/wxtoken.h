@@ -90,7 +90,8 @@ int wxtoken_oauth_request(wxtoken_ext_t *x, const char *line, char *reply, size_
 /* The report socket (serve.c).  A caller connects, sends one request line
  * and reads one answer line; then the connection is closed. */
 #define WXTOKEN_LINE_MAX    1024    /* longest request line, newline not counted */
-#define WXTOKEN_ANSWER_MAX  WXTOKEN_REPLY_MAX /* longest answer line (OAUTH's JSON), with its newline */
+#define WXTOKEN_ANSWER_MAX  16384   /* longest answer, with its newline: OAUTH's JSON
+                                     * (WXTOKEN_REPLY_MAX), METRICS' lines */
 #define WXTOKEN_LINE_MS     2000    /* the whole line must arrive within this */
 #define WXTOKEN_CONN_MAX    1024    /* callers at once; more wait in the backlog */
 
@@ -104,6 +105,8 @@ typedef struct wxtoken_serve_ops {
     /* Milliseconds until timer() is due (0 or less: now). */
     long long (*due_ms)(void *ctx);
     void      (*timer)(void *ctx);
+    /* HUP arrived (NULL: nothing to do). */
+    void      (*reload)(void *ctx);
 } wxtoken_serve_ops_t;
 
 /* Until TERM or INT: serve the callers on the non-blocking listening

@@ -28,6 +28,7 @@ int main(void)
     srunner_add_suite(sr, route_suite());
     srunner_add_suite(sr, jssdk_suite());
     srunner_add_suite(sr, ticket_suite());
+    srunner_add_suite(sr, metrics_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -34,6 +34,7 @@ Suite *store_redis_suite(void);
 Suite *route_suite(void);
 Suite *jssdk_suite(void);
 Suite *ticket_suite(void);
+Suite *metrics_suite(void);
 
 /* A counted string equals a C string, byte for byte. */
 #define ck_assert_wx_str_eq(s, lit)                                         \

@@ -126,6 +126,12 @@ extern const char *const wx_config_known_sections[];
 wx_config_t *wx_config_load(const wx_config_spec_t *spec, const char *path,
                             char *err, size_t errlen);
 
+/* What changed from 'old' to 'cur' (two loads of one spec): "[wxfcgi]
+ * workers, [wx] token, [wxproxy.key.]", names only (never a value: secrets
+ * are keys too), or "nothing".  Written into 'out', which is returned. */
+const char *wx_config_diff(const wx_config_t *old, const wx_config_t *cur, char *out,
+                           size_t len);
+
 /* Free a loaded config and every string in it (secrets zeroed first);
  * NULL is allowed. */
 void wx_config_free(wx_config_t *cfg);

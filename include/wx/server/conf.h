@@ -22,6 +22,8 @@ typedef struct wx_server_conf {
     wx_log_level_t  log_level;
     size_t          log_buffer;         /* a worker's info lines in batches; 0 = each at once */
     unsigned long   max_requests;       /* per worker; 0 = unlimited */
+    char           *metrics_path;       /* the scrape's and status page's path */
+    char           *metrics_allow;      /* blank-separated REMOTE_ADDRs that may see it */
 } wx_server_conf_t;
 
 /* The checks every server section shares (listen, log), for the section

@@ -37,11 +37,13 @@
 #ifndef WX_FCGI_H
 #define WX_FCGI_H
 
+#include <stdint.h>
 #include <sys/types.h>
 #include <fcgiapp.h>
 
 #include "wx/core/cli.h"
 #include "wx/core/config.h"
+#include "wx/core/dynbuf.h"
 #include "wx/core/log.h"
 #include "wx/server/conf.h"
 
@@ -70,6 +72,13 @@ typedef struct wx_fcgi_app {
      * many still run; or NULL when the app has none (SIGCHLD then keeps
      * its default). */
     unsigned (*reap)(void *state);
+
+    /* Metrics (wx/server/metrics.h): the names' prefix, how many counters
+     * the program uses (WX_MX_APP and up) and its families written into
+     * 'out' from the pool's sums; NULL prefix: none. */
+    const char *mx_prefix;
+    unsigned  (*mx_counters)(const wx_config_t *cfg);
+    int       (*mx_write)(void *state, wx_dynbuf_t *out, const uint64_t *sums);
 } wx_fcgi_app_t;
 
 static inline const wx_server_conf_t *wx_server_conf(const wx_fcgi_app_t *app,
@@ -90,6 +99,12 @@ wx_config_t *wx_fcgi_reload(const wx_fcgi_app_t *app, const wx_config_t *cfg, vo
  * stop, 1 on an error (logged). */
 int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
                        const wx_config_t *cfg, pid_t master);
+
+/* Answer the request when it is for [section] metrics_path: the
+ * metrics, ?status or ?json (403 for a REMOTE_ADDR not in metrics_allow).
+ * 1 when answered, 0 when the request is the program's. */
+int wx_fcgi_metrics(const wx_fcgi_app_t *app, const wx_config_t *cfg, void *state,
+                    FCGX_Request *rq);
 
 /* Run the server: one worker on fd 0 when spawn-fcgi started the process
  * (fd 0 is a listening socket), else the standalone master, which binds

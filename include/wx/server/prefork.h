@@ -44,6 +44,7 @@ struct wx_prefork {
      * workers and shutdown_timeout there. */
     size_t          server_off;
     void           *arg;            /* the caller's, for the callbacks */
+    struct wx_mx_pool *mx;          /* the workers' counters (wx/server/metrics.h), or NULL */
 };
 
 /* Run the workers of 'cfg' on 'listen_fd' until told to stop.  'cfg' is

@@ -13,6 +13,7 @@
 
 #include "wx/core/clock.h"
 #include "wx/core/signals.h"
+#include "wx/server/metrics.h"
 #include "wx/server/fcgi.h"
 
 static void reopen_log(const wx_fcgi_app_t *app, const wx_server_conf_t *srv)
@@ -50,7 +51,8 @@ wx_config_t *wx_fcgi_reload(const wx_fcgi_app_t *app, const wx_config_t *cfg, vo
     else
         app->close(nstate);
     reopen_log(app, wx_server_conf(app, ncfg));
-    wx_log(WX_LOG_INFO, "config reloaded from %s", ncfg->path);
+    wx_log(WX_LOG_INFO, "config reloaded from %s; changed: %s", ncfg->path,
+           wx_config_diff(cfg, ncfg, err, sizeof(err)));
     return ncfg;
 }
 
@@ -241,9 +243,11 @@ static int wait_ready(keep_t *k, pid_t master)
  * 'listen_fd' -1 reads the next request of the kept connection only: when
  * that connection has ended, libfcgi's accept on -1 fails instead of
  * taking a new connection another worker may have been woken for. */
-static int serve_next(const wx_fcgi_app_t *app, FCGX_Request *rq, void *state, int listen_fd)
+static int serve_next(const wx_fcgi_app_t *app, const wx_config_t *cfg, FCGX_Request *rq,
+                      void *state, int listen_fd)
 {
-    int rc;
+    uint64_t t0;
+    int rc, scrape;
 
     rq->listen_sock = listen_fd;
     rc = FCGX_Accept_r(rq);
@@ -255,28 +259,33 @@ static int serve_next(const wx_fcgi_app_t *app, FCGX_Request *rq, void *state, i
             wx_log(WX_LOG_WARN, "accept failed: %s", strerror(-rc));
         return 0;
     }
-    app->serve(state, rq);
+    t0 = wx_mx_busy();
+    /* A scrape is not the program's work: not timed. */
+    scrape = wx_fcgi_metrics(app, cfg, state, rq);
+    if (!scrape)
+        app->serve(state, rq);
     FCGX_Finish_r(rq);
     if (app->done)
         app->done(state);
+    wx_mx_idle(t0, !scrape);
     return 1;
 }
 
 /* Answer what the wait found: the kept connection's next request first,
  * else a new connection, for which an idle kept one is given up.  1 when
  * a request was answered. */
-static int serve_ready(const wx_fcgi_app_t *app, keep_t *k, FCGX_Request *rq, void *state,
-                       int ready, int listen_fd)
+static int serve_ready(const wx_fcgi_app_t *app, const wx_config_t *cfg, keep_t *k,
+                       FCGX_Request *rq, void *state, int ready, int listen_fd)
 {
     int served;
 
     if (ready & WAIT_DROP)
         keep_drop(k, rq);
     if ((ready & WAIT_KEPT) && rq->ipcFd >= 0) {
-        served = serve_next(app, rq, state, -1);
+        served = serve_next(app, cfg, rq, state, -1);
     } else if (ready & WAIT_LISTEN) {
         keep_drop(k, rq);
-        served = serve_next(app, rq, state, listen_fd);
+        served = serve_next(app, cfg, rq, state, listen_fd);
     } else {
         return 0;
     }
@@ -286,12 +295,13 @@ static int serve_ready(const wx_fcgi_app_t *app, keep_t *k, FCGX_Request *rq, vo
 
 /* Leaving: a request nginx has already sent on the kept connection is
  * answered, then the connection is closed. */
-static void keep_leave(const wx_fcgi_app_t *app, keep_t *k, FCGX_Request *rq, void *state)
+static void keep_leave(const wx_fcgi_app_t *app, const wx_config_t *cfg, keep_t *k,
+                       FCGX_Request *rq, void *state)
 {
     char c;
 
     if (rq->ipcFd >= 0 && recv(rq->ipcFd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
-        serve_next(app, rq, state, -1);
+        serve_next(app, cfg, rq, state, -1);
     keep_drop(k, rq);
 }
 
@@ -325,10 +335,15 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
     char err[512];
     void *state;
     unsigned pending;
+    wx_mx_pool_t *mx = NULL;
     int status = 1, req_ready = 0, busy = 0, rc;
 
     if ((rc = worker_signals(app, master)) <= 0)
         return -rc;
+    /* Under spawn-fcgi no master made a pool: this worker's own. */
+    if (master == 0 && app->mx_prefix && wx_mx_pool() == NULL &&
+        (mx = wx_mx_pool_new(1, app->mx_counters(cfg))) != NULL)
+        wx_mx_enter(mx, wx_mx_claim(mx));
     state = app->open(cfg, err, sizeof(err));
     if (state == NULL) {
         wx_log(WX_LOG_ERROR, "worker: %s", err);
@@ -366,7 +381,7 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
             reload(app, &cfg, &owned, &state);
         if (wx_sig_stopping())
             break;
-        if (!(busy = serve_ready(app, &keep, &rq, state, ready, listen_fd)))
+        if (!(busy = serve_ready(app, cfg, &keep, &rq, state, ready, listen_fd)))
             continue;
         busy = rq.ipcFd < 0;
         max = wx_server_conf(app, cfg)->max_requests;
@@ -381,7 +396,7 @@ sys:
     wx_log(WX_LOG_ERROR, "worker: %s", strerror(errno));
 out:
     if (req_ready && status == 0)
-        keep_leave(app, &keep, &rq, state);
+        keep_leave(app, cfg, &keep, &rq, state);
     wx_log_flush();
     if (app->reap && (pending = app->reap(state)) > 0)
         wx_log(WX_LOG_INFO, "worker leaves %u child processes to finish", pending);
@@ -393,5 +408,6 @@ out:
         close(keep.ep);
     app->close(state);
     wx_config_free(owned);
+    wx_mx_pool_free(mx);
     return status;
 }

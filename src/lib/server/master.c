@@ -12,6 +12,7 @@
 
 #include "wx/server/fcgi.h"
 #include "wx/core/net.h"
+#include "wx/server/metrics.h"
 #include "wx/server/prefork.h"
 
 /* The standalone master: the app, and the address of the running socket
@@ -67,7 +68,7 @@ static int run_master(const wx_fcgi_app_t *app, wx_config_t *cfg, const char *pi
 {
     const wx_server_conf_t *srv = wx_server_conf(app, cfg);
     wx_master_run_t mr = {
-        { run_worker, reload, app->server_off, NULL }, app, strdup(srv->listen)
+        { run_worker, reload, app->server_off, NULL, NULL }, app, strdup(srv->listen)
     };
     int fd = -1, status = 1;
 
@@ -86,6 +87,8 @@ static int run_master(const wx_fcgi_app_t *app, wx_config_t *cfg, const char *pi
         wx_config_free(cfg);
         goto out;
     }
+    if (app->mx_prefix)
+        mr.pf.mx = wx_mx_pool_new(2 * srv->workers + 4, app->mx_counters(cfg));
     wx_log(WX_LOG_INFO, "listening on %s with %u workers", srv->listen, srv->workers);
     /* From here the supervisor owns cfg and every reloaded one. */
     status = wx_prefork_run(&mr.pf, fd, cfg);
@@ -98,6 +101,7 @@ out:
     if (pidfile && status == 0)
         unlink(pidfile);
     free(mr.listen);
+    wx_mx_pool_free(mr.pf.mx);
     return status;
 }
 

@@ -10,7 +10,9 @@
 
 #include "wx/core/clock.h"
 #include "wx/core/log.h"
+#include "wx/core/notify.h"
 #include "wx/core/signals.h"
+#include "wx/server/metrics.h"
 #include "wx/server/prefork.h"
 
 #define BACKOFF_MIN_MS  100
@@ -46,6 +48,7 @@ typedef struct wx_master {
 static void spawn(wx_master_t *m, wx_slot_t *s)
 {
     pid_t master = getpid(), pid;
+    int mx = wx_mx_claim(m->pf->mx);
 
     pid = wx_sig_fork();
     if (pid < 0) {
@@ -56,9 +59,11 @@ static void spawn(wx_master_t *m, wx_slot_t *s)
     if (pid == 0) {
         int rc;
 
+        wx_mx_enter(m->pf->mx, mx);
         rc = m->pf->worker(m->pf, m->listen_fd, m->cfg, master);
         _exit(rc);
     }
+    wx_mx_started(m->pf->mx, mx, pid);
     s->pid = pid;
     s->started_ms = wx_now_ms();
     s->start_at_ms = 0;
@@ -96,6 +101,7 @@ static void reap(wx_master_t *m, int stopping)
     unsigned i;
 
     while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        wx_mx_ended(m->pf->mx, pid, st);
         for (i = 0; i < m->n_old; i++) {
             if (m->old[i] == pid) {
                 m->old[i] = m->old[--m->n_old];
@@ -197,6 +203,7 @@ static void reload(wx_master_t *m)
         spawn(m, &m->slots[i]);
     for (i = 0; i < m->n_old; i++)
         kill(m->old[i], SIGTERM);
+    wx_mx_reloaded(m->pf->mx);
     wx_log(WX_LOG_INFO, "reloaded: %u workers, %u finishing", m->n_slots, m->n_old);
 }
 
@@ -221,6 +228,7 @@ int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
         goto out;
     for (i = 0; i < m.n_slots; i++)
         spawn(&m, &m.slots[i]);
+    wx_notify("READY=1");
 
     for (;;) {
         struct pollfd pfd = { wx_sig_fd(), POLLIN, 0 };
@@ -242,6 +250,7 @@ int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
         timeout = next < 0 ? -1 : (int)(next - now);
         if (wx_sig_stopping())
             timeout = 100;
+        timeout = wx_notify_poll(timeout);
         if (poll(&pfd, 1, timeout) > 0)
             wx_sig_drain();
         if (wx_sig_take(WX_SIG_CHILD))
@@ -249,6 +258,7 @@ int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
         if (wx_sig_stopping()) {
             if (deadline == 0) {
                 wx_log(WX_LOG_INFO, "stopping: letting %u workers finish", running(&m));
+                wx_notify("STOPPING=1");
                 signal_all(&m, SIGTERM);
                 deadline = wx_now_ms() + (long long)server(pf, m.cfg)->shutdown_timeout * 1000;
             }
@@ -263,8 +273,11 @@ int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
             }
             continue;
         }
-        if (wx_sig_take(WX_SIG_RELOAD))
+        if (wx_sig_take(WX_SIG_RELOAD)) {
+            wx_notify("RELOADING=1");
             reload(&m);
+            wx_notify("READY=1");
+        }
     }
     status = 0;
     wx_log(WX_LOG_INFO, "stopped");

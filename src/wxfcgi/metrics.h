@@ -1,0 +1,39 @@
+/*
+ * wxfcgi/metrics.h - wxfcgi's counters (wx/server/metrics.h): requests by
+ * method, message type and outcome, refusals by reason, the retry table,
+ * handler errors and late deliveries.  The indexes below are counters of
+ * the worker's slot; wxfcgi_mx_count() sorts one answered request.
+ */
+#ifndef WXFCGI_METRICS_H
+#define WXFCGI_METRICS_H
+
+#include "wx/server/metrics.h"
+#include "wxfcgi/gateway.h"
+
+#define WXF_MX_METHODS   3       /* GET, POST, other */
+#define WXF_MX_TYPES     11      /* wxf_mx_types */
+#define WXF_MX_OUTCOMES  6       /* wxf_mx_outcomes */
+#define WXF_MX_REASONS   14      /* wxf_mx_reasons */
+
+enum {
+    WXF_MX_REQUESTS = WX_MX_APP,
+    WXF_MX_REFUSED = WXF_MX_REQUESTS + WXF_MX_METHODS * WXF_MX_TYPES * WXF_MX_OUTCOMES,
+    WXF_MX_RETRY_HIT = WXF_MX_REFUSED + WXF_MX_REASONS,   /* the retry table's events, */
+    WXF_MX_RETRY_WAIT,                                      /* in the order of */
+    WXF_MX_RETRY_TAKEOVER,                                  /* wxf_mx_retry */
+    WXF_MX_RETRY_TIMEOUT,
+    WXF_MX_RETRY_CROWDED,
+    WXF_MX_HANDLER_ERRORS,
+    WXF_MX_LATE_SENT,                                       /* wxf_mx_late */
+    WXF_MX_LATE_FAILED,
+    WXF_MX_N
+};
+
+/* Count one answered request of the gateway. */
+void wxfcgi_mx_count(const wx_request_t *req, const wx_response_t *resp);
+
+/* The program's part of the fcgi app. */
+unsigned wxfcgi_mx_counters(const wx_config_t *cfg);
+int wxfcgi_mx_write(void *state, wx_dynbuf_t *out, const uint64_t *sums);
+
+#endif
