@@ -108,7 +108,7 @@ for h in 1 2 3; do
     for i in $(seq 1 30); do
         args+=(-o /dev/null "http://127.0.0.1$h:$(cat "$T/h$h/port")/wxapi/cgi-bin/getcallbackip")
     done
-    curl -s --parallel --parallel-immediate --parallel-max 30 --max-time 20 \
+    curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max 30 --max-time 20 \
         -w '%{http_code}\n' -H "X-Wx-Key: $LIMITKEY" "${args[@]}" > "$T/rate.$h" &
     pids="$pids $!"
 done
