@@ -43,7 +43,7 @@ S=$(mktemp -d /dev/shm/wx-bench.XXXXXX 2>/dev/null || echo "$T")
 PORT=$(wx_free_port)
 
 cleanup() {
-    for s in wx safe ceiling ceilingsafe; do
+    for s in wx safe ceiling ceilingsafe redis; do
         [ -f "$T/$s.pid" ] || continue
         for p in $(grep -E '^[0-9]+$' "$T/$s.pid"); do kill -TERM "$p" 2>/dev/null || true; done
     done
@@ -141,6 +141,44 @@ run() { # LABEL PATH REQS ROUND
 }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# store = redis: the plain run again, with the retry table in a local
+# redis-server on a unix socket, against the same ceiling in rounds of its
+# own; then the Redis commands a message costs (a first delivery, and a
+# retry of it), counted by the server.  Served on /wx once the local-store
+# pool has gone.  Skipped, with a note, without redis-server.
+bench_redis() {
+    local r n0 n1 first retry line
+    command -v redis-server >/dev/null || { echo "# no redis-server: no store = redis row"; return 0; }
+    redis-server --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 --save '' \
+        --appendonly no --dir "$T" --logfile "$T/redis.log" &
+    echo $! > "$T/redis.pid"
+    wx_wait_for "$T/redis.sock" 10
+    { cat "$T/plain.ini"; printf '[state]\nstore = redis\nredis = unix:%s\n' "$T/redis.sock"; } \
+        > "$T/redis.ini"
+    spawn wx "$build/wxfcgi" -c "$T/redis.ini"
+    for r in $(seq 1 "$rounds"); do
+        run "ceilingr$r" /ceiling "$T/plain.reqs" "$r"
+        run "redis$r" /wx "$T/plain.reqs" "$r"
+        ratios[redis]+=" $(awk -v a="${rps[redis$r]}" -v c="${rps[ceilingr$r]}" 'BEGIN { print a / c }')"
+    done
+    # 200 messages not sent yet (the sample's neighbours), then their retries.
+    tail -n 201 "$T/plain.reqs" | head -n 200 > "$T/cmds.reqs"
+    count() { redis-cli -s "$T/redis.sock" INFO stats | awk -F: '/^total_commands_processed/ { print $2 + 0 }'; }
+    for pass in first retry; do
+        n0=$(count)
+        while IFS=$'\t' read -r q line; do
+            curl -s -o /dev/null --data-binary "$line" "http://127.0.0.1:$PORT/wx?$q"
+        done < "$T/cmds.reqs"
+        n1=$(count)
+        # the INFO of the first count is a command too
+        eval "$pass=$(awk -v a="$n0" -v b="$n1" 'BEGIN { printf "%.2f", (b - a - 1) / 200 }')"
+    done
+    unspawn wx
+    kill -TERM "$(cat "$T/redis.pid")" 2>/dev/null || true
+    r_redis=$(printf '%.3f' "$(echo "${ratios[redis]}" | median)")
+    c_redis="$first first delivery, $retry retry"
+}
+
 # The machine is shared and noisy: the three are measured in turn, round
 # after round, and each round's ratio compares runs seconds apart.  The
 # median over the rounds is the result.
@@ -158,6 +196,8 @@ hwm=$(for p in $(grep -hE '^[0-9]+$' "$T/wx.pid" "$T/safe.pid"); do
           awk '/^VmHWM/ { print $2 }' "/proc/$p/status" 2>/dev/null
       done | sort -n | tail -1)
 unspawn wx
+r_redis="" c_redis=""
+bench_redis
 unspawn safe
 unspawn ceiling
 unspawn ceilingsafe
@@ -197,6 +237,9 @@ row ceiling 1.000 "" ""
 row plain "$r_plain" "0.90 $(verdict "$r_plain" 0.90)" "$i_plain"
 row ceilingsafe 1.000 "" ""
 row safe "$r_safe" "0.85 $(verdict "$r_safe" 0.85)" "$i_safe"
+[ -z "$r_redis" ] || row redis "$r_redis (x$(awk -v a="$r_redis" -v b="$r_plain" 'BEGIN { printf "%.2f", a / b }') plain)" \
+    "0.85 x plain $(verdict "$(awk -v a="$r_redis" -v b="$r_plain" 'BEGIN { print a / b }')" 0.85)" \
+    "Redis commands/msg: $c_redis"
 echo
 echo "Peak RSS of a wxfcgi worker: ${hwm:-?} KiB"
 [ "$(verdict "$r_plain" 0.90)" = ok ] && [ "$(verdict "$r_safe" 0.85)" = ok ]
