@@ -163,8 +163,9 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
         case WX_STORE_DONE:
             return WX_DEDUP_CLAIMED;
         case WX_STORE_TAKEN:
-            wx_log(WX_LOG_WARN, "dedup: worker %ld died in a request (or its host did); "
-                   "its retry takes over", c.owner);
+            /* (or its host did: a shared store's lease ended) */
+            wx_log(WX_LOG_WARN, "dedup: worker %ld died in a request; its retry takes over",
+                   c.owner);
             return WX_DEDUP_CLAIMED;
         case WX_STORE_NOROOM:
             /* Every nearby entry is in progress: de-duplication cannot
