@@ -76,6 +76,10 @@ target ceiling     plain -           -    -    "$build/wx-ceiling"
 target plain       plain ceiling     0.92 0.85 "$build/wxfcgi" -c "$T/plain.ini"
 target ceilingsafe safe  -           -    -    "$build/wx-ceiling" "$T/safe.reply"
 target safe        safe  ceilingsafe 0.85 0.75 "$build/wxfcgi" -c "$T/safe.ini"
+# store = redis: plain with the retry table in a local redis-server over a
+# unix socket (started below); the goal is 0.85 of the local store's ratio.
+command -v redis-server >/dev/null &&
+    target redis   plain ceiling     -    -    "$build/wxfcgi" -c "$T/redis.ini"
 # The worker's CPU per request against its ceiling's, keep-alive.
 cpu_goal=1.4 cpu_row=plain
 
@@ -160,6 +164,16 @@ wx_nginx_start "$T"
 
 config plain
 config safe
+if [ -n "${t_cmd[redis]:-}" ]; then
+    redis-server --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 --save '' \
+        --appendonly no --dir "$T" --logfile "$T/redis.log" &
+    echo $! > "$T/redis.pid"
+    wx_wait_for "$T/redis.sock" 10
+    { cat "$T/plain.ini"; printf '[state]\nstore = redis\nredis = unix:%s\n' "$T/redis.sock"; } \
+        > "$T/redis.ini"
+else
+    echo "# no redis-server: no store = redis row"
+fi
 echo "# generating requests"
 # More than any run can send at the rates seen here; bench.lua reports a
 # wrap-around if not.  Each round replays its own slice.

@@ -14,7 +14,7 @@
 set -eu
 
 pkgs_build="make gcc libc6-dev pkg-config libfcgi-dev libexpat1-dev libssl-dev libinih-dev libcurl4-openssl-dev libjansson-dev libhiredis-dev libqrencode-dev libpng-dev libsystemd-dev"
-pkgs_test="check libsubunit-dev nginx-light spawn-fcgi libfcgi-bin curl ca-certificates openssl jq iproute2 procps cppcheck groff-base man-db bsdextrautils python3 redis-server zbar-tools gnuplot-nox clang libclang-rt-14-dev valgrind systemd lintian logrotate"
+pkgs_test="check libsubunit-dev nginx-light spawn-fcgi libfcgi-bin curl ca-certificates openssl jq iproute2 procps cppcheck groff-base man-db bsdextrautils python3 redis-server zbar-tools gnuplot-nox clang libclang-rt-14-dev valgrind systemd lintian logrotate redis-sentinel"
 pkgs_run="nginx-light spawn-fcgi libfcgi-bin curl ca-certificates openssl iproute2 procps"
 pkgs_bench="wrk valgrind nginx-light spawn-fcgi curl ca-certificates iproute2 procps gnuplot-nox"
 

@@ -2,6 +2,7 @@
  * wxfcgi/dedup.h). */
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "wxfcgi/dedup.h"
@@ -12,12 +13,23 @@
 
 #define WX_DEDUP_NS         "dedup"
 #define WX_DEDUP_POLL_MS    5
-/* A claim older than this is taken over even if a process with its pid
- * exists (the pid may have been reused). */
-#define WX_DEDUP_LEASE_MS   60000
+/* How long a claim holds a message.  A worker answers within
+ * reply_budget_ms (at most 4900 ms) and finishes its claim then, and
+ * WeChat sends a retry only after waiting 5 s for an answer (PROTOCOL.md
+ * 3.1): a claim still held when a retry arrives belongs to a worker, or
+ * a host, that died.  A shared store cannot see that a process on another
+ * host died, so the lease alone ends the claim: at 5 s the first retry
+ * takes the message over and answers it, where a longer lease would have
+ * all three retries answer "success" and the message go unanswered.  (The
+ * local store also takes over at once a claim whose process is gone.) */
+#define WX_DEDUP_LEASE_MS   5000
 
 struct wx_dedup {
-    wx_store_t         *st;
+    wx_store_t         *st;         /* the configured store */
+    wx_store_t         *local;      /* redis: this host's table, while redis fails */
+    wx_store_t         *cur;        /* the store of the claim in progress */
+    unsigned long       fallbacks;  /* messages on 'local' since redis failed */
+    int                 down;       /* redis failed; not yet back */
 };
 
 void wx_dedup_conf(wx_store_conf_t *conf, const char *path, unsigned slots)
@@ -41,6 +53,19 @@ wx_dedup_t *wx_dedup_open(const wx_store_conf_t *conf, char *err, size_t errlen)
         free(d);
         return NULL;
     }
+    if (strcmp(wx_store_backend(d->st), "local") != 0) {
+        wx_store_conf_t lc = *conf;
+
+        /* When the shared store fails, this host's own table still keeps
+         * the retries that land here from running the handler twice. */
+        lc.backend = "local";
+        d->local = wx_store_open(&lc, err, errlen);
+        if (d->local == NULL) {
+            wx_dedup_close(d);
+            return NULL;
+        }
+    }
+    d->cur = d->st;
     return d;
 }
 
@@ -49,6 +74,7 @@ void wx_dedup_close(wx_dedup_t *d)
     if (d == NULL)
         return;
     wx_store_close(d->st);
+    wx_store_close(d->local);
     free(d);
 }
 
@@ -75,12 +101,38 @@ wx_err_t wx_dedup_key(const wx_msg_t *msg, unsigned char key[20])
     return wx_sha1_parts(parts, 5, key);
 }
 
+/* The shared store failed: this message and the next go to this host's
+ * table.  Logged once an outage, not once a message; the store itself
+ * tries the server again at most once a backoff period (a connect bounded
+ * by timeout_ms), so a message meanwhile costs no wait. */
+static wx_store_t *fall_back(wx_dedup_t *d)
+{
+    if (!d->down)
+        wx_log(WX_LOG_ERROR, "dedup: %s: retries are de-duplicated on this host "
+               "alone until it answers again", wx_store_error(d->st));
+    d->down = 1;
+    d->fallbacks++;
+    return d->local;
+}
+
+static void back(wx_dedup_t *d)
+{
+    if (!d->down)
+        return;
+    wx_log(WX_LOG_INFO, "dedup: the %s store answers again; %lu message(s) were "
+           "de-duplicated on this host alone meanwhile", wx_store_backend(d->st),
+           d->fallbacks);
+    d->down = 0;
+    d->fallbacks = 0;
+}
+
 wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
                                 unsigned budget_ms, wx_pool_t *pool,
                                 wx_str_t *reply)
 {
     struct timespec nap = { 0, WX_DEDUP_POLL_MS * 1000000L };
     wx_store_key_t k = { WX_DEDUP_NS, key, 20 };
+    wx_store_t *st = d->st;
     wx_store_claim_t c;
     wx_err_t rc;
     int waited = 0;
@@ -89,7 +141,14 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
     int64_t t0 = wx_now_ms();
 
     for (;;) {
-        rc = wx_store_claim(d->st, &k, WX_DEDUP_LEASE_MS, pool, &c);
+        rc = wx_store_claim(st, &k, WX_DEDUP_LEASE_MS, pool, &c);
+        if (rc == WX_ESYS && st == d->st && d->local) {
+            st = fall_back(d);
+            continue;
+        }
+        if (rc == WX_OK && st == d->st)
+            back(d);
+        d->cur = st;
         if (c.state == WX_STORE_DONE && (rc == WX_OK || rc == WX_ENOMEM)) {
             /* The caller's pool cannot hold the reply: "success" is
              * still better than a second run. */
@@ -99,7 +158,7 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
         }
         if (rc != WX_OK) {
             wx_log(WX_LOG_ERROR, "dedup: %s: answering without de-duplication",
-                   wx_store_error(d->st));
+                   wx_store_error(st));
             return WX_DEDUP_CLAIMED;
         }
         switch (c.state) {
@@ -107,6 +166,7 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
         case WX_STORE_DONE:
             return WX_DEDUP_CLAIMED;
         case WX_STORE_TAKEN:
+            /* (or its host did: a shared store's lease ended) */
             wx_mx_inc(WXF_MX_RETRY_TAKEOVER);
             wx_log(WX_LOG_WARN, "dedup: worker %ld died in a request; its retry takes over",
                    c.owner);
@@ -134,16 +194,20 @@ void wx_dedup_finish(wx_dedup_t *d, const unsigned char key[20],
                      wx_str_t reply)
 {
     wx_store_key_t k = { WX_DEDUP_NS, key, 20 };
-    wx_err_t rc = wx_store_finish(d->st, &k, reply, WX_DEDUP_TTL * 1000);
+    wx_store_t *st = d->cur;
+    wx_err_t rc = wx_store_finish(st, &k, reply, WX_DEDUP_TTL * 1000);
 
     if (rc == WX_ETOOBIG) {
         wx_log(WX_LOG_WARN, "dedup: a %zu-byte reply is too large to store; "
                "a retry of it gets success", reply.len);
-        rc = wx_store_finish(d->st, &k, WX_STR("success"), WX_DEDUP_TTL * 1000);
+        rc = wx_store_finish(st, &k, WX_STR("success"), WX_DEDUP_TTL * 1000);
     }
-    /* WX_ESTALE: taken over (our lease ran out); the new owner answers. */
-    if (rc != WX_OK && rc != WX_ESTALE)
-        wx_log(WX_LOG_ERROR, "dedup: %s", wx_store_error(d->st));
+    /* WX_ESTALE: taken over (our lease ran out); the new owner answers.
+     * The shared store failing now is its outage, logged once. */
+    if (rc == WX_ESYS && st == d->st && d->local)
+        fall_back(d);
+    else if (rc != WX_OK && rc != WX_ESTALE)
+        wx_log(WX_LOG_ERROR, "dedup: %s", wx_store_error(st));
 }
 
 void wx_dedup_stats(wx_dedup_t *d, unsigned *used, unsigned long *early)

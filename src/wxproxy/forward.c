@@ -110,6 +110,7 @@ void px_free(px_t *px)
         free(px->key_md);
     }
     wx_store_close(px->st);
+    OPENSSL_cleanse(&px->last, sizeof(px->last));
     free(px);
 }
 
@@ -128,10 +129,18 @@ static unsigned ask_timeout(const px_conf_t *cfg)
 static int get_token(px_t *px, wx_token_t *tok, char *err, size_t errlen)
 {
     const px_conf_t *cfg = px->cfg;
-    wx_err_t rc = wx_token_read(px->st, time(NULL), tok, err, errlen);
+    time_t now = time(NULL);
+    wx_err_t rc = wx_token_read(px->st, now, tok, err, errlen);
 
-    if (rc == WX_OK)
+    if (rc == WX_OK) {
+        px->last = *tok;
         return 0;
+    }
+    if ((rc == WX_ESYS || rc == WX_ECONFIG) && px->last.token[0] && px->last.expires > now) {
+        /* A shared store down: the token read last is still good. */
+        *tok = px->last;
+        return 0;
+    }
     if (rc != WX_EMISSING && rc != WX_ESTALE)
         wx_log(WX_LOG_WARN, "token store: %s", err);
     rc = wx_token_ask(wx_token_conf_sock(&cfg->tok), "STATUS", ask_timeout(cfg), tok, err, errlen);
@@ -148,6 +157,8 @@ static int swap_token(px_t *px, px_call_t *c, wx_token_t *tok)
     wx_token_t fresh;
     int swapped = 0;
 
+    if (strcmp(px->last.token, tok->token) == 0)
+        OPENSSL_cleanse(&px->last, sizeof(px->last));   /* never served again */
     wx_token_brief(brief, sizeof(brief), tok->token);
     snprintf(req, sizeof(req), "REJECTED %s", tok->token);
     if (wx_token_ask(wx_token_conf_sock(&cfg->tok), req, ask_timeout(cfg), &fresh,

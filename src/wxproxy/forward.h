@@ -12,6 +12,7 @@
 #include <fcgiapp.h>
 #include <openssl/sha.h>
 
+#include "wx/proto/token.h"
 #include "wx/state/store.h"
 #include "wxproxy.h"
 
@@ -27,6 +28,8 @@
 struct px {
     const px_conf_t    *cfg;
     wx_store_t         *st;             /* rate limits; the token */
+    wx_token_t          last;           /* the token read last: served while
+                                         * the store is down, until it expires */
     CURL               *curl;
     unsigned char     (*key_md)[SHA256_DIGEST_LENGTH];
 };

@@ -147,6 +147,12 @@ static void load_store(wxtoken_t *t)
         t->have = 1;
         return;
     }
+    if ((rc == WX_ESYS || rc == WX_ECONFIG) && t->have) {
+        /* The store cannot be read (a shared store down): what it held
+         * last is still served until it expires (answer_current). */
+        wx_log(WX_LOG_WARN, "%s: serving the token read last", err);
+        return;
+    }
     if (rc == WX_EINVAL)
         wx_log(WX_LOG_ERROR, "%s: not served; a new token will replace it", err);
     else if (rc == WX_ESTALE)
@@ -287,7 +293,10 @@ static int refresh(wxtoken_t *t, const char *stale, int force)
     int rc = -1;
 
     if (wx_token_lock(t->st, err, sizeof(err)) != WX_OK) {
+        /* A shared store down: tried again after a backoff, not at once
+         * in a loop. */
         wx_log(WX_LOG_ERROR, "%s", err);
+        schedule_retry(t, 0);
         return -1;
     }
     load_store(t);

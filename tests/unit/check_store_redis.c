@@ -15,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+#include <string.h>
+
 #include "tests.h"
 #include "wx/core/log.h"
 #include "wx/state/store.h"
@@ -742,6 +745,38 @@ static void start_fake(const char *const *script, int n)
     close(lfd);
 }
 
+/* Each script is sent once (EVAL, on the server's first sight of it),
+ * then named by its SHA-1: EVALSHA finds it, one round trip a call. */
+START_TEST(test_scripts_run_by_sha)
+{
+    redisContext *rc = redisConnectUnix(sock);
+    redisReply *rep;
+    wx_store_claim_t c;
+    char key[8];
+    int i;
+    const char *p;
+
+    ck_assert_ptr_nonnull(rc);
+    ck_assert_int_eq(rc->err, 0);
+    for (i = 0; i < 10; i++) {
+        wx_store_key_t k = { "sha", key, (size_t)snprintf(key, sizeof(key), "k%d", i) };
+
+        ck_assert_int_eq(claim(st, &k, 60000, &c), WX_STORE_CLAIMED);
+        ck_assert_int_eq(wx_store_finish(st, &k, WX_STR("v"), 10000), WX_OK);
+    }
+    rep = redisCommand(rc, "INFO commandstats");
+    ck_assert_ptr_nonnull(rep);
+    ck_assert_int_eq(rep->type, REDIS_REPLY_STRING);
+    /* the claim and the finish scripts: one miss each, 18 hits */
+    p = strstr(rep->str, "cmdstat_evalsha:calls=20,");
+    ck_assert_msg(p != NULL, "EVALSHA: %.200s", strstr(rep->str, "cmdstat_evalsha") ?
+                  strstr(rep->str, "cmdstat_evalsha") : "none");
+    ck_assert_msg(strncmp(strstr(p, "failed_calls="), "failed_calls=2\r", 15) == 0, "EVALSHA missed: %.120s", p);
+    freeReplyObject(rep);
+    redisFree(rc);
+}
+END_TEST
+
 START_TEST(test_garbage_server)
 {
     static const char *const script[] = {
@@ -815,6 +850,7 @@ Suite *store_redis_suite(void)
     tcase_add_test(tc, test_bad_config_and_password);
     tcase_add_test(tc, test_server_stopped_and_back);
     tcase_add_test(tc, test_garbage_server);
+    tcase_add_test(tc, test_scripts_run_by_sha);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -58,8 +58,9 @@
  * what the operation needs, WX_ENOMEM).  wx_store_error() says more
  * about the last failure.  An operation that fails has no effect; when
  * the store is unavailable (a server down: WX_ESYS) the callers decide:
- * the retry table answers without de-duplication, the rate limiter lets
- * the call go, a reader of the token asks wxtoken.  A handle serves one
+ * the retry table falls back to the host's own local table, the rate
+ * limiter lets the call go, a reader of the token keeps the one it read
+ * last until it expires, or asks wxtoken.  A handle serves one
  * thread at a time and is not to be used across fork(): a child opens its
  * own (a connection to a server cannot be shared).  The owner of a lease
  * is the calling process.

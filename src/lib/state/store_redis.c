@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/sha.h>
 
 #include "wx/core/proc.h"
 #include "store_redis.h"
@@ -454,15 +455,13 @@ static wx_err_t redis_open(wx_store_t *st, const wx_store_conf_t *conf, char *er
     if ((rc = wx_redis_conf(r, conf, err, errlen)) != WX_OK)
         goto out;
     for (i = 0; i < S_COUNT; i++) {
-        wx_str_t part = { strlen(scripts[i]), scripts[i] };
-        unsigned char md[20];
+        unsigned char md[SHA_DIGEST_LENGTH];
         int j;
 
-        if ((rc = wx_sha1_parts(&part, 1, md)) != WX_OK) {
-            snprintf(err, errlen, "redis: cannot digest a script");
-            goto out;
-        }
-        for (j = 0; j < 20; j++)
+        /* The plain SHA-1 of the script's text, as Redis names it: with
+         * another digest every EVALSHA would miss and send the script. */
+        SHA1((const unsigned char *)scripts[i], strlen(scripts[i]), md);
+        for (j = 0; j < SHA_DIGEST_LENGTH; j++)
             snprintf(r->sha[i] + 2 * j, 3, "%02x", md[j]);
     }
     wx_redis_set_owner(r);

@@ -96,7 +96,8 @@ static redisReply *hello_cmd(redisContext *c, char *err, size_t errlen, int argc
     redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
 
     if (rep == NULL) {
-        snprintf(err, errlen, "%s: %s", what, c->errstr[0] ? c->errstr : "no answer");
+        snprintf(err, errlen, "%s: %s%s", what, c->errstr[0] ? c->errstr : "no answer",
+                 c->err == REDIS_ERR_PROTOCOL ? " (is this a Redis server?)" : "");
         return NULL;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
