@@ -217,8 +217,14 @@ void wx_up_child_run(const wx_up_t *up, int fd, const char *json, const wx_msg_t
     if (st == WX_UP_SHARE_WAIT) {
         int r = await_first(sh, fd, pool, &rec);
 
-        if (r < 0)
+        if (r < 0) {
+            /* A shared store cannot tell a call on a dead host from a
+             * slow one: say what may have happened. */
+            wx_log(WX_LOG_WARN, "upstream: %s: the business call of an earlier delivery has "
+                   "not answered yet; it answers when it can, and if its host died the "
+                   "message is lost", what);
             _exit(0);
+        }
         st = r ? WX_UP_SHARE_DONE : WX_UP_SHARE_CALL;
     }
     if (st == WX_UP_SHARE_DONE)

@@ -292,10 +292,17 @@ static push_msg_t **build(const push_opts_t *o, const char *scen, char **files, 
                           size_t *n)
 {
     const char *const *sx = NULL;
-    unsigned long long base = (unsigned long long)time(NULL) * 1000000ULL;
+    struct timespec now;
+    unsigned long long base;
     push_msg_t **v;
     size_t i, count;
 
+    /* MsgIds of this run: the microsecond it started, times 1000.  Two
+     * runs in one second must not share MsgIds: a follower's message
+     * would be taken for a retry of another run's and replayed. */
+    clock_gettime(CLOCK_REALTIME, &now);
+    base = ((unsigned long long)now.tv_sec * 1000000ULL +
+            (unsigned long long)now.tv_nsec / 1000ULL) * 1000ULL;
     if (scen) {
         for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
             if (strcmp(scenarios[i].name, scen) == 0)

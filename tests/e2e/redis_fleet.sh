@@ -142,9 +142,21 @@ check "host A's handler ran (the business called) and A died in it" "1 0" \
 sleep "$(awk -v t="$(( ($(date +%s%N) - s0) / 1000000 ))" 'BEGIN { w = 5000 - t; print (w > 0 ? w : 0) / 1000 }')"
 st="$(deliver 2 "$f" "$T/kill.1")$(deliver 3 "$f" "$T/kill.2")$(deliver 2 "$f" "$T/kill.3")"
 check "its retries on B, C, B: all 200" 200200200 "$st"
-check "... the first retry took the message over and called the business once" 1 \
-    $(( $(calls fast) - c0 ))
-check "... the three replies are identical, byte for byte" 1 "$(same "$T"/kill.[123])"
+# Host A's business call was made and died with A.  A shared store cannot
+# tell that call from a slow one: either the retry calls again (once), or
+# it waits for the first call and the log says the message may be lost.
+n=$(( $(calls fast) - c0 ))
+if [ "$n" = 1 ]; then
+    ok "... the first retry took the message over and called the business once"
+    check "... the three replies are identical, byte for byte" 1 "$(same "$T"/kill.[123])"
+elif [ "$n" = 0 ] && grep -q 'if its host died the message is lost' "$T/h2/wxfcgi.log"; then
+    ok "... the retry waited for the first call and logged the message as lost"
+    cmp -s "$T/kill.1" "$T/kill.2" && cmp -s "$T/kill.1" "$T/kill.3" &&
+        ok "... the three replies are identical, byte for byte" ||
+        nok "... the three replies are identical" "$(cat "$T"/kill.[123])"
+else
+    nok "... handled once or reported lost" "$n calls after the kill"
+fi
 grep -q 'its retry takes over' "$T/h2/wxfcgi.log" && ok "... host B logged the takeover" ||
     nok "... host B logged the takeover"
 
