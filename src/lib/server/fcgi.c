@@ -325,6 +325,31 @@ static int worker_signals(const wx_fcgi_app_t *app, pid_t master)
     return 1;
 }
 
+/* The worker's end: its kept connection and request ('rq' NULL: never
+ * set up) and its epoll set. */
+static void keep_close(keep_t *k, FCGX_Request *rq)
+{
+    if (rq) {
+        keep_drop(k, rq);
+        FCGX_Free(rq, 0);
+    }
+    if (k->ep >= 0)
+        close(k->ep);
+}
+
+/* Under spawn-fcgi no master made a pool: this worker's own (NULL when
+ * there is one, or the app keeps no metrics). */
+static wx_mx_pool_t *own_pool(const wx_fcgi_app_t *app, const wx_config_t *cfg, pid_t master)
+{
+    wx_mx_pool_t *mx;
+
+    if (master != 0 || app->mx_prefix == NULL || wx_mx_pool() != NULL)
+        return NULL;
+    if ((mx = wx_mx_pool_new(1, app->mx_counters(cfg))) != NULL)
+        wx_mx_enter(mx, wx_mx_claim(mx));
+    return mx;
+}
+
 int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
                        const wx_config_t *cfg, pid_t master)
 {
@@ -340,10 +365,7 @@ int wx_fcgi_worker_run(const wx_fcgi_app_t *app, int listen_fd,
 
     if ((rc = worker_signals(app, master)) <= 0)
         return -rc;
-    /* Under spawn-fcgi no master made a pool: this worker's own. */
-    if (master == 0 && app->mx_prefix && wx_mx_pool() == NULL &&
-        (mx = wx_mx_pool_new(1, app->mx_counters(cfg))) != NULL)
-        wx_mx_enter(mx, wx_mx_claim(mx));
+    mx = own_pool(app, cfg, master);
     state = app->open(cfg, err, sizeof(err));
     if (state == NULL) {
         wx_log(WX_LOG_ERROR, "worker: %s", err);
@@ -400,12 +422,7 @@ out:
     wx_log_flush();
     if (app->reap && (pending = app->reap(state)) > 0)
         wx_log(WX_LOG_INFO, "worker leaves %u child processes to finish", pending);
-    if (req_ready) {
-        keep_drop(&keep, &rq);
-        FCGX_Free(&rq, 0);
-    }
-    if (keep.ep >= 0)
-        close(keep.ep);
+    keep_close(&keep, req_ready ? &rq : NULL);
     app->close(state);
     wx_config_free(owned);
     wx_mx_pool_free(mx);

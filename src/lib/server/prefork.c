@@ -207,6 +207,26 @@ static void reload(wx_master_t *m)
     wx_log(WX_LOG_INFO, "reloaded: %u workers, %u finishing", m->n_slots, m->n_old);
 }
 
+/* Start the empty slots whose time has come; when the next one is due
+ * (-1: none waits). */
+static long long start_due(wx_master_t *m, long long now)
+{
+    long long next = -1;
+    unsigned i;
+
+    for (i = 0; i < m->n_slots; i++) {
+        wx_slot_t *s = &m->slots[i];
+
+        if (s->pid || s->start_at_ms == -1)
+            continue;
+        if (s->start_at_ms <= now)
+            spawn(m, s);
+        else if (next < 0 || s->start_at_ms < next)
+            next = s->start_at_ms;
+    }
+    return next;
+}
+
 int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
 {
     wx_master_t m;
@@ -235,18 +255,8 @@ int wx_prefork_run(const wx_prefork_t *pf, int listen_fd, wx_config_t *cfg)
         long long now = wx_now_ms(), next = -1;
         int timeout;
 
-        if (!wx_sig_stopping()) {
-            for (i = 0; i < m.n_slots; i++) {
-                wx_slot_t *s = &m.slots[i];
-
-                if (s->pid || s->start_at_ms == -1)
-                    continue;
-                if (s->start_at_ms <= now)
-                    spawn(&m, s);
-                else if (next < 0 || s->start_at_ms < next)
-                    next = s->start_at_ms;
-            }
-        }
+        if (!wx_sig_stopping())
+            next = start_due(&m, now);
         timeout = next < 0 ? -1 : (int)(next - now);
         if (wx_sig_stopping())
             timeout = 100;
