@@ -596,6 +596,64 @@ START_TEST(test_no_token_needed)
 }
 END_TEST
 
+/* [account.NAME]: the keys of [wx] with the same checks, named. */
+typedef struct acct_conf {
+    wx_config_t         base;
+    wx_conf_list_t      accounts;
+} acct_conf_t;
+
+static const wx_config_use_t acct_uses[] = {
+    { &wx_account_named_section, offsetof(acct_conf_t, accounts) },
+};
+static const wx_config_spec_t acct_spec = { "test", sizeof(acct_conf_t), acct_uses, 1, NULL };
+
+START_TEST(test_accounts)
+{
+    const acct_conf_t *ac;
+    const wx_account_t *a;
+    wx_config_t *other;
+
+    setenv("WX_TOKEN", "fromenv", 1);   /* [wx]'s variable is not an account's */
+    other = load_as(&acct_spec,
+                    "[account.sub]\ntoken = subtoken\noriginal_id = gh_0123456789ab\n"
+                    "[account.svc-2]\ntoken = svctoken\nappid = wx2c2769f8efd9abc2\nmode = safe\n"
+                    "encoding_aes_key = abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n"
+                    "appsecret = s3cretS3cretS3cret\ngrant = token\n");
+    ck_assert_msg(other != NULL, "refused: %s", err);
+    ac = (const acct_conf_t *)(const void *)other;
+    ck_assert_uint_eq(ac->accounts.n, 2);
+    a = wx_account_find(&ac->accounts, "svc-2/x", 5);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_str_eq(a->wx.token, "svctoken");
+    ck_assert_int_eq(a->wx.mode, WX_MODE_SAFE);
+    ck_assert_str_eq(a->appsecret, "s3cretS3cretS3cret");
+    ck_assert_str_eq(a->grant, "token");
+    a = wx_account_find(&ac->accounts, "sub", 3);
+    ck_assert_str_eq(a->wx.token, "subtoken");
+    ck_assert_str_eq(a->original_id, "gh_0123456789ab");
+    ck_assert_ptr_null(a->grant);
+    ck_assert_ptr_null(wx_account_find(&ac->accounts, "su", 2));
+    wx_config_free(other);
+    unsetenv("WX_TOKEN");
+
+    ck_assert_ptr_null(load_as(&acct_spec, "[account.a/b]\ntoken = abc\n"));
+    ck_assert_ptr_nonnull(strstr(err, "the name must be"));
+    ck_assert_ptr_null(load_as(&acct_spec, "[account.x]\ntoken = a!\n"));
+    ck_assert_ptr_nonnull(strstr(err, "[account.x] token must be"));
+    ck_assert_ptr_null(load_as(&acct_spec, "[account.x]\nmode = compat\n"));
+    ck_assert_ptr_nonnull(strstr(err, "[account.x] appid is missing"));
+    ck_assert_ptr_null(load_as(&acct_spec, "[account.x]\noriginal_id = wx123\n"));
+    ck_assert_ptr_nonnull(strstr(err, "original_id 'wx123'"));
+    ck_assert_ptr_null(load_as(&acct_spec, "[account.x]\ngrant = code\n"));
+    ck_assert_ptr_nonnull(strstr(err, "grant 'code'"));
+    ck_assert_ptr_null(load_as(&acct_spec, "[account.x]\nsecret = 1\n"));
+    ck_assert_ptr_nonnull(strstr(err, "has no setting 'secret'"));
+    ck_assert_int_eq(wx_account_name_ok(""), 0);
+    ck_assert_int_eq(wx_account_name_ok("0123456789012345678901234567890123"), 0);
+    ck_assert_int_eq(wx_account_name_ok("Shop_2-b"), 1);
+}
+END_TEST
+
 START_TEST(test_free_twice)
 {
     load_ok("[wx]\ntoken = testtoken\n[echo.click]\nA = b\n");
@@ -638,6 +696,7 @@ Suite *config_suite(void)
     tcase_add_test(tc, test_safe_mode_needs_keys);
     tcase_add_test(tc, test_bad_appid_and_key);
     tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_accounts);
     tcase_add_test(tc, test_syntax_error);
     tcase_add_test(tc, test_no_token_needed);
     tcase_add_test(tc, test_free_twice);

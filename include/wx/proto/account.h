@@ -38,4 +38,32 @@ int wx_account_need_token(const wx_account_conf_t *a, char *err, size_t errlen);
 
 const char *wx_mode_name(wx_mode_t mode);
 
+/* One [account.NAME] section: an account of a stack that serves several.
+ * It holds what [wx] holds (with the same checks, but no environment
+ * variables: one variable cannot hold every account's secret), and what
+ * only an account of several needs.  [wx] stays the account of the plain
+ * /wx URL; NAME is the path of this one's callback URL (/wx/NAME), the
+ * name callers give (X-Wx-Account, wxctl --account) and part of the
+ * store's keys, hence its narrow alphabet. */
+#define WX_ACCOUNT_NAME_MAX     32
+#define WX_ACCOUNT_MAX          64
+
+typedef struct wx_account {
+    char               *name;           /* first: a NAMED section's item */
+    wx_account_conf_t   wx;             /* token, appid, keys, mode */
+    char               *original_id;    /* gh_...: ToUserName must match; NULL: unchecked */
+    char               *appsecret;      /* wxtoken: or appsecret_file */
+    char               *grant;          /* wxtoken: token | stable_token; NULL: [wxtoken]'s */
+} wx_account_t;
+
+extern const wx_config_section_t wx_account_named_section;
+
+/* 1 if 'name' is 1 to WX_ACCOUNT_NAME_MAX of [A-Za-z0-9_-]. */
+int wx_account_name_ok(const char *name);
+
+/* The account named by the 'len' bytes at 'name' in a list loaded from
+ * wx_account_named_section, or NULL.  Borrowed from the list. */
+const wx_account_t *wx_account_find(const wx_conf_list_t *accounts, const char *name,
+                                    size_t len);
+
 #endif
