@@ -25,6 +25,9 @@ static const wx_setting_t wxctl_proxy_settings[] = {
     WX_SETTING("listen", WX_CONF_STR, S(listen), 0, 0, "unix:/run/wxfcgi/wxproxy.sock"),
     WX_SETTING("metrics_path", WX_CONF_STR, S(metrics_path), 0, 0, "/wxproxy/metrics"),
 };
+static const wx_setting_t wxctl_sim_settings[] = {
+    WX_SETTING("listen", WX_CONF_STR, S(listen), 0, 0, "unix:/run/wxfcgi/wxsim.sock"),
+};
 #undef S
 
 /* Only where wxctl metrics and status find the servers. */
@@ -36,6 +39,10 @@ static const wx_config_section_t wxctl_proxy_section = {
     "wxproxy", WX_SECTION_PART, wxctl_proxy_settings, WX_CONF_N(wxctl_proxy_settings),
     sizeof(wxctl_server_t), 1, NULL
 };
+static const wx_config_section_t wxctl_sim_section = {
+    "wxsim", WX_SECTION_PART, wxctl_sim_settings, WX_CONF_N(wxctl_sim_settings),
+    sizeof(wxctl_server_t), 1, NULL
+};
 
 #define U(m)  offsetof(wxctl_conf_t, m)
 static const wx_config_use_t wxctl_uses[] = {
@@ -45,6 +52,7 @@ static const wx_config_use_t wxctl_uses[] = {
     { &wx_token_conf_section, U(tok) },
     { &wxctl_fcgi_section, U(fcgi) },
     { &wxctl_proxy_section, U(proxy) },
+    { &wxctl_sim_section, U(sim) },
 };
 #undef U
 

@@ -27,7 +27,8 @@ typedef struct wxctl_section {
     unsigned        timeout_ms;
 } wxctl_section_t;
 
-/* [wxfcgi] and [wxproxy]: where wxctl metrics and status ask. */
+/* [wxfcgi], [wxproxy] and [wxsim] (listen only): where wxctl metrics and
+ * status ask. */
 typedef struct wxctl_server {
     char           *listen;
     char           *metrics_path;
@@ -42,6 +43,7 @@ typedef struct wxctl_conf {
     wx_token_conf_t     tok;
     wx_state_conf_t     state;      /* the token's store */
     wxctl_server_t      fcgi, proxy;    /* metrics and status */
+    wxctl_server_t      sim;            /* metrics: /sim/metrics */
 } wxctl_conf_t;
 
 extern const wx_config_spec_t wxctl_spec;
@@ -256,7 +258,7 @@ int wxctl_decrypt(const wxctl_conf_t *cfg, int previous, int verify, const char 
 int wxctl_token(const wxctl_conf_t *cfg, int show, int refresh, int rejected);
 
 /* metrics [SERVER] and status [SERVER] (metrics.c): SERVER is wxfcgi (the
- * default), wxproxy or wxtoken (metrics only); status prints the pool's
+ * default), wxproxy, wxtoken or wxsim (metrics only); status prints the pool's
  * page, as JSON with 'json'. */
 int wxctl_metrics(const wxctl_conf_t *cfg, int status, int json, int argc, char **argv);
 

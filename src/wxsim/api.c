@@ -223,7 +223,7 @@ static const wxsim_fault_t *fault_take(wxsim_t *sim, const char *path)
     return NULL;
 }
 
-void wxsim_api_handle(wxsim_t *sim, wxsim_req_t *rq)
+static void route(wxsim_t *sim, wxsim_req_t *rq)
 {
     const wxsim_route_t *r = NULL;
     const wxsim_fault_t *f;
@@ -249,4 +249,15 @@ void wxsim_api_handle(wxsim_t *sim, wxsim_req_t *rq)
     if (r->token && wxsim_token_check(sim, rq) != 0)
         return;
     r->fn(sim, rq);
+}
+
+void wxsim_api_handle(wxsim_t *sim, wxsim_req_t *rq)
+{
+    struct timespec t0, t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    route(sim, rq);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    wxsim_mx_call(rq->path, rq->drop ? -2 : rq->errcode,
+                  (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L);
 }

@@ -202,6 +202,10 @@ void wxsim_ctl_handle(wxsim_t *sim, wxsim_req_t *rq)
         ctl_list(rq, sim->custom);
     } else if (strcmp(what, "template") == 0 && get) {
         ctl_list(rq, sim->templates);
+    } else if (strcmp(what, "scan") == 0 && post) {
+        wxsim_qrcode_scan(sim, rq, body);
+    } else if (strcmp(what, "metrics") == 0 && get) {
+        wxsim_mx_answer(rq);
     } else if (wxsim_user_ctl(sim, rq, what, body)) {
         /* /sim/followers, /sim/kf, /sim/subscribe */
     } else if (strcmp(what, "clock") == 0 || strcmp(what, "fault") == 0 ||

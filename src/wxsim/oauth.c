@@ -218,6 +218,7 @@ static void issue(wxsim_t *sim, wxsim_req_t *rq, const char *openid, const char 
         wxsim_reply_err(rq, -1, "system error");
         return;
     }
+    wxsim_mx_token(WXSIM_MX_OAUTH);
     wxsim_reply_json(rq, json_pack("{s:s,s:i,s:s,s:s,s:s}", "access_token", tok,
                                    "expires_in", WEB_TOKEN_TTL, "refresh_token", refresh,
                                    "openid", openid, "scope", scope));

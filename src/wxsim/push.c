@@ -9,16 +9,34 @@
 #include <time.h>
 
 #include "wx/core/config.h"
+#include "wx/server/fcgi_call.h"
 #include "wxsim/push.h"
 #include "wxsim.h"
+
+/* [wxsim] listen: where --scan asks the running wxsim. */
+typedef struct push_sim {
+    char               *listen;
+} push_sim_t;
 
 typedef struct push_conf {
     wx_config_t         base;
     wx_account_conf_t   wx;
+    push_sim_t          sim;
 } push_conf_t;
+
+static const wx_setting_t push_sim_settings[] = {
+    WX_SETTING("listen", WX_CONF_STR, offsetof(push_sim_t, listen), 0, 0,
+               "unix:/run/wxfcgi/wxsim.sock"),
+};
+
+static const wx_config_section_t push_sim_section = {
+    "wxsim", WX_SECTION_PART, push_sim_settings, WX_CONF_N(push_sim_settings),
+    sizeof(push_sim_t), 1, NULL
+};
 
 static const wx_config_use_t push_uses[] = {
     { &wx_account_section, offsetof(push_conf_t, wx) },
+    { &push_sim_section, offsetof(push_conf_t, sim) },
 };
 
 static const wx_config_spec_t push_spec = {
@@ -27,8 +45,9 @@ static const wx_config_spec_t push_spec = {
 
 static const char push_usage[] =
 "Usage: wxsim push -c FILE --url URL [--mode plain|compat|safe] [--retries N]\n"
-"                  [--timeout-ms MS] [--json] FIXTURE.xml...\n"
+"                  [--timeout-ms MS] [--json] [--from OPENID] FIXTURE.xml...\n"
 "       wxsim push -c FILE --url URL --scenario NAME [options]\n"
+"       wxsim push -c FILE --url URL --scan TICKET [--from OPENID] [options]\n"
 "       wxsim push -c FILE --url URL --followers N --rate R --duration S\n"
 "                  [--mix text=70,image=10,event=20] [--kill-every MS --kill-pids FILE]\n"
 "                  [--report FILE.json] [--plot FILE.png] [--quiet]\n"
@@ -52,6 +71,15 @@ static const char push_usage[] =
 "  -r, --retries N      retries after a failed attempt, 0..3 (3)\n"
 "  -t, --timeout-ms MS  one attempt's limit (5000)\n"
 "  -j, --json           the lines as JSON objects\n"
+"  -F, --from OPENID    the follower the messages come from (1 to 64 letters,\n"
+"                       digits, _ or -; default oWxsimFollower00000000000000)\n"
+"  -S, --scan TICKET    the follower scans the QR code of TICKET, made by the\n"
+"                       running wxsim ([wxsim] listen of FILE): wxsim answers\n"
+"                       with the event, subscribe (EventKey qrscene_SCENE;\n"
+"                       the follower now follows) or SCAN (EventKey SCENE)\n"
+"                       when it follows already, and it is delivered.\n"
+"                       Without --from someone new scans.  An unknown or\n"
+"                       expired ticket: wxsim's 40097, exit status 1\n"
 "  -s, --scenario NAME  play a named sequence of a follower:\n"
 "                         qr-subscribe  subscribe through a QR scene\n"
 "                                       (EventKey qrscene_...), then SCAN\n"
@@ -165,8 +193,15 @@ static int check_args(const push_opts_t *o, const char *cfg, const char *scen, i
         return usage_error("%s", "load mode takes no fixture nor scenario");
     if (o->rate <= 0 && o->kill_every_ms)
         return usage_error("%s", "--kill-every is for load mode");
-    if (o->rate <= 0 && !scen && nfiles == 0)
-        return usage_error("%s", "no FIXTURE.xml, --scenario nor load given");
+    if (o->from && (o->rate > 0 || strlen(o->from) > PUSH_OPENID_LEN ||
+                    strspn(o->from, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                           "0123456789_-") != strlen(o->from) || !o->from[0]))
+        return usage_error("%s", "--from takes an OpenID of 1 to 64 letters, digits, _ or -, "
+                           "and not in load mode");
+    if (o->scan && (o->rate > 0 || scen || nfiles > 0))
+        return usage_error("%s", "--scan takes no fixture, scenario nor load");
+    if (o->rate <= 0 && !scen && nfiles == 0 && !o->scan)
+        return usage_error("%s", "no FIXTURE.xml, --scenario, --scan nor load given");
     return 0;
 }
 
@@ -181,12 +216,13 @@ static int parse_args(int argc, char **argv, push_opts_t *o, const char **cfg,
         { "scenario", 1, NULL, 's' }, { "followers", 1, NULL, 'f' }, { "rate", 1, NULL, 'R' },
         { "duration", 1, NULL, 'd' }, { "mix", 1, NULL, 'x' }, { "kill-every", 1, NULL, 'k' },
         { "kill-pids", 1, NULL, 'K' }, { "report", 1, NULL, 'o' }, { "plot", 1, NULL, 'p' },
-        { "quiet", 0, NULL, 'q' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 }
+        { "quiet", 0, NULL, 'q' }, { "help", 0, NULL, 'h' },
+        { "from", 1, NULL, 'F' }, { "scan", 1, NULL, 'S' }, { NULL, 0, NULL, 0 }
     };
     double v;
     int c;
 
-    while ((c = getopt_long(argc, argv, "c:u:m:r:t:js:f:R:d:x:k:K:o:p:qh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:u:m:r:t:js:f:R:d:x:k:K:o:p:qhF:S:", lo, NULL)) != -1) {
         switch (c) {
         case 'c': *cfg = optarg; break;
         case 'u': o->url = optarg; break;
@@ -237,6 +273,8 @@ static int parse_args(int argc, char **argv, push_opts_t *o, const char **cfg,
         case 'o': o->report = optarg; break;
         case 'p': o->plot = optarg; break;
         case 'q': o->quiet = 1; break;
+        case 'F': o->from = optarg; break;
+        case 'S': o->scan = optarg; break;
         case 'h': fputs(push_usage, stdout); return 1;
         default: return usage_error("%s", "unknown option or missing argument");
         }
@@ -287,9 +325,53 @@ static char *slurp(const char *path)
     return b;
 }
 
+/* Ask the running wxsim ([wxsim] listen) for the event of a scan of
+ * o->scan by o->from (or someone new): its XML (malloc'd) and the
+ * follower into 'openid'.  0, or -1 (said). */
+static int scan_event(const push_conf_t *c, const push_opts_t *o, char **xml, char *openid)
+{
+    wx_fcgi_answer_t ans;
+    json_t *req, *got = NULL;
+    char *body = NULL, err[256];
+    const char *x, *who;
+    int rc = -1;
+
+    req = o->from ? json_pack("{s:s,s:s}", "ticket", o->scan, "openid", o->from) :
+                    json_pack("{s:s}", "ticket", o->scan);
+    if (req == NULL || (body = json_dumps(req, JSON_COMPACT)) == NULL) {
+        json_decref(req);
+        fprintf(stderr, "wxsim push: out of memory\n");
+        return -1;
+    }
+    json_decref(req);
+    if (wx_fcgi_call(c->sim.listen, "POST", "/sim/scan", "", body, strlen(body),
+                     "application/json", &ans, err, sizeof(err)) != 0) {
+        fprintf(stderr, "wxsim push: wxsim at %s: %s\n", c->sim.listen, err);
+        free(body);
+        return -1;
+    }
+    free(body);
+    got = json_loads(ans.body, 0, NULL);
+    x = wxsim_json_str(got, "xml");
+    who = wxsim_json_str(got, "openid");
+    if (ans.status != 200 || x == NULL || who == NULL || strlen(who) > PUSH_OPENID_LEN) {
+        fprintf(stderr, "wxsim push: wxsim refused the scan (status %d): %.300s\n",
+                ans.status, ans.body);
+        goto out;
+    }
+    if ((*xml = strdup(x)) == NULL)
+        goto out;
+    snprintf(openid, PUSH_OPENID_LEN + 1, "%s", who);
+    rc = 0;
+out:
+    json_decref(got);
+    free(ans.body);
+    return rc;
+}
+
 /* The messages to send: the fixtures, the scenario's, or the load's. */
-static push_msg_t **build(const push_opts_t *o, const char *scen, char **files, int nfiles,
-                          size_t *n)
+static push_msg_t **build(const push_conf_t *c, const push_opts_t *o, const char *scen,
+                          char **files, int nfiles, size_t *n)
 {
     const char *const *sx = NULL;
     struct timespec now;
@@ -315,7 +397,8 @@ static push_msg_t **build(const push_opts_t *o, const char *scen, char **files, 
         for (count = 0; sx[count]; count++)
             ;
     } else {
-        count = o->rate > 0 ? (size_t)(o->rate * o->duration + 0.5) : (size_t)nfiles;
+        count = o->scan ? 1 : o->rate > 0 ? (size_t)(o->rate * o->duration + 0.5) :
+                (size_t)nfiles;
     }
     if ((v = calloc(count ? count : 1, sizeof(*v))) == NULL)
         return NULL;
@@ -328,7 +411,14 @@ static push_msg_t **build(const push_opts_t *o, const char *scen, char **files, 
             goto fail;
         m->seq = (unsigned)i + 1;
         push_openid(m->openid, o->rate > 0 ? (unsigned)(i % o->followers) : 0);
-        if (o->rate > 0) {
+        if (o->from)
+            snprintf(m->openid, sizeof(m->openid), "%s", o->from);
+        if (o->scan) {
+            if (scan_event(c, o, &xml, m->openid) != 0)
+                goto fail;
+            rc = push_msg_fill(m, xml, base + i);
+            free(xml);
+        } else if (o->rate > 0) {
             unsigned r = (unsigned)(((unsigned long long)i * 2654435761ULL) %
                                     (o->mix[0] + o->mix[1] + o->mix[2]));
 
@@ -386,7 +476,8 @@ int wxsim_push_main(int argc, char **argv)
     rc = 1;
     if (account((push_conf_t *)(void *)cfg, &o, &a) != 0 ||
         curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-        (msgs = build(&o, scen, argv + optind, argc - optind, &n)) == NULL)
+        (msgs = build((push_conf_t *)(void *)cfg, &o, scen, argv + optind, argc - optind,
+                      &n)) == NULL)
         goto out;
     if (push_run(msgs, n, &o, &a, &st) != 0) {
         fprintf(stderr, "wxsim push: libcurl initialisation failed\n");

@@ -25,7 +25,7 @@
 #include "wx/proto/account.h"
 #include "wx/proto/crypt.h"
 
-#define PUSH_OPENID_LEN     28
+#define PUSH_OPENID_LEN     64      /* generated ones have 28, like WeChat's */
 #define PUSH_DESC_MAX       96
 
 typedef enum push_outcome {
@@ -44,6 +44,8 @@ typedef struct push_opts {
     unsigned        retries;        /* 0..3 */
     unsigned        timeout_ms;     /* per attempt */
     int             json;           /* lines as JSON objects */
+    const char     *from;           /* the follower of fixtures and scenarios */
+    const char     *scan;           /* a ticket of the running wxsim to scan */
     /* load mode */
     unsigned        followers;
     double          rate;           /* messages a second */

@@ -250,7 +250,7 @@ out:
  * CreateTime; what the follower sees into m->desc. */
 static push_outcome_t check_reply(push_msg_t *m, const char *xml)
 {
-    char to[64], from[64], type[32], ct[32], text[64];
+    char to[PUSH_OPENID_LEN + 8], from[64], type[32], ct[32], text[64];
     long long t;
 
     if (field(xml, "ToUserName", to, sizeof(to)) < 0 || strcmp(to, m->openid) != 0 ||

@@ -4,7 +4,8 @@
  * at most), permanent ones with a scene_id of 1-100 000 or a scene_str
  * of 1-64 bytes; and showqrcode, which swaps a valid ticket for a PNG of
  * the code's URL (libqrencode draws it, libpng writes it): a real code a
- * phone or zbarimg reads.
+ * phone or zbarimg reads.  And /sim/scan, a follower scanning a code:
+ * the subscribe or SCAN event WeChat would push for it (PROTOCOL.md 2.3).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <qrencode.h>
 
 #include "wxsim.h"
+#include "wxsim/push.h"
 
 #define EXPIRE_DEFAULT      60
 #define EXPIRE_MAX          2592000
@@ -25,6 +27,7 @@
 #define TICKET_MAX          128
 #define PNG_SCALE           8           /* pixels a module */
 #define PNG_QUIET           4           /* modules of white border */
+#define OPENID_MAX          64
 
 /* A permanent code's scene is its identity: asking again for the same
  * scene gives the same ticket. */
@@ -172,19 +175,26 @@ out:
     return rc;
 }
 
+/* The code of a ticket, or NULL when unknown or expired. */
+static json_t *live_code(const wxsim_t *sim, const char *ticket)
+{
+    json_t *q = ticket ? json_object_get(sim->qrcodes, ticket) : NULL;
+    json_int_t at = json_integer_value(json_object_get(q, "expire_at"));
+
+    return q == NULL || (at && at <= wxsim_now(sim)) ? NULL : q;
+}
+
 void wxsim_qrcode_show(wxsim_t *sim, wxsim_req_t *rq)
 {
     char ticket[TICKET_MAX];
     json_t *q = NULL;
-    json_int_t at;
     char *png;
     size_t len;
 
     if (wxsim_query_get(rq->query, "ticket", ticket, sizeof(ticket)) > 0)
-        q = json_object_get(sim->qrcodes, ticket);
-    at = json_integer_value(json_object_get(q, "expire_at"));
+        q = live_code(sim, ticket);
     /* A bad or expired ticket gets no image: a JSON error. */
-    if (q == NULL || (at && at <= wxsim_now(sim))) {
+    if (q == NULL) {
         wxsim_reply_err(rq, 40097, "invalid args: ticket unknown or expired");
         return;
     }
@@ -194,4 +204,117 @@ void wxsim_qrcode_show(wxsim_t *sim, wxsim_req_t *rq)
     }
     wxsim_reply_bytes(rq, png, len, "image/png");
     rq->errcode = -2;
+}
+
+/* 'text' inside CDATA: a "]]>" in it (a scene_str may hold one) is split
+ * across two sections, so the XML reads back as the text.  A new string. */
+static char *cdata(const char *text)
+{
+    static const char open[] = "<![CDATA[", split[] = "]]]]><![CDATA[>";
+    size_t n = strlen(text), extra = 0, o;
+    const char *p;
+    char *out;
+
+    for (p = text; (p = strstr(p, "]]>")) != NULL; p += 3)
+        extra += sizeof(split) - 4;
+    if ((out = malloc(n + extra + sizeof(open) + 3)) == NULL)
+        return NULL;
+    memcpy(out, open, sizeof(open) - 1);
+    o = sizeof(open) - 1;
+    for (p = text; *p; p++) {
+        if (strncmp(p, "]]>", 3) == 0) {
+            memcpy(out + o, split, sizeof(split) - 1);
+            o += sizeof(split) - 1;
+            p += 2;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    memcpy(out + o, "]]>", 4);
+    return out;
+}
+
+static int openid_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    return n >= 1 && n <= OPENID_MAX && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                                                  "qrstuvwxyz0123456789_-") == n;
+}
+
+/* The follower 'openid' scanned code 'q': a stranger follows through it
+ * (subscribe, EventKey qrscene_SCENE), a follower scans (SCAN, EventKey
+ * SCENE); the event as WeChat pushes it, or NULL when out of memory. */
+static json_t *scan_event(wxsim_t *sim, const char *openid, const char *ticket, json_t *q)
+{
+    json_t *scene = json_object_get(q, "scene"), *u, *ans = NULL;
+    const char *str = wxsim_json_str(scene, "scene_str");
+    int follows = wxsim_user_follower(sim, openid) != NULL;
+    char id[24], *key = NULL, *ckey = NULL, *xml = NULL;
+    size_t n;
+
+    snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(scene,
+                                                                                  "scene_id")));
+    n = strlen(str ? str : id) + 16;
+    if ((key = malloc(n)) == NULL)
+        return NULL;
+    snprintf(key, n, "%s%s", follows ? "" : "qrscene_", str ? str : id);
+    if (!follows) {
+        if ((u = wxsim_user_follow(sim, openid, "ADD_SCENE_QR_CODE")) == NULL)
+            goto out;
+        json_object_set_new(u, "qr_scene", json_integer(str ? 0 : json_integer_value(
+                                json_object_get(scene, "scene_id"))));
+        json_object_set_new(u, "qr_scene_str", json_string(str ? str : ""));
+    }
+    if ((ckey = cdata(key)) == NULL)
+        goto out;
+    n = strlen(ckey) + strlen(openid) + strlen(ticket) + 512;
+    if ((xml = malloc(n)) == NULL)
+        goto out;
+    snprintf(xml, n, "<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]>"
+             "</FromUserName><CreateTime>%lld</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+             "<Event><![CDATA[%s]]></Event><EventKey>%s</EventKey><Ticket><![CDATA[%s]]>"
+             "</Ticket></xml>", push_to_user, openid, wxsim_now(sim),
+             follows ? "SCAN" : "subscribe", ckey, ticket);
+    ans = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s}", "errcode", 0, "errmsg", "ok",
+                    "event", follows ? "SCAN" : "subscribe", "openid", openid,
+                    "event_key", key, "ticket", ticket, "xml", xml);
+out:
+    free(xml);
+    free(ckey);
+    free(key);
+    return ans;
+}
+
+void wxsim_qrcode_scan(wxsim_t *sim, wxsim_req_t *rq, json_t *body)
+{
+    const char *ticket = wxsim_json_str(body, "ticket"), *who = wxsim_json_str(body, "openid");
+    char fresh[OPENID_MAX + 1];
+    json_t *q = live_code(sim, ticket), *ans;
+
+    rq->status = 400;
+    if (ticket == NULL || (json_object_get(body, "openid") && !openid_ok(who))) {
+        wxsim_reply_err(rq, 47001, "data format error: want {\"ticket\":T} and an openid "
+                        "of 1 to %d letters, digits, _ or -", OPENID_MAX);
+        return;
+    }
+    if (q == NULL) {
+        wxsim_reply_err(rq, 40097, "invalid args: ticket unknown or expired");
+        return;
+    }
+    /* Without an openid, someone new scans: a follower of /sim/followers'
+     * numbering. */
+    if (who == NULL) {
+        snprintf(fresh, sizeof(fresh), "oSIM%024lu", sim->next_follower++);
+        who = fresh;
+    }
+    if ((ans = scan_event(sim, who, ticket, q)) == NULL) {
+        rq->status = 500;
+        wxsim_reply_err(rq, -1, "system error");
+        return;
+    }
+    rq->status = 200;
+    snprintf(rq->note, sizeof(rq->note), "scan=%s", json_string_value(json_object_get(ans,
+                                                                                     "event")));
+    wxsim_reply_json(rq, ans);
 }

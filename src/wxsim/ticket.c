@@ -28,6 +28,7 @@ void wxsim_ticket_get(wxsim_t *sim, wxsim_req_t *rq)
         return;
     }
     wxsim_random_id(ticket, TICKET_LEN);
+    wxsim_mx_token(type[0] == 'j' ? WXSIM_MX_JSAPI : WXSIM_MX_WX_CARD);
     snprintf(rq->note, sizeof(rq->note), "type=%s", type);
     wxsim_reply_json(rq, json_pack("{s:i,s:s,s:s,s:I}", "errcode", 0, "errmsg", "ok",
                                    "ticket", ticket, "expires_in", (json_int_t)ttl));

@@ -51,6 +51,7 @@ static void issue(wxsim_t *sim, wxsim_family_t *f, long long now)
     f->cur.expires = now + sim->cfg->sim.token_ttl;
     f->cur.revoked = 0;
     f->issued++;
+    wxsim_mx_token(f == &sim->stable ? WXSIM_MX_STABLE : WXSIM_MX_ACCESS);
 }
 
 /* 300 s before expiry (5.2); a short test ttl gets its last quarter

@@ -341,6 +341,10 @@ json_t *wxsim_tag_defaults(void);
 /* qrcode.c (10) */
 void wxsim_qrcode_create(wxsim_t *sim, wxsim_req_t *rq);
 void wxsim_qrcode_show(wxsim_t *sim, wxsim_req_t *rq);
+/* /sim/scan {"ticket":T[,"openid":X]}: X (or someone new) scans code T;
+ * the event WeChat would push, and X follows (400 40097: T unknown or
+ * expired). */
+void wxsim_qrcode_scan(wxsim_t *sim, wxsim_req_t *rq, json_t *body);
 
 /* shortkey.c (11, 7.3): short keys, the retired shorturl, callback/check */
 void wxsim_shorten_gen(wxsim_t *sim, wxsim_req_t *rq);
@@ -413,6 +417,17 @@ typedef struct wxsim_part {
 /* Parse rq's body; returns the number of parts, -1 when it is not
  * multipart/form-data or is malformed. */
 int wxsim_multipart_parse(const wxsim_req_t *rq, wxsim_part_t *parts, int max);
+
+/* metrics.c: /sim/metrics, the process's figures (a /sim/reset keeps
+ * them).  Count an API call of 'path' answered 'errcode' (-2: not JSON)
+ * in 'us' microseconds; a token or ticket issued; answer the scrape. */
+typedef enum wxsim_mx_token {
+    WXSIM_MX_ACCESS, WXSIM_MX_STABLE, WXSIM_MX_JSAPI, WXSIM_MX_WX_CARD, WXSIM_MX_OAUTH,
+    WXSIM_MX_TOKEN__MAX
+} wxsim_mx_token_t;
+void wxsim_mx_call(const char *path, int errcode, long us);
+void wxsim_mx_token(wxsim_mx_token_t kind);
+void wxsim_mx_answer(wxsim_req_t *rq);
 
 /* push.c: wxsim push, WeChat delivering messages (push.h); argv[0] is
  * "push".  The exit status. */

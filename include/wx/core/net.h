@@ -19,6 +19,10 @@ int wx_is_listening_socket(int fd);
  * (short enough for sun_path) or tcp:host:port with a port 1..65535. */
 int wx_listen_valid(const char *listen);
 
+/* A connected stream socket to 'listen' (the syntax of wx_listen): the
+ * descriptor (close-on-exec), or -1 with errno set. */
+int wx_connect(const char *listen);
+
 /* Whether 'url' begins with http:// or https://. */
 int wx_url_is_http(const char *url);
 

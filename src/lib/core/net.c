@@ -114,3 +114,46 @@ int wx_url_is_http(const char *url)
 {
     return url != NULL && (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0);
 }
+
+int wx_connect(const char *listen)
+{
+    int fd = -1;
+
+    if (strncmp(listen, "unix:", 5) == 0) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        if (strlen(listen + 5) >= sizeof(sa.sun_path)) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        memcpy(sa.sun_path, listen + 5, strlen(listen + 5) + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+            close(fd);
+            fd = -1;
+        }
+    } else if (strncmp(listen, "tcp:", 4) == 0) {
+        char host[256];
+        const char *colon = strrchr(listen + 4, ':');
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+
+        if (colon == NULL || (size_t)(colon - listen - 4) >= sizeof(host)) {
+            errno = EINVAL;
+            return -1;
+        }
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - listen - 4), listen + 4);
+        if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
+            errno = EHOSTUNREACH;
+            return -1;
+        }
+        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            close(fd);
+            fd = -1;
+        }
+        freeaddrinfo(ai);
+    } else {
+        errno = EINVAL;
+    }
+    return fd;
+}
