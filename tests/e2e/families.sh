@@ -21,12 +21,12 @@ PORT=$(wx_free_port)
 SIMPORT=$(wx_free_port)
 while [ "$SIMPORT" = "$PORT" ]; do SIMPORT=$(wx_free_port); done
 API=https://127.0.0.1:$SIMPORT
-SIM="" TOK="" PX=""
+SIM="" TOK="" PX="" GW=""
 pass=0 fail=0
 
 cleanup() {
     # shellcheck disable=SC2086
-    wx_stop_pids $PX $TOK $SIM
+    wx_stop_pids $GW $PX $TOK $SIM
     wx_nginx_stop "$T"
     if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "# kept $T for inspection"; fi
 }
@@ -98,6 +98,15 @@ key = $KEY
 paths = /cgi-bin/* /customservice/* /wxaapi/*
 rate = 1000
 burst = 1000
+[wxfcgi]
+listen = unix:$T/wx.sock
+workers = 1
+state_dir = $T/gwstate
+log = $T/gw.log
+[route.qr]
+scene = *
+action = text
+text = QR {{scene}} {{event}}
 [wxctl]
 proxy = http://127.0.0.1:$PORT/wxapi
 proxy_key_file = $T/key
@@ -114,6 +123,10 @@ for i in $(seq 1 100); do [ -s "$T/store/token" ] && break; sleep 0.1; done
 "$build/wxproxy" -c "$T/fam.ini" 2>>"$T/px.err" &
 PX=$!
 wx_wait_for "$T/px.sock" 10 || exit 1
+# The gateway, /wx, for the events of QR scans.
+"$build/wxfcgi" -c "$T/fam.ini" 2>>"$T/gw.err" &
+GW=$!
+wx_wait_for "$T/wx.sock" 10 || exit 1
 
 U1=oSIM000000000000000000000001
 U2=oSIM000000000000000000000002
@@ -298,7 +311,77 @@ def=$(api POST /cgi-bin/qrcode/create '{"action_name":"QR_SCENE","action_info":{
 check "a temporary code without expire_seconds lives 60 s" 60 "$(jq .expire_seconds <<<"$def")"
 long=$(api POST /cgi-bin/qrcode/create '{"expire_seconds":9999999,"action_name":"QR_SCENE","action_info":{"scene":{"scene_id":5}}}')
 check "... and asked for more than 30 days, 30 days" 2592000 "$(jq .expire_seconds <<<"$long")"
+
+echo "# scanning a code: wxsim push --scan delivers the event to /wx"
+# scan TICKET [OPENID]: wxsim push --scan, its JSON line in $out
+scan() {
+    local from=()
+    [ $# -gt 1 ] && from=(--from "$2")
+    "$build/wxsim" push -c "$T/fam.ini" --url "http://127.0.0.1:$PORT/wx" --json --scan "$1" \
+        "${from[@]}" >"$T/out" 2>"$T/err" </dev/null
+    rc=$?
+    out=$(cat "$T/out") err=$(cat "$T/err")
+}
+seen() { jq -r '"\(.kind) \(.id) \(.outcome) \(.saw)"' <<<"$out"; }
+S1=oScanner000000000000000000001
+ctl qrcode create --temp 600 --scene-str promo-9
+tstr=$(field ticket)
+ctl qrcode create --permanent --scene 42
+tid=$(field ticket)
+scan "$ticket" "$S1"
+check "a stranger scans the temporary code of scene 123: 0" 0 "$rc"
+check "... subscribe with qrscene_123, answered by [route.qr]" \
+    'event/subscribe qrscene_123 answered text "QR 123 subscribe"' "$(seen)"
+ctl --json user info "$S1"
+check "... and follows through the code" "1 ADD_SCENE_QR_CODE 123" \
+    "$(jq -r '"\(.subscribe) \(.subscribe_scene) \(.qr_scene)"' <<<"$out")"
+scan "$ticket" "$S1"
+check "scanning it again: SCAN with the scene alone" 'event/SCAN 123 answered text "QR 123 SCAN"' "$(seen)"
+scan "$tstr" "$S1"
+check "a follower scans a temporary string scene: SCAN promo-9" \
+    'event/SCAN promo-9 answered text "QR promo-9 SCAN"' "$(seen)"
+scan "$tid"
+check "someone new scans the permanent code of scene 42: subscribe" \
+    'event/subscribe qrscene_42 answered text "QR 42 subscribe"' "$(seen)"
+newbie=$(jq -r .follower <<<"$out")
+[[ $newbie == oSIM* ]] && ok "... a new follower ($newbie)" || nok "new follower" "$out"
+scan "$tid" "$newbie"
+check "... who scans it again: SCAN 42" 'event/SCAN 42 answered text "QR 42 SCAN"' "$(seen)"
+scan "$t1" "$newbie"
+check "the permanent string scene: SCAN shop-7" 'event/SCAN shop-7 answered text "QR shop-7 SCAN"' "$(seen)"
+S2=oScanner000000000000000000002
+scan "$t1" "$S2"
+check "a stranger and the permanent string scene: subscribe qrscene_shop-7" \
+    'event/subscribe qrscene_shop-7 answered text "QR shop-7 subscribe"' "$(seen)"
+ev=$(sim_curl -d "{\"ticket\":\"$t1\",\"openid\":\"$S2\"}" "$API/sim/scan")
+check "/sim/scan answers the event and its XML" "SCAN shop-7 $S2" \
+    "$(jq -r '"\(.event) \(.event_key) \(.openid)"' <<<"$ev")"
+[[ $(jq -r .xml <<<"$ev") == *"<Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[shop-7]]></EventKey><Ticket><![CDATA[$t1]]></Ticket>"* ]] &&
+    ok "... the XML carries Event, EventKey and Ticket" || nok "scan xml" "$ev"
+check "/sim/scan of an unknown ticket: HTTP 400 and 40097" "400 40097" \
+    "$(sim_curl -o "$T/scan.json" -w '%{http_code}' -d '{"ticket":"nope"}' "$API/sim/scan") $(jq .errcode "$T/scan.json")"
+check "/sim/scan without a ticket: 400 and 47001" "400 47001" \
+    "$(sim_curl -o "$T/scan.json" -w '%{http_code}' -d '{"openid":"x"}' "$API/sim/scan") $(jq .errcode "$T/scan.json")"
+check "/sim/scan with a bad openid: 400 and 47001" "400 47001" \
+    "$(sim_curl -o "$T/scan.json" -w '%{http_code}' -d "{\"ticket\":\"$t1\",\"openid\":\"a]]>b\"}" "$API/sim/scan") $(jq .errcode "$T/scan.json")"
+scan nope "$S1"
+check "push --scan of an unknown ticket: 1" 1 "$rc"
+[[ $err == *40097* ]] && ok "... wxsim's 40097 said" || nok "scan 40097" "$err"
+[ -z "$out" ] && ok "... and nothing delivered" || nok "nothing delivered" "$out"
+"$build/wxsim" push -c "$T/fam.ini" --url "http://127.0.0.1:$PORT/wx" --scan "$t1" --scenario menu \
+    >/dev/null 2>&1
+check "push --scan with a scenario: 2" 2 "$?"
+"$build/wxsim" push -c "$T/fam.ini" --url "http://127.0.0.1:$PORT/wx" --from 'bad id' --scenario menu \
+    >/dev/null 2>&1
+check "push --from with a bad openid: 2" 2 "$?"
+"$build/wxsim" push -c "$T/fam.ini" --url "http://127.0.0.1:$PORT/wx" --json --from "$S2" --scenario menu \
+    >"$T/out" 2>/dev/null
+check "push --from: the messages come from that follower" "$S2 $S2" "$(jq -r .follower "$T/out" | tr '\n' ' ' | sed 's/ $//')"
 sim_ctl clock '{"advance":601}' >/dev/null
+scan "$ticket" "$S2"
+check "push --scan of an expired ticket: 1 (40097)" "1 40097" "$rc $(grep -o 40097 <<<"$err" | head -1)"
+scan "$tid" "$S2"
+check "... while the permanent code still works" 'event/SCAN 42 answered text "QR 42 SCAN"' "$(seen)"
 errcode "showqrcode of an expired ticket" 40097 GET "/cgi-bin/showqrcode?ticket=$(jq -rn --arg t "$ticket" '$t|@uri')"
 errcode "showqrcode of an unknown ticket" 40097 GET "/cgi-bin/showqrcode?ticket=nope"
 
@@ -455,6 +538,49 @@ for p in /customservice/kfsession/getwaitcase /wxaapi/newtmpl/gettemplate; do
     [ "$(api GET "$p" | jq -r .errcode)" != 40066 ] || nok "$p answered 40066"
 done
 ok "wxsim serves every path of these families"
+
+echo "# wxsim's metrics: the counts move by exactly the calls made"
+# mval TEXT SAMPLE: the value of SAMPLE in the scrape TEXT (0 when absent)
+mval() { awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }' <<<"$1"; }
+# moved SAMPLE: how much SAMPLE moved from scrape m0 to m1
+moved() { echo $(( $(mval "$m1" "$1") - $(mval "$m0" "$1") )); }
+ctl metrics wxsim
+check "wxctl metrics wxsim: 0" 0 "$rc"
+m0=$out
+for f in api_calls_total api_call_duration_seconds tokens_issued_total messages_received_total; do
+    grep -q "^# TYPE wxsim_$f " <<<"$m0" && ok "... family wxsim_$f" || nok "family wxsim_$f" "$m0"
+done
+[ "$(sim_curl "$API/sim/metrics")" = "$m0" ] && ok "... the same text as GET /sim/metrics" ||
+    nok "/sim/metrics through nginx"
+custom="{\"touser\":\"$U2\",\"msgtype\":\"text\",\"text\":{\"content\":\"hi\"}}"
+for i in 1 2 3; do api POST /cgi-bin/message/custom/send "$custom" >/dev/null; done
+api POST /cgi-bin/message/custom/send '{"msgtype":"text","text":{"content":"hi"}}' >/dev/null
+tmpl="{\"touser\":\"$U2\",\"template_id\":\"T1\",\"data\":{\"a\":{\"value\":\"1\"}}}"
+for i in 1 2; do api POST /cgi-bin/message/template/send "$tmpl" >/dev/null; done
+api POST /cgi-bin/message/mass/sendall \
+    '{"filter":{"is_to_all":true},"text":{"content":"hi"},"msgtype":"text"}' >/dev/null
+# Tokens and a ticket straight from wxsim, last: a new token retires wxtoken's.
+tq="grant_type=client_credential&appid=$APPID&secret=$SECRET"
+sim_curl "$API/cgi-bin/token?$tq" >/dev/null
+at=$(sim_curl "$API/cgi-bin/token?$tq" | jq -r .access_token)
+sim_curl "$API/cgi-bin/ticket/getticket?access_token=$at&type=jsapi" >/dev/null
+sim_curl "$API/cgi-bin/token?grant_type=client_credential&appid=$APPID&secret=wrong" >/dev/null
+ctl metrics wxsim
+m1=$out
+check "custom: 3 accepted (errcode 0), 1 refused (40003)" "3 1 3" \
+    "$(moved 'wxsim_api_calls_total{family="custom",errcode="0"}') $(moved 'wxsim_api_calls_total{family="custom",errcode="40003"}') $(moved 'wxsim_messages_received_total{kind="custom"}')"
+check "template: 2 calls, 2 messages" "2 2" \
+    "$(moved 'wxsim_api_calls_total{family="template",errcode="0"}') $(moved 'wxsim_messages_received_total{kind="template"}')"
+check "mass: 1 call, 1 message" "1 1" \
+    "$(moved 'wxsim_api_calls_total{family="mass",errcode="0"}') $(moved 'wxsim_messages_received_total{kind="mass"}')"
+check "tokens: 2 issued, 1 refused (40125); 1 jsapi ticket" "2 2 1 1" \
+    "$(moved 'wxsim_tokens_issued_total{kind="access_token"}') $(moved 'wxsim_api_calls_total{family="token",errcode="0"}') $(moved 'wxsim_api_calls_total{family="token",errcode="40125"}') $(moved 'wxsim_tokens_issued_total{kind="jsapi_ticket"}')"
+check "the duration histogram counted the 11 calls" 11 "$(moved wxsim_api_call_duration_seconds_count)"
+check "... each in its +Inf bucket" 11 "$(moved 'wxsim_api_call_duration_seconds_bucket{le="+Inf"}')"
+check "nothing else moved: no stable token, no subscribe message" "0 0" \
+    "$(moved 'wxsim_tokens_issued_total{kind="stable_token"}') $(moved 'wxsim_messages_received_total{kind="subscribe"}')"
+ctl status wxsim
+check "wxctl status wxsim: a usage error (2)" 2 "$rc"
 
 echo "1..$((pass + fail))"
 echo "# families: $pass passed, $fail failed"
