@@ -211,7 +211,8 @@ void wxsim_ctl_handle(wxsim_t *sim, wxsim_req_t *rq)
     } else if (strcmp(what, "clock") == 0 || strcmp(what, "fault") == 0 ||
                strcmp(what, "stats") == 0 || strcmp(what, "reset") == 0 ||
                strcmp(what, "invalidate") == 0 || strcmp(what, "custom") == 0 ||
-               strcmp(what, "template") == 0) {
+               strcmp(what, "template") == 0 || strcmp(what, "scan") == 0 ||
+               strcmp(what, "metrics") == 0) {
         rq->status = 405;
         wxsim_reply_err(rq, 43001, "method %.16s not allowed here", rq->method);
     } else {

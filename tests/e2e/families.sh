@@ -364,6 +364,16 @@ check "/sim/scan without a ticket: 400 and 47001" "400 47001" \
     "$(sim_curl -o "$T/scan.json" -w '%{http_code}' -d '{"openid":"x"}' "$API/sim/scan") $(jq .errcode "$T/scan.json")"
 check "/sim/scan with a bad openid: 400 and 47001" "400 47001" \
     "$(sim_curl -o "$T/scan.json" -w '%{http_code}' -d "{\"ticket\":\"$t1\",\"openid\":\"a]]>b\"}" "$API/sim/scan") $(jq .errcode "$T/scan.json")"
+odd=$(api POST /cgi-bin/qrcode/create '{"action_name":"QR_LIMIT_STR_SCENE","action_info":{"scene":{"scene_str":"a]]>b<c"}}}' | jq -r .ticket)
+ev=$(sim_curl -d "{\"ticket\":\"$odd\"}" "$API/sim/scan")
+check "a scene_str holding ]]> reads back whole from the event's XML" "qrscene_a]]>b<c" \
+    "$(jq -r .xml <<<"$ev" | python3 -c 'import sys, xml.etree.ElementTree as E; print(E.fromstring(sys.stdin.read()).findtext("EventKey"))')"
+check "GET /sim/scan: 405" 405 "$(sim_curl -o /dev/null -w '%{http_code}' "$API/sim/scan")"
+sed "s|^listen = unix:$T/sim.sock|listen = unix:$T/nowhere.sock|" "$T/fam.ini" > "$T/nosim.ini"
+"$build/wxsim" push -c "$T/nosim.ini" --url "http://127.0.0.1:$PORT/wx" --scan "$t1" >/dev/null 2>"$T/err"
+check "push --scan with no wxsim at [wxsim] listen: 1" 1 "$?"
+[[ $(cat "$T/err") == *"wxsim at unix:$T/nowhere.sock: No such file"* ]] && ok "... saying where it looked" ||
+    nok "no wxsim said" "$(cat "$T/err")"
 scan nope "$S1"
 check "push --scan of an unknown ticket: 1" 1 "$rc"
 [[ $err == *40097* ]] && ok "... wxsim's 40097 said" || nok "scan 40097" "$err"

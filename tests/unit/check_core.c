@@ -1,5 +1,12 @@
-/* check_core.c - the small core modules: dynbuf, clock, io, http, utf8. */
+/* check_core.c - the small core modules: dynbuf, clock, io, http, utf8;
+ * and the FastCGI client of the tools (wx_fcgi_call) against a responder
+ * forked here. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests.h"
@@ -7,6 +14,8 @@
 #include "wx/core/dynbuf.h"
 #include "wx/core/http.h"
 #include "wx/core/io.h"
+#include "wx/core/net.h"
+#include "wx/server/fcgi_call.h"
 
 START_TEST(test_dynbuf_grows_to_max)
 {
@@ -106,6 +115,100 @@ START_TEST(test_write_all_and_clock)
 }
 END_TEST
 
+static int read_n(int fd, unsigned char *p, size_t n)
+{
+    size_t got = 0;
+    ssize_t r;
+
+    while (got < n && (r = read(fd, p + got, n - got)) > 0)
+        got += (size_t)r;
+    return got == n ? 0 : -1;
+}
+
+static void put_record(int fd, int type, const char *p, size_t len)
+{
+    unsigned char h[8] = { 1, (unsigned char)type, 0, 1, (unsigned char)(len >> 8),
+                           (unsigned char)len, 0, 0 };
+
+    if (wx_write_all(fd, h, 8) != 0 || (len && wx_write_all(fd, p, len) != 0))
+        _exit(3);
+}
+
+/* A responder of one request: it answers 201 with "bytes=N" (the stdin it
+ * got) and 70000 bytes of 'x', in records of at most 60000 bytes. */
+static void responder(int lfd)
+{
+    static unsigned char rec[65536 + 256];
+    static char out[80000];
+    unsigned char h[8];
+    size_t in = 0, n, off;
+    int c = accept(lfd, NULL, NULL);
+
+    if (c < 0)
+        _exit(3);
+    for (;;) {
+        size_t len;
+
+        if (read_n(c, h, 8) != 0)
+            _exit(3);
+        len = (size_t)h[4] << 8 | h[5];
+        if (read_n(c, rec, len + h[6]) != 0)
+            _exit(3);
+        if (h[1] == 5 && len == 0)
+            break;
+        if (h[1] == 5)
+            in += len;
+    }
+    n = (size_t)snprintf(out, sizeof(out), "Status: 201 Created\r\nContent-Type: text/plain"
+                         "\r\n\r\nbytes=%zu\n", in);
+    memset(out + n, 'x', 70000);
+    n += 70000;
+    for (off = 0; off < n; off += 60000)
+        put_record(c, 6, out + off, n - off > 60000 ? 60000 : n - off);
+    put_record(c, 3, "\0\0\0\0\0\0\0\0", 8);
+    close(c);
+    _exit(0);
+}
+
+START_TEST(test_fcgi_call)
+{
+    char path[64], addr[80], err[128];
+    char *body = malloc(100000);
+    wx_fcgi_answer_t ans;
+    int lfd, st;
+    pid_t pid;
+
+    snprintf(path, sizeof(path), "/tmp/wx-check-fcgi.%d", (int)getpid());
+    snprintf(addr, sizeof(addr), "unix:%s", path);
+    lfd = wx_listen(addr, 0600);
+    ck_assert_int_ge(lfd, 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        responder(lfd);
+    close(lfd);
+    memset(body, 'b', 100000);
+    /* 100 000 bytes go in two stdin records; the answer comes in two. */
+    ck_assert_int_eq(wx_fcgi_call(addr, "POST", "/sim/scan", "", body, 100000, NULL, &ans,
+                                  err, sizeof(err)), 0);
+    ck_assert_int_eq(ans.status, 201);
+    ck_assert_uint_eq(ans.len, strlen("bytes=100000\n") + 70000);
+    ck_assert(strncmp(ans.body, "bytes=100000\nxxx", 16) == 0);
+    ck_assert_int_eq(ans.body[ans.len], '\0');
+    free(ans.body);
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    unlink(path);
+    /* Nobody there: -1, and why. */
+    ck_assert_int_eq(wx_fcgi_call(addr, "GET", "/", "", NULL, 0, NULL, &ans, err, sizeof(err)),
+                     -1);
+    ck_assert_str_eq(err, strerror(ENOENT));
+    ck_assert_int_eq(wx_fcgi_call("udp:1", "GET", "/", "", NULL, 0, NULL, &ans, err,
+                                  sizeof(err)), -1);
+    free(body);
+}
+END_TEST
+
 Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -117,6 +220,7 @@ Suite *core_suite(void)
     tcase_add_test(tc, test_http_reason);
     tcase_add_test(tc, test_utf8_chars);
     tcase_add_test(tc, test_write_all_and_clock);
+    tcase_add_test(tc, test_fcgi_call);
     suite_add_tcase(s, tc);
     return s;
 }
