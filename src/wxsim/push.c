@@ -340,7 +340,8 @@ static int scan_event(const push_conf_t *c, const push_opts_t *o, char **xml, ch
                     json_pack("{s:s}", "ticket", o->scan);
     if (req == NULL || (body = json_dumps(req, JSON_COMPACT)) == NULL) {
         json_decref(req);
-        fprintf(stderr, "wxsim push: out of memory\n");
+        fprintf(stderr, "wxsim push: cannot make the request of --scan (a ticket and an "
+                "OpenID are UTF-8 text)\n");
         return -1;
     }
     json_decref(req);
