@@ -10,6 +10,7 @@
 #include "wx/core/clock.h"
 #include "wx/core/log.h"
 #include "wx/proto/sign.h"
+#include "wx/state/state_conf.h"
 
 #define WX_DEDUP_NS         "dedup"
 #define WX_DEDUP_POLL_MS    5
@@ -32,11 +33,16 @@ struct wx_dedup {
     int                 down;       /* redis failed; not yet back */
 };
 
-void wx_dedup_conf(wx_store_conf_t *conf, const char *path, unsigned slots)
+void wx_dedup_store_conf(const wxfcgi_conf_t *cfg, wx_store_conf_t *conf, char *path,
+                         size_t pathlen)
 {
+    memset(conf, 0, sizeof(*conf));
+    conf->backend = "local";
+    wx_state_store_conf(&cfg->state, conf);
+    snprintf(path, pathlen, "%s/dedup.shm", cfg->fcgi.state_dir);
     conf->lease.path = path;
     conf->lease.name = "dedup table";
-    conf->lease.slots = slots;
+    conf->lease.slots = cfg->fcgi.dedup_slots;
     conf->lease.slot_size = WX_DEDUP_SLOT_SIZE;
 }
 

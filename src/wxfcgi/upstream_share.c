@@ -27,7 +27,6 @@
 #include <string.h>
 
 #include "wx/core/log.h"
-#include "wx/state/state_conf.h"
 #include "wxfcgi/dedup.h"
 #include "wxfcgi/upstream.h"
 
@@ -45,7 +44,7 @@ struct wx_up_share {
 
 wx_up_share_t *wx_up_share_open(const wxfcgi_conf_t *cfg, const wx_msg_t *msg)
 {
-    wx_store_conf_t sc = { .backend = "local" };
+    wx_store_conf_t sc;
     wx_up_share_t *sh;
     char path[4096], err[256];
 
@@ -54,9 +53,7 @@ wx_up_share_t *wx_up_share_open(const wxfcgi_conf_t *cfg, const wx_msg_t *msg)
     sh = calloc(1, sizeof(*sh));
     if (sh == NULL)
         return NULL;
-    wx_state_store_conf(&cfg->state, &sc);
-    snprintf(path, sizeof(path), "%s/dedup.shm", cfg->fcgi.state_dir);
-    wx_dedup_conf(&sc, path, cfg->fcgi.dedup_slots);
+    wx_dedup_store_conf(cfg, &sc, path, sizeof(path));
     /* The call may last timeout_ms; the handing over and a late send
      * follow it. */
     sh->lease_ms = cfg->up.timeout_ms + 2 * WX_UP_SEND_TIMEOUT_MS;
