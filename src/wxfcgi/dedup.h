@@ -64,6 +64,11 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
 void wx_dedup_finish(wx_dedup_t *d, const unsigned char key[20],
                      wx_str_t reply);
 
+/* Count the last failure of the shared store 'st' in
+ * wxfcgi_redis_errors_total, by its kind ('shared': from a process that
+ * shares its worker's counters). */
+void wx_dedup_count_error(const wx_store_t *st, int shared);
+
 /* Entries in use and evicted before their TTL, for reports and tests. */
 void wx_dedup_stats(wx_dedup_t *d, unsigned *used, unsigned long *early);
 

@@ -93,6 +93,8 @@ wx_up_share_state_t wx_up_share_begin(wx_up_share_t *sh, wx_pool_t *pool, wx_str
         *rec = WX_STR("S");
         return WX_UP_SHARE_DONE;
     }
+    if (rc == WX_ESYS)
+        wx_dedup_count_error(sh->st, 1);
     if (rc != WX_OK)
         wx_log(WX_LOG_WARN, "upstream: %s: calling without the shared record",
                wx_store_error(sh->st));
@@ -111,6 +113,8 @@ void wx_up_share_finish(wx_up_share_t *sh, const char *rec, size_t len)
      * delivery to this call. */
     if (rc == WX_ETOOBIG)
         rc = wx_store_finish(sh->st, &k, WX_STR("S"), WX_UP_SHARE_KEEP_MS);
+    if (rc == WX_ESYS)
+        wx_dedup_count_error(sh->st, 1);
     if (rc != WX_OK && rc != WX_ESTALE)
         wx_log(WX_LOG_ERROR, "upstream: %s", wx_store_error(sh->st));
 }
@@ -121,6 +125,8 @@ int wx_up_share_deliver(wx_up_share_t *sh, wx_pool_t *pool)
     wx_store_claim_t c;
     wx_err_t rc = wx_store_claim(sh->st, &k, sh->lease_ms, pool, &c);
 
+    if (rc == WX_ESYS)
+        wx_dedup_count_error(sh->st, 1);
     if (rc != WX_OK || c.state == WX_STORE_NOROOM)
         return 1;               /* cannot tell: an answer rather than none */
     if (c.state == WX_STORE_HELD || c.state == WX_STORE_DONE)
