@@ -45,7 +45,7 @@
  * µs since 1970 are; versions are compared as decimal strings. */
 
 /* A held key outlives its lease by this much, to name its dead owner. */
-#define LEASE_GRACE_MS  60000
+#define LEASE_GRACE_MS  60000U
 
 /* KEYS[1] lease; ARGV owner, lease_ms, LEASE_GRACE_MS.  -> {kind, text}:
  * c (claimed), t (taken, previous owner), h (held, owner), d (done,
