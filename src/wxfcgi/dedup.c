@@ -32,14 +32,17 @@ _Static_assert(WXF_MX_REDIS_KINDS == WX_STORE_FAIL_OTHER + 1,
 /* Whether the shared store is down, for every worker of the host: in a
  * file beside the local table (STATE_DIR/dedup.shm.outage), so that the
  * fall-back and the return are logged once a host, not once a worker,
- * under the master and under spawn-fcgi alike.  Atomic words: no lock. */
+ * under the master and under spawn-fcgi alike.  Atomic words: no lock.
+ * The flag is an epoch, odd while down: a worker whose command began
+ * before an outage was marked and answered after it is no proof that the
+ * server came back, so only one that read the epoch odd before its command
+ * and still finds it so after ends the outage. */
 #define WX_OUTAGE_MAGIC     0x7778646fU
 #define WX_OUTAGE_VERSION   1U
 
 typedef struct wx_outage {
     wx_shm_hdr_t    shm;
-    uint32_t        down;       /* 1: the fall-back is logged, not the return */
-    uint32_t        pad;
+    uint64_t        epoch;      /* odd: down (the fall-back logged, not the return) */
     uint64_t        fallbacks;  /* messages on the local tables meanwhile */
 } wx_outage_t;
 
@@ -177,9 +180,12 @@ static void count_evictions(wx_dedup_t *d)
  * meanwhile costs no wait. */
 static void outage(wx_dedup_t *d)
 {
+    uint64_t e = __atomic_load_n(&d->out->epoch, __ATOMIC_ACQUIRE);
+
     wx_dedup_count_error(d->st, 0);
-    if (wx_store_fail_kind(d->st) != WX_STORE_FAIL_BACKOFF &&
-        __atomic_exchange_n(&d->out->down, 1, __ATOMIC_ACQ_REL) == 0)
+    if (wx_store_fail_kind(d->st) != WX_STORE_FAIL_BACKOFF && e % 2 == 0 &&
+        __atomic_compare_exchange_n(&d->out->epoch, &e, e + 1, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE))
         wx_log(WX_LOG_ERROR, "dedup: %s: retries are de-duplicated on this host "
                "alone until it answers again", wx_store_error(d->st));
 }
@@ -192,14 +198,16 @@ static wx_store_t *fall_back(wx_dedup_t *d)
     return d->local;
 }
 
-/* The shared store answered: the return is logged by the first worker of
- * the host to see it.  One relaxed load a message otherwise. */
-static void back(wx_dedup_t *d)
+/* The shared store answered a command begun at epoch 'seen': the return
+ * is logged by the first worker of the host to see it.  Two loads a
+ * message otherwise. */
+static void back(wx_dedup_t *d, uint64_t seen)
 {
     unsigned long lost;
 
-    if (d->out && __atomic_load_n(&d->out->down, __ATOMIC_RELAXED) &&
-        __atomic_exchange_n(&d->out->down, 0, __ATOMIC_ACQ_REL) == 1)
+    if (seen % 2 == 1 &&
+        __atomic_compare_exchange_n(&d->out->epoch, &seen, seen + 1, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE))
         wx_log(WX_LOG_INFO, "dedup: the %s store answers again; %llu message(s) were "
                "de-duplicated on this host alone meanwhile", wx_store_backend(d->st),
                (unsigned long long)__atomic_exchange_n(&d->out->fallbacks, 0,
@@ -223,19 +231,22 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
     wx_store_t *st = d->st;
     wx_store_claim_t c;
     wx_err_t rc;
+    uint64_t seen = 0;
     int waited = 0;
     /* The budget is measured on the monotonic clock: a step of the wall
      * clock must not stretch or cut a wait. */
     int64_t t0 = wx_now_ms();
 
     for (;;) {
+        if (d->local)
+            seen = __atomic_load_n(&d->out->epoch, __ATOMIC_ACQUIRE);
         rc = wx_store_claim(st, &k, WX_DEDUP_LEASE_MS, pool, &c);
         if (rc == WX_ESYS && st == d->st && d->local) {
             st = fall_back(d);
             continue;
         }
         if (rc == WX_OK && st == d->st && d->local)
-            back(d);
+            back(d, seen);
         count_evictions(d);
         d->cur = st;
         if (c.state == WX_STORE_DONE && (rc == WX_OK || rc == WX_ENOMEM)) {
