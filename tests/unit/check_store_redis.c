@@ -675,6 +675,20 @@ START_TEST(test_bad_config_and_password)
     snprintf(url, sizeof(url), "unix:%s?db=99", sock);
     ck_assert_ptr_null(open_redis(url, "right-one", err, sizeof(err)));
     ck_assert_ptr_nonnull(strstr(err, "SELECT"));
+    /* the server back with another password: an AUTH failure */
+    snprintf(url, sizeof(url), "unix:%s", sock);
+    s = open_redis(url, "right-one", err, sizeof(err));
+    ck_assert_msg(s != NULL, "%s", err);
+    stop_server();
+    start_server("another-one");
+    {
+        wx_store_claim_t c;
+
+        ck_assert_int_eq(wx_store_claim(s, &k_a, 1000, &pool, &c), WX_ESYS);
+        ck_assert_msg(wx_store_fail_kind(s) == WX_STORE_FAIL_AUTH, "%d: %s",
+                      wx_store_fail_kind(s), wx_store_error(s));
+    }
+    wx_store_close(s);
 }
 END_TEST
 
@@ -693,10 +707,13 @@ START_TEST(test_server_stopped_and_back)
     t0 = mono_ms();
     ck_assert_int_eq(wx_store_claim(st, &k_a, 60000, &pool, &c), WX_ESYS);
     ck_assert_int_lt(mono_ms() - t0, 600);
+    ck_assert_int_eq(wx_store_fail_kind(st), WX_STORE_FAIL_CONNECT);
     t0 = mono_ms();
     ck_assert_int_eq(wx_store_take(st, &k_a, 5, 5, 0, &granted, &retry), WX_ESYS);
     ck_assert_int_eq(granted, 0);
     ck_assert_int_lt(mono_ms() - t0, 600);
+    /* nothing tried in the backoff: no new failure of the server's */
+    ck_assert_int_eq(wx_store_fail_kind(st), WX_STORE_FAIL_BACKOFF);
     ck_assert_ptr_nonnull(strstr(wx_store_error(st), "redis"));
     start_server(NULL);
     t0 = mono_ms();
@@ -708,6 +725,20 @@ START_TEST(test_server_stopped_and_back)
     ck_assert_msg(rc == WX_OK, "still failing after %lld ms: %s", dt, wx_store_error(st));
     /* the server restarted empty: the key is free */
     ck_assert_int_eq(c.state, WX_STORE_CLAIMED);
+    /* the server turned replica (a failover): a write is refused */
+    {
+        redisContext *adm = redisConnectUnix(sock);
+        redisReply *rep;
+
+        ck_assert_ptr_nonnull(adm);
+        rep = redisCommand(adm, "REPLICAOF 127.0.0.1 1");
+        ck_assert_ptr_nonnull(rep);
+        freeReplyObject(rep);
+        redisFree(adm);
+    }
+    ck_assert_int_eq(wx_store_claim(st, &k_rec, 60000, &pool, &c), WX_ESYS);
+    ck_assert_msg(wx_store_fail_kind(st) == WX_STORE_FAIL_READONLY, "%d: %s",
+                  wx_store_fail_kind(st), wx_store_error(st));
 }
 END_TEST
 
@@ -853,11 +884,13 @@ START_TEST(test_garbage_server)
     ck_assert_msg(s != NULL, "%s", err);
     ck_assert_int_eq(wx_store_claim(s, &k_a, 1000, &pool, &c), WX_ESYS);
     ck_assert_ptr_nonnull(strstr(wx_store_error(s), "shape"));
-    /* dropped: the next connection answers ROLE, then nothing at all */
+    ck_assert_int_eq(wx_store_fail_kind(s), WX_STORE_FAIL_PROTOCOL);
+    /* dropped: the next connection answers ROLE, then a number again */
     nap_ms(150);
     t0 = mono_ms();
     ck_assert_int_eq(wx_store_take(s, &k_a, 1, 1, 0, &granted, &retry), WX_ESYS);
     ck_assert_int_lt(mono_ms() - t0, 800);
+    ck_assert_int_eq(wx_store_fail_kind(s), WX_STORE_FAIL_PROTOCOL);
     ck_assert_int_eq(wx_store_rec_read(s, &k_rec, &r, buf, sizeof(buf)), WX_ESYS);
     wx_store_close(s);
     stop_pid(&fake_pid);
@@ -875,6 +908,17 @@ START_TEST(test_garbage_server)
     t0 = mono_ms();
     ck_assert_ptr_null(open_redis(url, NULL, err, sizeof(err)));
     ck_assert_int_lt(mono_ms() - t0, 800);
+    stop_pid(&fake_pid);
+    unlink(fake_sock);
+
+    /* ROLE answered, then silence: a command's timeout */
+    start_fake(script, 1);
+    s = open_redis(url, NULL, err, sizeof(err));
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_int_eq(wx_store_claim(s, &k_a, 1000, &pool, &c), WX_ESYS);
+    ck_assert_msg(wx_store_fail_kind(s) == WX_STORE_FAIL_TIMEOUT, "%d: %s",
+                  wx_store_fail_kind(s), wx_store_error(s));
+    wx_store_close(s);
 }
 END_TEST
 
