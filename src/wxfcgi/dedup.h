@@ -20,6 +20,7 @@
 #include "wx/proto/msg.h"
 #include "wx/core/str.h"
 #include "wx/state/store.h"
+#include "wxfcgi/conf.h"
 
 #define WX_DEDUP_TTL        30          /* seconds an entry is kept and replayed */
 #define WX_DEDUP_SLOT_SIZE  4096        /* the largest reply stored, plus a header */
@@ -32,9 +33,13 @@ typedef enum wx_dedup_state {
     WX_DEDUP_TIMEOUT    /* still in progress after the budget: answer success */
 } wx_dedup_state_t;
 
-/* Fill the lease part of 'conf' for a retry table of 'slots' entries in
- * the file 'path' (the local store). */
-void wx_dedup_conf(wx_store_conf_t *conf, const char *path, unsigned slots);
+/* The store of the retry table of 'cfg' in 'conf': [state]'s backend and
+ * the local table of dedup_slots entries in STATE_DIR/dedup.shm ('path',
+ * 'pathlen' bytes, holds its name; 'conf' points into it and into 'cfg').
+ * The gateway and the business call's child (upstream_share.c) open the
+ * same store through it. */
+void wx_dedup_store_conf(const wxfcgi_conf_t *cfg, wx_store_conf_t *conf, char *path,
+                         size_t pathlen);
 
 /* Open the retry table on the store 'conf' describes.  NULL with 'err'
  * set on failure. */
@@ -58,6 +63,11 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
  * its new owner. */
 void wx_dedup_finish(wx_dedup_t *d, const unsigned char key[20],
                      wx_str_t reply);
+
+/* Count the last failure of the shared store 'st' in
+ * wxfcgi_redis_errors_total, by its kind ('shared': from a process that
+ * shares its worker's counters). */
+void wx_dedup_count_error(const wx_store_t *st, int shared);
 
 /* Entries in use and evicted before their TTL, for reports and tests. */
 void wx_dedup_stats(wx_dedup_t *d, unsigned *used, unsigned long *early);

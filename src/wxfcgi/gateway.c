@@ -81,12 +81,9 @@ wx_gw_t *wx_gw_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
     }
     if (cfg->fcgi.dedup_slots) {
         char path[4096];
-        wx_store_conf_t sc = { .backend = "local" };
+        wx_store_conf_t sc;
 
-        wx_state_store_conf(&cfg->state, &sc);
-
-        snprintf(path, sizeof(path), "%s/dedup.shm", cfg->fcgi.state_dir);
-        wx_dedup_conf(&sc, path, cfg->fcgi.dedup_slots);
+        wx_dedup_store_conf(cfg, &sc, path, sizeof(path));
         gw->dedup = wx_dedup_open(&sc, err, errlen);
         if (gw->dedup == NULL)
             goto fail;

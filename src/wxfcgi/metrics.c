@@ -19,6 +19,9 @@ static const char *const reasons[WXF_MX_REASONS] = {
 static const char *const retry[] = { "hit", "wait", "takeover", "timeout", "crowded" };
 static const char *const late[] = { "sent", "failed" };
 static const char *const none[] = { "" };
+static const char *const redis_kinds[WXF_MX_REDIS_KINDS] = {
+    "connect", "timeout", "protocol", "auth", "readonly", "other"
+};
 
 static const wx_mx_family_t families[] = {
     { "requests_total", "Requests by method, message type and outcome.", WX_MT_COUNTER,
@@ -34,6 +37,14 @@ static const wx_mx_family_t families[] = {
       WXF_MX_HANDLER_ERRORS, { { NULL, none, 1 } }, 0 },
     { "late_deliveries_total", "Late business answers sent as customer-service messages.",
       WX_MT_COUNTER, WXF_MX_LATE_SENT, { { "result", late, 2 } }, 1 },
+    { "redis_errors_total", "Failed commands of the retry table's shared store (store = "
+      "redis), by kind.", WX_MT_COUNTER, WXF_MX_REDIS_ERRORS,
+      { { "kind", redis_kinds, WXF_MX_REDIS_KINDS } }, 1 },
+    { "redis_fallbacks_total", "Messages de-duplicated on this host's own table because "
+      "the shared store failed.", WX_MT_COUNTER, WXF_MX_REDIS_FALLBACKS, { { NULL, none, 1 } }, 0 },
+    { "retry_table_evictions_total", "Replies the local retry table gave up before their "
+      "time to make room (raise dedup_slots).", WX_MT_COUNTER, WXF_MX_RETRY_EVICTIONS,
+      { { NULL, none, 1 } }, 0 },
 };
 
 static unsigned type_of(wx_str_t t)

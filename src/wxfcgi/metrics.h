@@ -1,7 +1,8 @@
 /*
  * wxfcgi/metrics.h - wxfcgi's counters (wx/server/metrics.h): requests by
- * method, message type and outcome, refusals by reason, the retry table,
- * handler errors and late deliveries.  The indexes below are counters of
+ * method, message type and outcome, refusals by reason, the retry table
+ * (and its evictions), handler errors, late deliveries, and the shared
+ * store's errors by kind and fall-backs to the host's own table.  The indexes below are counters of
  * the worker's slot; wxfcgi_mx_count() sorts one answered request.
  */
 #ifndef WXFCGI_METRICS_H
@@ -14,6 +15,7 @@
 #define WXF_MX_TYPES     11      /* wxf_mx_types */
 #define WXF_MX_OUTCOMES  6       /* wxf_mx_outcomes */
 #define WXF_MX_REASONS   14      /* wxf_mx_reasons */
+#define WXF_MX_REDIS_KINDS 6     /* wx_store_fail_t up to OTHER: connect ... other */
 
 enum {
     WXF_MX_REQUESTS = WX_MX_APP,
@@ -26,6 +28,9 @@ enum {
     WXF_MX_HANDLER_ERRORS,
     WXF_MX_LATE_SENT,                                       /* wxf_mx_late */
     WXF_MX_LATE_FAILED,
+    WXF_MX_REDIS_ERRORS,                                    /* by wxf_mx_redis_kinds */
+    WXF_MX_REDIS_FALLBACKS = WXF_MX_REDIS_ERRORS + WXF_MX_REDIS_KINDS,
+    WXF_MX_RETRY_EVICTIONS,
     WXF_MX_N
 };
 

@@ -27,7 +27,6 @@
 #include <string.h>
 
 #include "wx/core/log.h"
-#include "wx/state/state_conf.h"
 #include "wxfcgi/dedup.h"
 #include "wxfcgi/upstream.h"
 
@@ -45,7 +44,7 @@ struct wx_up_share {
 
 wx_up_share_t *wx_up_share_open(const wxfcgi_conf_t *cfg, const wx_msg_t *msg)
 {
-    wx_store_conf_t sc = { .backend = "local" };
+    wx_store_conf_t sc;
     wx_up_share_t *sh;
     char path[4096], err[256];
 
@@ -54,9 +53,7 @@ wx_up_share_t *wx_up_share_open(const wxfcgi_conf_t *cfg, const wx_msg_t *msg)
     sh = calloc(1, sizeof(*sh));
     if (sh == NULL)
         return NULL;
-    wx_state_store_conf(&cfg->state, &sc);
-    snprintf(path, sizeof(path), "%s/dedup.shm", cfg->fcgi.state_dir);
-    wx_dedup_conf(&sc, path, cfg->fcgi.dedup_slots);
+    wx_dedup_store_conf(cfg, &sc, path, sizeof(path));
     /* The call may last timeout_ms; the handing over and a late send
      * follow it. */
     sh->lease_ms = cfg->up.timeout_ms + 2 * WX_UP_SEND_TIMEOUT_MS;
@@ -96,6 +93,8 @@ wx_up_share_state_t wx_up_share_begin(wx_up_share_t *sh, wx_pool_t *pool, wx_str
         *rec = WX_STR("S");
         return WX_UP_SHARE_DONE;
     }
+    if (rc == WX_ESYS)
+        wx_dedup_count_error(sh->st, 1);
     if (rc != WX_OK)
         wx_log(WX_LOG_WARN, "upstream: %s: calling without the shared record",
                wx_store_error(sh->st));
@@ -114,6 +113,8 @@ void wx_up_share_finish(wx_up_share_t *sh, const char *rec, size_t len)
      * delivery to this call. */
     if (rc == WX_ETOOBIG)
         rc = wx_store_finish(sh->st, &k, WX_STR("S"), WX_UP_SHARE_KEEP_MS);
+    if (rc == WX_ESYS)
+        wx_dedup_count_error(sh->st, 1);
     if (rc != WX_OK && rc != WX_ESTALE)
         wx_log(WX_LOG_ERROR, "upstream: %s", wx_store_error(sh->st));
 }
@@ -124,6 +125,8 @@ int wx_up_share_deliver(wx_up_share_t *sh, wx_pool_t *pool)
     wx_store_claim_t c;
     wx_err_t rc = wx_store_claim(sh->st, &k, sh->lease_ms, pool, &c);
 
+    if (rc == WX_ESYS)
+        wx_dedup_count_error(sh->st, 1);
     if (rc != WX_OK || c.state == WX_STORE_NOROOM)
         return 1;               /* cannot tell: an answer rather than none */
     if (c.state == WX_STORE_HELD || c.state == WX_STORE_DONE)

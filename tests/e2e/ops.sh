@@ -4,7 +4,8 @@
 # the status page, the 403 for an address not allowed, a worker's death
 # by signal in the log and the counters, a reload that says what changed,
 # the log reopened on HUP after logrotate's rename; wxproxy's calls by
-# key, family and outcome, wxtoken's METRICS, wxctl metrics and status.
+# key, family and outcome, wxtoken's METRICS, wxctl metrics and status;
+# the retry table's evictions, counted exactly on a table of 4 entries.
 set -uo pipefail
 
 build=$(cd "${1:-build}" && pwd)
@@ -48,6 +49,7 @@ socket_mode = 0666
 workers = 2
 state_dir = $T/state
 log = $T/wxfcgi.log
+dedup_slots = 4
 ${1:-}
 CONF
 }
@@ -182,6 +184,15 @@ check_match "wxctl metrics: wxfcgi's text" "*wxfcgi_requests_total{method=\"GET\
 check "wxctl status: the 2 workers" 2 "$(wxctl status | grep -cE '^[0-9]+ +(idle|busy) ')"
 check "wxctl status --json" 2 \
     "$(wxctl status --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["workers"]))')"
+
+echo "# the retry table evicts replies to make room (dedup_slots = 4)"
+for i in 1 2 3 4; do req POST "$(q)" "$(fresh "$top/tests/fixtures/msg/text.xml")" >/dev/null; done
+e0=$(metric 'wxfcgi_retry_table_evictions_total')
+st=""
+for i in 1 2 3 4 5; do st="$st$(req POST "$(q)" "$(fresh "$top/tests/fixtures/msg/text.xml")")"; done
+check "5 more messages on a full table: all 200" 200200200200200 "$st"
+check "... each evicted one reply kept less than its 30 s" 5 \
+    "$(( $(metric 'wxfcgi_retry_table_evictions_total') - e0 ))"
 
 # ----------------------------------------------- wxproxy and wxtoken --------
 echo "# wxproxy and wxtoken against wxsim"

@@ -136,6 +136,16 @@ check "4 messages: all 200" 200200200200 "$st"
 check "... both programs of both hosts still run" "2 2" "$(host_alive 1) $(host_alive 2)"
 grep -q 'garbage in a reply\|Protocol error' "$T"/h?/wxfcgi.log && ok "... and the log says why" ||
     nok "... and the log says why" "$(tail -3 "$T/h1/wxfcgi.log")"
+mx() { # N SAMPLE: one sample of host hN's wxfcgi metrics (or "none")
+    "$build/wxctl" -c "$T/h$1/wx.ini" metrics |
+        awk -v s="$2" '$1 == s { print $2; f = 1 } END { if (!f) print "none" }'
+}
+for n in 1 2; do
+    e=$(mx "$n" 'wxfcgi_redis_errors_total{kind="protocol"}')
+    [ "$e" -ge 1 ] 2>/dev/null && ok "host $n: the garbage counted as protocol errors ($e)" ||
+        nok "host $n: the garbage counted as protocol errors" "$e"
+    check "host $n: ... and its 2 messages as fall-backs" 2 "$(mx "$n" wxfcgi_redis_fallbacks_total)"
+done
 wx_stop_pids "$GARBAGE"
 GARBAGE=""
 
@@ -161,20 +171,17 @@ c0=$(calls fast)
 st="$(deliver 1 "$f" "$T/down.1")$(deliver 1 "$f" "$T/down.2")"
 check "Redis down: a retry on the same host is still answered once" "200200 1 1" \
     "$st $(( $(calls fast) - c0 )) $(same "$T"/down.?)"
-logged=$(since | grep 'de-duplicated on this host alone until' |
-         sed 's/.*wxfcgi\[\([0-9]*\)\].*/\1/' | sort | uniq -c | awk '$1 > 1' | wc -l)
-total=$(since | grep -c 'de-duplicated on this host alone until')
-[ "$total" -ge 1 ] && [ "$logged" = 0 ] &&
-    ok "the fall-back to the host's own table is logged once a worker ($total lines, $n messages)" ||
-    nok "the fall-back is logged once a worker" "$total lines, $logged workers more than once"
+check "the fall-back to the host's own table is logged once on each host (2 workers each)" "1 1" \
+    "$(tail -n "+$((o1 + 1))" "$T/h1/wxfcgi.log" | grep -c 'de-duplicated on this host alone until') $(
+       tail -n "+$((o2 + 1))" "$T/h2/wxfcgi.log" | grep -c 'de-duplicated on this host alone until')"
 
 echo "# Redis back: de-duplication across hosts again, without a restart"
 redis_run r "$RPORT" || { nok "redis-server starts again"; exit 1; }
 sleep 2.5   # past the store's reconnect backoff (at most 2 s)
 retry_once "Redis back"
-grep -q 'answers again; [0-9]* message(s) were de-duplicated on this host alone' "$T"/h?/wxfcgi.log &&
-    ok "... the return is logged with the count of messages meanwhile" ||
-    nok "... the return is logged with the count of messages meanwhile"
+check "... the return logged once on each host, with the count of messages meanwhile" "1 1" \
+    "$(tail -n "+$((o1 + 1))" "$T/h1/wxfcgi.log" | grep -c 'answers again; [0-9]* message(s) were de-duplicated on this host alone') $(
+       tail -n "+$((o2 + 1))" "$T/h2/wxfcgi.log" | grep -c 'answers again; [0-9]* message(s) were de-duplicated on this host alone')"
 
 echo "# Sentinel: a master, a replica, three Sentinels; the master killed under load"
 host_stop 1; host_stop 2

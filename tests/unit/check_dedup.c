@@ -107,9 +107,15 @@ static void nap_ms(long ms)
 /* The retry table on a local store of its own, as the gateway opens it. */
 static wx_dedup_t *dedup_open(const char *p, unsigned slots, char *err, size_t errlen)
 {
-    wx_store_conf_t conf = { .backend = "local" };
+    wxfcgi_conf_t cfg;
+    wx_store_conf_t conf;
+    char where[256];
 
-    wx_dedup_conf(&conf, p, slots);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.fcgi.state_dir = dir;
+    cfg.fcgi.dedup_slots = slots;
+    wx_dedup_store_conf(&cfg, &conf, where, sizeof(where));
+    conf.lease.path = p;        /* the tests' own file, the rest as wxfcgi's */
     return wx_dedup_open(&conf, err, errlen);
 }
 

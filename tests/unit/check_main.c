@@ -25,6 +25,7 @@ int main(void)
     srunner_add_suite(sr, ratelimit_suite());
     srunner_add_suite(sr, store_suite());
     srunner_add_suite(sr, store_redis_suite());
+    srunner_add_suite(sr, store_contract_suite());
     srunner_add_suite(sr, route_suite());
     srunner_add_suite(sr, jssdk_suite());
     srunner_add_suite(sr, ticket_suite());

@@ -675,6 +675,20 @@ START_TEST(test_bad_config_and_password)
     snprintf(url, sizeof(url), "unix:%s?db=99", sock);
     ck_assert_ptr_null(open_redis(url, "right-one", err, sizeof(err)));
     ck_assert_ptr_nonnull(strstr(err, "SELECT"));
+    /* the server back with another password: an AUTH failure */
+    snprintf(url, sizeof(url), "unix:%s", sock);
+    s = open_redis(url, "right-one", err, sizeof(err));
+    ck_assert_msg(s != NULL, "%s", err);
+    stop_server();
+    start_server("another-one");
+    {
+        wx_store_claim_t c;
+
+        ck_assert_int_eq(wx_store_claim(s, &k_a, 1000, &pool, &c), WX_ESYS);
+        ck_assert_msg(wx_store_fail_kind(s) == WX_STORE_FAIL_AUTH, "%d: %s",
+                      wx_store_fail_kind(s), wx_store_error(s));
+    }
+    wx_store_close(s);
 }
 END_TEST
 
@@ -693,10 +707,13 @@ START_TEST(test_server_stopped_and_back)
     t0 = mono_ms();
     ck_assert_int_eq(wx_store_claim(st, &k_a, 60000, &pool, &c), WX_ESYS);
     ck_assert_int_lt(mono_ms() - t0, 600);
+    ck_assert_int_eq(wx_store_fail_kind(st), WX_STORE_FAIL_CONNECT);
     t0 = mono_ms();
     ck_assert_int_eq(wx_store_take(st, &k_a, 5, 5, 0, &granted, &retry), WX_ESYS);
     ck_assert_int_eq(granted, 0);
     ck_assert_int_lt(mono_ms() - t0, 600);
+    /* nothing tried in the backoff: no new failure of the server's */
+    ck_assert_int_eq(wx_store_fail_kind(st), WX_STORE_FAIL_BACKOFF);
     ck_assert_ptr_nonnull(strstr(wx_store_error(st), "redis"));
     start_server(NULL);
     t0 = mono_ms();
@@ -708,6 +725,20 @@ START_TEST(test_server_stopped_and_back)
     ck_assert_msg(rc == WX_OK, "still failing after %lld ms: %s", dt, wx_store_error(st));
     /* the server restarted empty: the key is free */
     ck_assert_int_eq(c.state, WX_STORE_CLAIMED);
+    /* the server turned replica (a failover): a write is refused */
+    {
+        redisContext *adm = redisConnectUnix(sock);
+        redisReply *rep;
+
+        ck_assert_ptr_nonnull(adm);
+        rep = redisCommand(adm, "REPLICAOF 127.0.0.1 1");
+        ck_assert_ptr_nonnull(rep);
+        freeReplyObject(rep);
+        redisFree(adm);
+    }
+    ck_assert_int_eq(wx_store_claim(st, &k_rec, 60000, &pool, &c), WX_ESYS);
+    ck_assert_msg(wx_store_fail_kind(st) == WX_STORE_FAIL_READONLY, "%d: %s",
+                  wx_store_fail_kind(st), wx_store_error(st));
 }
 END_TEST
 
@@ -745,9 +776,12 @@ static void start_fake(const char *const *script, int n)
     close(lfd);
 }
 
-/* Each script is sent once (EVAL, on the server's first sight of it),
- * then named by its SHA-1: EVALSHA finds it, one round trip a call. */
-START_TEST(test_scripts_run_by_sha)
+/* A free key's claim and a done key's read are one command (SET NX GET,
+ * no script); a finish waited for is its script named by its SHA-1 (sent
+ * whole once, on the server's first sight of it); a finish not waited for
+ * is sent whole (EVAL: a script the server lost cannot fail it unseen),
+ * its answer read before the next command. */
+START_TEST(test_one_round_trip)
 {
     redisContext *rc = redisConnectUnix(sock);
     redisReply *rep;
@@ -758,21 +792,72 @@ START_TEST(test_scripts_run_by_sha)
 
     ck_assert_ptr_nonnull(rc);
     ck_assert_int_eq(rc->err, 0);
-    for (i = 0; i < 10; i++) {
+    for (i = 0; i < 20; i++) {
         wx_store_key_t k = { "sha", key, (size_t)snprintf(key, sizeof(key), "k%d", i) };
 
         ck_assert_int_eq(claim(st, &k, 60000, &c), WX_STORE_CLAIMED);
-        ck_assert_int_eq(wx_store_finish(st, &k, WX_STR("v"), 10000), WX_OK);
+        if (i < 10)
+            ck_assert_int_eq(wx_store_finish(st, &k, WX_STR("v"), 10000), WX_OK);
+        else
+            ck_assert_int_eq(wx_store_finish_nowait(st, &k, WX_STR("w"), 10000), WX_OK);
     }
+    for (i = 0; i < 20; i++) {
+        wx_store_key_t k = { "sha", key, (size_t)snprintf(key, sizeof(key), "k%d", i) };
+
+        ck_assert_int_eq(claim(st, &k, 60000, &c), WX_STORE_DONE);
+        ck_assert_str_eq(c.value.data, i < 10 ? "v" : "w");
+    }
+    ck_assert_uint_eq(wx_store_lost(st), 0);
     rep = redisCommand(rc, "INFO commandstats");
     ck_assert_ptr_nonnull(rep);
     ck_assert_int_eq(rep->type, REDIS_REPLY_STRING);
-    /* the claim and the finish scripts: one miss each, 18 hits */
-    p = strstr(rep->str, "cmdstat_evalsha:calls=20,");
+    /* 40 claims, and the 20 finishes' own SET inside their script */
+    ck_assert_msg(strstr(rep->str, "cmdstat_set:calls=60,") != NULL, "SET: %.200s",
+                  strstr(rep->str, "cmdstat_set:") ? strstr(rep->str, "cmdstat_set:") : "none");
+    /* the waited finishes: one miss, 9 hits */
+    p = strstr(rep->str, "cmdstat_evalsha:calls=10,");
     ck_assert_msg(p != NULL, "EVALSHA: %.200s", strstr(rep->str, "cmdstat_evalsha") ?
                   strstr(rep->str, "cmdstat_evalsha") : "none");
-    ck_assert_msg(strncmp(strstr(p, "failed_calls="), "failed_calls=2\r", 15) == 0, "EVALSHA missed: %.120s", p);
+    ck_assert_msg(strncmp(strstr(p, "failed_calls="), "failed_calls=1\r", 15) == 0,
+                  "EVALSHA missed: %.120s", p);
+    /* the miss's EVAL, and the 10 finishes not waited for */
+    ck_assert_msg(strstr(rep->str, "cmdstat_eval:calls=11,") != NULL, "EVAL: %.200s",
+                  strstr(rep->str, "cmdstat_eval:") ? strstr(rep->str, "cmdstat_eval:") : "none");
     freeReplyObject(rep);
+    redisFree(rc);
+}
+END_TEST
+
+/* A finish not waited for whose claim was taken over is no loss (the new
+ * owner answers); one the server refuses is counted lost, found by the
+ * next command. */
+START_TEST(test_finish_nowait_outcomes)
+{
+    redisContext *rc = redisConnectUnix(sock);
+    redisReply *rep;
+    wx_store_claim_t c;
+
+    ck_assert_ptr_nonnull(rc);
+    ck_assert_int_eq(claim(st, &k_a, 60000, &c), WX_STORE_CLAIMED);
+    /* another owner's claim now (its lease on: more than the grace left) */
+    rep = redisCommand(rc, "SET t:test:a hsomeone:1:1 PX 90000");
+    ck_assert_ptr_nonnull(rep);
+    freeReplyObject(rep);
+    ck_assert_int_eq(wx_store_finish_nowait(st, &k_a, WX_STR("mine"), 10000), WX_OK);
+    ck_assert_int_eq(claim(st, &k_a, 60000, &c), WX_STORE_HELD);
+    ck_assert_int_eq(c.owner, 1);
+    ck_assert_uint_eq(wx_store_lost(st), 0);
+    /* the server refuses writes (a replica would say READONLY) */
+    ck_assert_int_eq(claim(st, &k_rec, 60000, &c), WX_STORE_CLAIMED);
+    rep = redisCommand(rc, "CONFIG SET maxmemory 1");
+    ck_assert_ptr_nonnull(rep);
+    freeReplyObject(rep);
+    ck_assert_int_eq(wx_store_finish_nowait(st, &k_rec, WX_STR("v"), 10000), WX_OK);
+    rep = redisCommand(rc, "CONFIG SET maxmemory 0");
+    ck_assert_ptr_nonnull(rep);
+    freeReplyObject(rep);
+    ck_assert_int_eq(claim(st, &k_a, 60000, &c), WX_STORE_HELD);
+    ck_assert_uint_eq(wx_store_lost(st), 1);
     redisFree(rc);
 }
 END_TEST
@@ -799,11 +884,13 @@ START_TEST(test_garbage_server)
     ck_assert_msg(s != NULL, "%s", err);
     ck_assert_int_eq(wx_store_claim(s, &k_a, 1000, &pool, &c), WX_ESYS);
     ck_assert_ptr_nonnull(strstr(wx_store_error(s), "shape"));
-    /* dropped: the next connection answers ROLE, then nothing at all */
+    ck_assert_int_eq(wx_store_fail_kind(s), WX_STORE_FAIL_PROTOCOL);
+    /* dropped: the next connection answers ROLE, then a number again */
     nap_ms(150);
     t0 = mono_ms();
     ck_assert_int_eq(wx_store_take(s, &k_a, 1, 1, 0, &granted, &retry), WX_ESYS);
     ck_assert_int_lt(mono_ms() - t0, 800);
+    ck_assert_int_eq(wx_store_fail_kind(s), WX_STORE_FAIL_PROTOCOL);
     ck_assert_int_eq(wx_store_rec_read(s, &k_rec, &r, buf, sizeof(buf)), WX_ESYS);
     wx_store_close(s);
     stop_pid(&fake_pid);
@@ -821,6 +908,17 @@ START_TEST(test_garbage_server)
     t0 = mono_ms();
     ck_assert_ptr_null(open_redis(url, NULL, err, sizeof(err)));
     ck_assert_int_lt(mono_ms() - t0, 800);
+    stop_pid(&fake_pid);
+    unlink(fake_sock);
+
+    /* ROLE answered, then silence: a command's timeout */
+    start_fake(script, 1);
+    s = open_redis(url, NULL, err, sizeof(err));
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_int_eq(wx_store_claim(s, &k_a, 1000, &pool, &c), WX_ESYS);
+    ck_assert_msg(wx_store_fail_kind(s) == WX_STORE_FAIL_TIMEOUT, "%d: %s",
+                  wx_store_fail_kind(s), wx_store_error(s));
+    wx_store_close(s);
 }
 END_TEST
 
@@ -850,7 +948,8 @@ Suite *store_redis_suite(void)
     tcase_add_test(tc, test_bad_config_and_password);
     tcase_add_test(tc, test_server_stopped_and_back);
     tcase_add_test(tc, test_garbage_server);
-    tcase_add_test(tc, test_scripts_run_by_sha);
+    tcase_add_test(tc, test_one_round_trip);
+    tcase_add_test(tc, test_finish_nowait_outcomes);
     suite_add_tcase(s, tc);
     return s;
 }

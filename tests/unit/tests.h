@@ -31,6 +31,7 @@ Suite *upstream_suite(void);
 Suite *ratelimit_suite(void);
 Suite *store_suite(void);
 Suite *store_redis_suite(void);
+Suite *store_contract_suite(void);
 Suite *route_suite(void);
 Suite *jssdk_suite(void);
 Suite *ticket_suite(void);

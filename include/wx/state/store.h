@@ -151,6 +151,24 @@ const char *wx_store_backend(const wx_store_t *st);
 /* What went wrong in the last operation that failed, never NULL. */
 const char *wx_store_error(const wx_store_t *st);
 
+/* The kind of the last failure, for metrics and for deciding what to log:
+ * the store unavailable (WX_ESYS) is one of the first five on a backend
+ * with a server, or BACKOFF when no command was even tried (the server
+ * failed a moment ago: the backend waits a backoff period before it tries
+ * again).  Anything else is OTHER. */
+typedef enum wx_store_fail {
+    WX_STORE_FAIL_CONNECT,      /* the server unreachable, or the connection lost */
+    WX_STORE_FAIL_TIMEOUT,      /* no answer within timeout_ms */
+    WX_STORE_FAIL_PROTOCOL,     /* an answer that is no Redis reply, or of the wrong shape */
+    WX_STORE_FAIL_AUTH,         /* the password refused, or none given */
+    WX_STORE_FAIL_READONLY,     /* a replica, not the master (a failover) */
+    WX_STORE_FAIL_OTHER,        /* another error reply, or a local failure */
+    WX_STORE_FAIL_BACKOFF,      /* not tried: the server failed a moment ago */
+    WX_STORE_FAIL_KINDS
+} wx_store_fail_t;
+
+wx_store_fail_t wx_store_fail_kind(const wx_store_t *st);
+
 /* ---- leases -------------------------------------------------------------
  *
  * A key is free, held by an owner (the process that claimed it: the local
@@ -199,6 +217,27 @@ wx_err_t wx_store_claim(wx_store_t *st, const wx_store_key_t *key, unsigned leas
  * less; WX_EINVAL, WX_ECONFIG, WX_ESYS. */
 wx_err_t wx_store_finish(wx_store_t *st, const wx_store_key_t *key, wx_str_t value,
                          unsigned keep_ms);
+
+/* Like wx_store_finish(), but a backend that talks to a server may send
+ * the finish and return without its answer (redis): the caller's one
+ * blocking round trip a message is then its claim.  WX_OK means sent
+ * (local: done); what is found before sending is returned as by
+ * wx_store_finish() (WX_ETOOBIG with the claim still held, WX_ESYS when the
+ * server is down).  The answer is read before the handle's next command,
+ * and a finish that failed there (not a claim taken over meanwhile: that is
+ * no failure, its new owner answers) is counted in wx_store_lost().  Safe
+ * when nothing but a log line would follow the answer: the claim ends
+ * with its lease anyway. */
+wx_err_t wx_store_finish_nowait(wx_store_t *st, const wx_store_key_t *key, wx_str_t value,
+                                unsigned keep_ms);
+
+/* Finishes sent by wx_store_finish_nowait() that failed, since the open. */
+unsigned long wx_store_lost(const wx_store_t *st);
+
+/* Done entries this handle gave up before their time to make room (the
+ * local table; redis: 0, as Redis evicts by its own policy), since the
+ * open: a per-process count, for metrics. */
+unsigned long wx_store_evictions(const wx_store_t *st);
 
 /* Keys held or done, and done entries given up before their time (the
  * local table; for reports and tests).  WX_OK or WX_ECONFIG (redis: not

@@ -20,6 +20,7 @@ wx_err_t wx_store_fail(wx_store_t *st, wx_err_t rc, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(st->error, sizeof(st->error), fmt, ap);
     va_end(ap);
+    st->kind = WX_STORE_FAIL_OTHER;
     return rc;
 }
 
@@ -92,7 +93,30 @@ wx_err_t wx_store_finish(wx_store_t *st, const wx_store_key_t *key, wx_str_t val
 {
     if (bad_key(st, key) || (value.data == NULL && value.len))
         return wx_store_fail(st, WX_EINVAL, "state store: bad key or value");
-    return st->ops->finish(st, key, value, keep_ms);
+    return st->ops->finish(st, key, value, keep_ms, 0);
+}
+
+wx_err_t wx_store_finish_nowait(wx_store_t *st, const wx_store_key_t *key, wx_str_t value,
+                                unsigned keep_ms)
+{
+    if (bad_key(st, key) || (value.data == NULL && value.len))
+        return wx_store_fail(st, WX_EINVAL, "state store: bad key or value");
+    return st->ops->finish(st, key, value, keep_ms, 1);
+}
+
+unsigned long wx_store_lost(const wx_store_t *st)
+{
+    return st->lost;
+}
+
+unsigned long wx_store_evictions(const wx_store_t *st)
+{
+    return st->evictions;
+}
+
+wx_store_fail_t wx_store_fail_kind(const wx_store_t *st)
+{
+    return st->kind;
 }
 
 wx_err_t wx_store_lease_stats(wx_store_t *st, unsigned *used, unsigned long *early)

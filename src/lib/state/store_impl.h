@@ -21,7 +21,7 @@ typedef struct wx_store_ops {
     wx_err_t (*claim)(wx_store_t *st, const wx_store_key_t *key, unsigned lease_ms,
                       wx_pool_t *pool, wx_store_claim_t *c);
     wx_err_t (*finish)(wx_store_t *st, const wx_store_key_t *key, wx_str_t value,
-                       unsigned keep_ms);
+                       unsigned keep_ms, int nowait);
     wx_err_t (*lease_stats)(wx_store_t *st, unsigned *used, unsigned long *early);
     wx_err_t (*take)(wx_store_t *st, const wx_store_key_t *key, unsigned rate,
                      unsigned burst, int64_t now_us, int *granted, unsigned *retry_ms);
@@ -38,9 +38,13 @@ struct wx_store {
     const wx_store_ops_t   *ops;
     void                   *be;         /* the backend's state */
     char                    error[512]; /* the last failure */
+    wx_store_fail_t         kind;       /* ... and its kind */
+    unsigned long           lost;       /* nowait finishes that failed */
+    unsigned long           evictions;  /* done entries given up early */
 };
 
-/* Record what failed; returns 'rc' for "return wx_store_fail(...)". */
+/* Record what failed (its kind OTHER; a backend with a server sets
+ * st->kind after); returns 'rc' for "return wx_store_fail(...)". */
 wx_err_t wx_store_fail(wx_store_t *st, wx_err_t rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

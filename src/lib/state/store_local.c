@@ -165,8 +165,9 @@ static void lease_drop_large(wx_store_local_t *l, lease_slot_t *s)
  * long); the done entry holding it is given up (an early eviction when
  * before its time).  Held entries never hold one.  Called with the lock
  * held. */
-static lease_large_t *lease_take_large(wx_store_local_t *l, lease_slot_t *s, int64_t now)
+static lease_large_t *lease_take_large(wx_store_t *st, lease_slot_t *s, int64_t now)
 {
+    wx_store_local_t *l = st->be;
     lease_hdr_t *h = (lease_hdr_t *)l->lease.map;
     unsigned i = h->large_next % l->large;
     lease_large_t *g = large_at(l, i);
@@ -176,8 +177,10 @@ static lease_large_t *lease_take_large(wx_store_local_t *l, lease_slot_t *s, int
         lease_slot_t *old = lease_at(l, g->entry - 1);
 
         if (old->state == SLOT_DONE && old->large == i + 1) {
-            if (now < old->until_ms)
+            if (now < old->until_ms) {
                 h->early_evictions++;
+                st->evictions++;
+            }
             old->state = SLOT_EMPTY;
             old->large = 0;
         }
@@ -260,8 +263,10 @@ static wx_err_t local_claim(wx_store_t *st, const wx_store_key_t *key, unsigned 
         c->state = WX_STORE_NOROOM;
     } else if (!found || (s->state == SLOT_DONE && now >= s->until_ms)) {
         /* A done value past its keep_ms is gone: never replayed. */
-        if (!found && s->state == SLOT_DONE && now < s->until_ms)
+        if (!found && s->state == SLOT_DONE && now < s->until_ms) {
             ((lease_hdr_t *)l->lease.map)->early_evictions++;
+            st->evictions++;
+        }
         lease_set(l, s, &k, now, lease_ms);
         c->state = WX_STORE_CLAIMED;
     } else if (s->state == SLOT_DONE) {
@@ -287,7 +292,7 @@ static wx_err_t local_claim(wx_store_t *st, const wx_store_key_t *key, unsigned 
 }
 
 static wx_err_t local_finish(wx_store_t *st, const wx_store_key_t *key, wx_str_t value,
-                             unsigned keep_ms)
+                             unsigned keep_ms, int nowait)
 {
     wx_store_local_t *l = st->be;
     wx_err_t rc;
@@ -295,6 +300,7 @@ static wx_err_t local_finish(wx_store_t *st, const wx_store_key_t *key, wx_str_t
     lkey_t k;
     int found;
 
+    (void)nowait;               /* no server: done at once */
     if (l->lease.map == NULL)
         return no_table(st, "lease");
     if (value.len > l->slot_size - sizeof(lease_slot_t))
@@ -311,7 +317,7 @@ static wx_err_t local_finish(wx_store_t *st, const wx_store_key_t *key, wx_str_t
 
         lease_drop_large(l, s);
         if (value.len > LEASE_ENTRY - sizeof(lease_slot_t))
-            dst = lease_take_large(l, s, now)->value;
+            dst = lease_take_large(st, s, now)->value;
         if (value.len)
             memcpy(dst, value.data, value.len);
         s->len = (uint32_t)value.len;

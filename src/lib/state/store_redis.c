@@ -4,11 +4,20 @@
  *
  * Each operation is one round trip: a Lua script run with EVALSHA (sent
  * whole with EVAL when the server does not know it: after a restart or a
- * failover, which also caches it) or a single command.  Kinds of keys:
+ * failover, which also caches it) or a single command.  A claim is first
+ * the one command SET KEY hOWNER NX PX TTL GET (Redis >= 7.0), which
+ * claims a free key or reads a done one: the first delivery and a replay
+ * are one command; only a key found held (a retry that must wait, or a
+ * dead owner's) goes on to the claim script, which tells a lease that ended
+ * by the key's remaining TTL.  A finish may be sent without waiting for
+ * its answer (wx_store_finish_nowait), as EVAL: a script the server lost
+ * (a restart) cannot fail it unseen.  Kinds of keys:
  *
- *   lease    a string: "h" UNTIL_MS " " OWNER while held (kept past the
- *            lease so that the next claimer can say whose it took over),
- *            "d" VALUE when done, with a TTL of keep_ms;
+ *   lease    a string: "h" OWNER while held, with a TTL of the lease plus
+ *            LEASE_GRACE (kept past the lease so that the next claimer
+ *            can say whose it took over: the lease ended when less than
+ *            that grace is left), "d" VALUE when done, with a TTL of
+ *            keep_ms;
  *   bucket   a hash {l: level in millionths of a token, t: Redis TIME in
  *            µs}, expiring once it would be full again;
  *   record   a hash {v, o, e, val}: version, obtained, expires, value;
@@ -35,33 +44,30 @@
 /* The scripts.  Lua 5.1's numbers are doubles: exact to 2^53, so ms and
  * µs since 1970 are; versions are compared as decimal strings. */
 
-/* KEYS[1] lease; ARGV owner, lease_ms, ms to keep a held entry.
- * -> {kind, text}: c (claimed), t (taken, previous owner), h (held,
- * owner), d (done, value). */
+/* A held key outlives its lease by this much, to name its dead owner. */
+#define LEASE_GRACE_MS  60000U
+
+/* KEYS[1] lease; ARGV owner, lease_ms, LEASE_GRACE_MS.  -> {kind, text}:
+ * c (claimed), t (taken, previous owner), h (held, owner), d (done,
+ * value).  A held key's lease ended when no more than the grace is left
+ * of its TTL: Redis's clock, the same for every host. */
 static const char claim_lua[] =
-    "local t = redis.call('TIME')\n"
-    "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
     "local v = redis.call('GET', KEYS[1])\n"
     "local kind, text = 'c', ''\n"
     "if v then\n"
     "  local k = string.sub(v, 1, 1)\n"
     "  if k == 'd' then return {'d', string.sub(v, 2)} end\n"
-    "  local sp = string.find(v, ' ', 2, true)\n"
-    "  if k ~= 'h' or not sp then return redis.error_reply('ERR not a lease entry') end\n"
-    "  text = string.sub(v, sp + 1)\n"
-    "  if tonumber(string.sub(v, 2, sp - 1)) > now then return {'h', text} end\n"
+    "  if k ~= 'h' then return redis.error_reply('ERR not a lease entry') end\n"
+    "  text = string.sub(v, 2)\n"
+    "  if redis.call('PTTL', KEYS[1]) > tonumber(ARGV[3]) then return {'h', text} end\n"
     "  kind = 't'\n"
     "end\n"
-    "redis.call('SET', KEYS[1], 'h' .. string.format('%.0f', now + tonumber(ARGV[2]))"
-    " .. ' ' .. ARGV[1], 'PX', ARGV[3])\n"
+    "redis.call('SET', KEYS[1], 'h' .. ARGV[1], 'PX', tonumber(ARGV[2]) + tonumber(ARGV[3]))\n"
     "return {kind, text}\n";
 
 /* KEYS[1] lease; ARGV owner, value, keep_ms.  -> 1 finished, 0 not ours. */
 static const char finish_lua[] =
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if not v or string.sub(v, 1, 1) ~= 'h' then return 0 end\n"
-    "local sp = string.find(v, ' ', 2, true)\n"
-    "if not sp or string.sub(v, sp + 1) ~= ARGV[1] then return 0 end\n"
+    "if redis.call('GET', KEYS[1]) ~= 'h' .. ARGV[1] then return 0 end\n"
     "redis.call('SET', KEYS[1], 'd' .. ARGV[2], 'PX', ARGV[3])\n"
     "return 1\n";
 
@@ -125,59 +131,112 @@ static redisReply *eval(wx_store_t *st, int s, int nkeys, int nargs, const char 
 
 /* ---- leases -------------------------------------------------------------- */
 
+/* Fill 'c' from a claim's answer: kind 'k' (c, t, h or d) and 'len'
+ * bytes of text (an owner or a value). */
+static wx_err_t claimed(wx_store_t *st, char k, const char *text, size_t len, wx_pool_t *pool,
+                        wx_store_claim_t *c)
+{
+    wx_store_redis_t *r = st->be;
+    const char *colon;
+
+    switch (k) {
+    case 'c':
+        c->state = WX_STORE_CLAIMED;
+        return WX_OK;
+    case 'd':
+        c->state = WX_STORE_DONE;
+        c->value.data = wx_pool_strndup(pool, text, len);
+        if (c->value.data == NULL)
+            return wx_store_fail(st, WX_ENOMEM, "%s: no room in the pool for a %zu-byte value",
+                                 r->lease_name, len);
+        c->value.len = len;
+        return WX_OK;
+    default:
+        c->state = k == 'h' ? WX_STORE_HELD : WX_STORE_TAKEN;
+        /* host:pid:counter; the host may hold colons, the rest not */
+        colon = memrchr(text, ':', len);
+        while (colon && colon > text && colon[-1] != ':')
+            colon--;
+        c->owner = colon ? strtol(colon, NULL, 10) : 0;
+        return WX_OK;
+    }
+}
+
+/* SET KEY hOWNER NX PX TTL GET: 1 with 'c' filled (claimed, or done), 0
+ * when the key is held (the script decides), -1 on a failure (st->error;
+ * WX_ESYS in *rc). */
+static int claim_set(wx_store_t *st, unsigned lease_ms, wx_pool_t *pool, wx_store_claim_t *c,
+                     wx_err_t *rc)
+{
+    wx_store_redis_t *r = st->be;
+    char val[sizeof(r->owner) + 1], px[24];
+    const char *argv[7] = { "SET", r->k1, val, "NX", "PX", px, "GET" };
+    size_t lens[7] = { 3, r->k1len, 0, 2, 2, 0, 3 };
+    redisReply *rep;
+    int out = 0;
+
+    lens[2] = (size_t)snprintf(val, sizeof(val), "h%s", r->owner);
+    lens[5] = (size_t)snprintf(px, sizeof(px), "%lu", (unsigned long)lease_ms + LEASE_GRACE_MS);
+    if ((rep = wx_redis_call(st, 7, argv, lens)) == NULL) {
+        /* Before 7.0, NX and GET together are a syntax error: the script
+         * alone then, from now on. */
+        if (strstr(st->error, "syntax error") != NULL) {
+            r->no_setget = 1;
+            return 0;
+        }
+        *rc = WX_ESYS;
+        return -1;
+    }
+    if (rep->type == REDIS_REPLY_NIL) {
+        *rc = claimed(st, 'c', "", 0, pool, c);
+        out = 1;
+    } else if (rep->type == REDIS_REPLY_STRING && rep->len > 0 && rep->str[0] == 'd') {
+        *rc = claimed(st, 'd', rep->str + 1, rep->len - 1, pool, c);
+        out = 1;
+    } else if (rep->type != REDIS_REPLY_STRING) {
+        *rc = wx_redis_bad_reply(st, rep, "a claim answered with a reply of the wrong shape");
+        return -1;
+    }
+    freeReplyObject(rep);
+    return out;
+}
+
 static wx_err_t redis_claim(wx_store_t *st, const wx_store_key_t *key, unsigned lease_ms,
                             wx_pool_t *pool, wx_store_claim_t *c)
 {
     wx_store_redis_t *r = st->be;
-    char lease[24], keep[24];
+    char lease[24], grace[24];
     const char *args[3];
     size_t lens[3];
     redisReply *rep, *k, *t;
     wx_err_t rc = WX_OK;
-    const char *colon;
 
-    if ((rc = wx_redis_key1(st, key, ":")) != WX_OK || (rc = wx_redis_conn(st)) != WX_OK)
+    if ((rc = wx_redis_key1(st, key, ":")) != WX_OK)
         return rc;
+    if (!r->no_setget) {
+        int got = claim_set(st, lease_ms, pool, c, &rc);
+
+        if (got != 0)
+            return rc;
+    }
     snprintf(lease, sizeof(lease), "%u", lease_ms);
-    /* A held entry outlives its lease a while, to name its dead owner. */
-    snprintf(keep, sizeof(keep), "%lu", (unsigned long)lease_ms * 2 + 60000);
+    snprintf(grace, sizeof(grace), "%u", LEASE_GRACE_MS);
     args[0] = r->owner, lens[0] = strlen(r->owner);
     args[1] = lease, lens[1] = strlen(lease);
-    args[2] = keep, lens[2] = strlen(keep);
+    args[2] = grace, lens[2] = strlen(grace);
     if ((rep = eval(st, S_CLAIM, 1, 3, args, lens)) == NULL)
         return WX_ESYS;
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
         (k = rep->element[0])->type != REDIS_REPLY_STRING || k->len != 1 ||
         (t = rep->element[1])->type != REDIS_REPLY_STRING)
         return wx_redis_bad_reply(st, rep, "a claim answered with a reply of the wrong shape");
-    switch (k->str[0]) {
-    case 'c':
-        c->state = WX_STORE_CLAIMED;
-        break;
-    case 'd':
-        c->state = WX_STORE_DONE;
-        c->value.data = wx_pool_strndup(pool, t->str, t->len);
-        if (c->value.data)
-            c->value.len = t->len;
-        else
-            rc = wx_store_fail(st, WX_ENOMEM, "%s: no room in the pool for a %zu-byte value",
-                               r->lease_name, t->len);
-        break;
-    default:
-        c->state = k->str[0] == 'h' ? WX_STORE_HELD : WX_STORE_TAKEN;
-        /* host:pid:counter; the host may hold colons, the rest not */
-        colon = memrchr(t->str, ':', t->len);
-        while (colon && colon > t->str && colon[-1] != ':')
-            colon--;
-        c->owner = colon ? strtol(colon, NULL, 10) : 0;
-        break;
-    }
+    rc = claimed(st, k->str[0], t->str, t->len, pool, c);
     freeReplyObject(rep);
     return rc;
 }
 
 static wx_err_t redis_finish(wx_store_t *st, const wx_store_key_t *key, wx_str_t value,
-                             unsigned keep_ms)
+                             unsigned keep_ms, int nowait)
 {
     wx_store_redis_t *r = st->be;
     char keep[24];
@@ -195,6 +254,12 @@ static wx_err_t redis_finish(wx_store_t *st, const wx_store_key_t *key, wx_str_t
     args[0] = r->owner, lens[0] = strlen(r->owner);
     args[1] = value.len ? value.data : "", lens[1] = value.len;
     args[2] = keep, lens[2] = strlen(keep);
+    if (nowait) {
+        const char *argv[7] = { "EVAL", finish_lua, "1", r->k1, args[0], args[1], args[2] };
+        size_t alens[7] = { 4, sizeof(finish_lua) - 1, 1, r->k1len, lens[0], lens[1], lens[2] };
+
+        return wx_redis_send(st, 7, argv, alens);
+    }
     if ((rep = eval(st, S_FINISH, 1, 3, args, lens)) == NULL)
         return WX_ESYS;
     if (rep->type != REDIS_REPLY_INTEGER)
@@ -429,6 +494,7 @@ static void redis_close(wx_store_t *st)
     if (r == NULL)
         return;
     if (r->pid == wx_pid()) {
+        wx_redis_settle(st);
         redis_unlock(st, NULL);
         wx_redis_drop(r);
     } else if (r->c) {

@@ -25,6 +25,9 @@ enum { S_CLAIM, S_FINISH, S_TAKE, S_REPLACE, S_UNLOCK, S_COUNT };
 typedef struct wx_store_redis {
     redisContext   *c;              /* NULL: not connected */
     pid_t           pid;            /* the process 'c' and 'owner' belong to */
+    unsigned        pending;        /* answers not read yet (wx_redis_send) */
+    wx_store_fail_t fail;           /* the kind of the last connect's failure */
+    int             no_setget;      /* the server refused SET NX GET (< 7.0) */
     int64_t         retry_at;       /* wx_now_ms(): no connect before */
     unsigned        backoff;        /* ms; 0 after a success */
     unsigned        timeout_ms;
@@ -67,8 +70,8 @@ void wx_redis_set_owner(wx_store_redis_t *r);
 /* The connection, opened if need be (not before retry_at): WX_OK or WX_ESYS. */
 wx_err_t wx_redis_conn(wx_store_t *st);
 void wx_redis_drop(wx_store_redis_t *r);
-/* Fail with WX_ESYS and drop the connection. */
-wx_err_t wx_redis_broken(wx_store_t *st, const char *what);
+/* Fail with WX_ESYS (of 'kind') and drop the connection. */
+wx_err_t wx_redis_broken(wx_store_t *st, wx_store_fail_t kind, const char *what);
 /* The same, freeing 'rep' first: a reply of the wrong shape. */
 wx_err_t wx_redis_bad_reply(wx_store_t *st, redisReply *rep, const char *what);
 /* One command (binary-safe): its reply, never an error reply; NULL with
@@ -77,5 +80,10 @@ wx_err_t wx_redis_bad_reply(wx_store_t *st, redisReply *rep, const char *what);
 redisReply *wx_redis_call(wx_store_t *st, int argc, const char **argv, const size_t *lens);
 redisReply *wx_redis_eval(wx_store_t *st, const char *script, const char *sha, int nkeys,
                           int nargs, const char **args, const size_t *alens);
+/* Send one command without reading its answer: WX_OK once written.  The
+ * answer is read before the next command (wx_redis_call) or by
+ * wx_redis_settle(); an error answer is counted in st->lost. */
+wx_err_t wx_redis_send(wx_store_t *st, int argc, const char **argv, const size_t *lens);
+void wx_redis_settle(wx_store_t *st);
 
 #endif

@@ -1,7 +1,9 @@
 /* store_redis_conn.c - the redis backend's connection (see store_redis.h):
  * the server's address, connect (directly or through Sentinel), AUTH,
- * SELECT, a master check, and one command or script at a time, with the
- * connection dropped on any failure and opened again after a backoff. */
+ * SELECT, a master check, and one command or script at a time (or one sent
+ * without waiting, its answer read before the next), with the connection
+ * dropped on any failure and opened again after a backoff.  Each failure
+ * is sorted into a kind (wx_store_fail_t) for the caller's metrics. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +54,30 @@ void wx_redis_drop(wx_store_redis_t *r)
     if (r->c)
         redisFree(r->c);
     r->c = NULL;
+    r->pending = 0;
+}
+
+/* The kind of an I/O failure of 'c' (errno 'e'): a read past SO_RCVTIMEO
+ * fails with EAGAIN, a connect past its timeout with ETIMEDOUT. */
+static wx_store_fail_t io_kind(const redisContext *c, int e)
+{
+    if (c->err == REDIS_ERR_PROTOCOL)
+        return WX_STORE_FAIL_PROTOCOL;
+    if (e == EAGAIN || e == EWOULDBLOCK || e == ETIMEDOUT || e == EINPROGRESS ||
+        strstr(c->errstr, "temporarily unavailable") || strstr(c->errstr, "timed out"))
+        return WX_STORE_FAIL_TIMEOUT;
+    return WX_STORE_FAIL_CONNECT;
+}
+
+/* The kind of an error reply. */
+static wx_store_fail_t reply_kind(const char *s)
+{
+    if (strncmp(s, "NOAUTH", 6) == 0 || strncmp(s, "WRONGPASS", 9) == 0 ||
+        strstr(s, "invalid password") || strstr(s, "invalid username"))
+        return WX_STORE_FAIL_AUTH;
+    if (strncmp(s, "READONLY", 8) == 0 || strncmp(s, "MASTERDOWN", 10) == 0)
+        return WX_STORE_FAIL_READONLY;
+    return WX_STORE_FAIL_OTHER;
 }
 
 void wx_redis_set_owner(wx_store_redis_t *r)
@@ -76,12 +102,14 @@ static redisContext *dial(wx_store_redis_t *r, const char *host, int port, char 
                            : redisConnectUnixWithTimeout(r->path, tv);
 
     if (c == NULL) {
+        r->fail = WX_STORE_FAIL_OTHER;
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     if (c->err == 0 && redisSetTimeout(c, tv) != REDIS_OK)
         c->err = REDIS_ERR_IO;
     if (c->err) {
+        r->fail = io_kind(c, errno);
         snprintf(err, errlen, "%s", c->errstr[0] ? c->errstr : strerror(errno));
         redisFree(c);
         return NULL;
@@ -89,18 +117,25 @@ static redisContext *dial(wx_store_redis_t *r, const char *host, int port, char 
     return c;
 }
 
-/* One command at connect time: its reply, or NULL with 'err' set. */
-static redisReply *hello_cmd(redisContext *c, char *err, size_t errlen, int argc,
-                             const char **argv, const char *what)
+/* One command at connect time: its reply, or NULL with 'err' and r->fail
+ * set. */
+static redisReply *hello_cmd(wx_store_redis_t *r, redisContext *c, char *err, size_t errlen,
+                             int argc, const char **argv, const char *what)
 {
-    redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
+    redisReply *rep;
 
+    errno = 0;
+    rep = redisCommandArgv(c, argc, argv, NULL);
     if (rep == NULL) {
+        r->fail = io_kind(c, errno);
         snprintf(err, errlen, "%s: %s%s", what, c->errstr[0] ? c->errstr : "no answer",
                  c->err == REDIS_ERR_PROTOCOL ? " (is this a Redis server?)" : "");
         return NULL;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
+        r->fail = reply_kind(rep->str);
+        if (strcmp(what, "AUTH") == 0)
+            r->fail = WX_STORE_FAIL_AUTH;
         if (strncmp(rep->str, "NOAUTH", 6) == 0)
             snprintf(err, errlen, "AUTH failed: the server wants a password and none is set");
         else
@@ -125,24 +160,26 @@ static int greet(wx_store_redis_t *r, redisContext *c, char *err, size_t errlen)
         /* AUTH PASSWORD, or AUTH USER PASSWORD (Redis 6 ACLs) */
         if (r->user[0] == '\0')
             auth[1] = r->password;
-        if ((rep = hello_cmd(c, err, errlen, r->user[0] ? 3 : 2, auth, "AUTH")) == NULL)
+        if ((rep = hello_cmd(r, c, err, errlen, r->user[0] ? 3 : 2, auth, "AUTH")) == NULL)
             return -1;
         freeReplyObject(rep);
     }
     if (r->db) {
         snprintf(db, sizeof(db), "%d", r->db);
-        if ((rep = hello_cmd(c, err, errlen, 2, sel, "SELECT")) == NULL)
+        if ((rep = hello_cmd(r, c, err, errlen, 2, sel, "SELECT")) == NULL)
             return -1;
         freeReplyObject(rep);
     }
     /* ROLE answers [role, ...]: a replica would refuse every write. */
-    if ((rep = hello_cmd(c, err, errlen, 1, role, "ROLE")) == NULL)
+    if ((rep = hello_cmd(r, c, err, errlen, 1, role, "ROLE")) == NULL)
         return -1;
     ok = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
          rep->element[0]->type == REDIS_REPLY_STRING &&
          strcmp(rep->element[0]->str, "master") == 0;
-    if (!ok)
+    if (!ok) {
+        r->fail = WX_STORE_FAIL_READONLY;
         snprintf(err, errlen, "ROLE: not a master");
+    }
     freeReplyObject(rep);
     return ok ? 0 : -1;
 }
@@ -156,6 +193,7 @@ static redisContext *via_sentinel(wx_store_redis_t *r, char *err, size_t errlen)
 
     snprintf(list, sizeof(list), "%s", r->sentinels);
     snprintf(err, errlen, "no Sentinel answered");
+    r->fail = WX_STORE_FAIL_CONNECT;
     for (tok = strtok_r(list, " \t,", &save); tok && c == NULL;
          tok = strtok_r(NULL, " \t,", &save)) {
         char *colon = strrchr(tok, ':'), *end;
@@ -168,7 +206,7 @@ static redisContext *via_sentinel(wx_store_redis_t *r, char *err, size_t errlen)
         *colon = '\0';
         if ((s = dial(r, tok, (int)port, err, errlen)) == NULL)
             continue;
-        rep = hello_cmd(s, err, errlen, 3, argv, "SENTINEL get-master-addr-by-name");
+        rep = hello_cmd(r, s, err, errlen, 3, argv, "SENTINEL get-master-addr-by-name");
         redisFree(s);
         if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
             rep->element[0]->type == REDIS_REPLY_STRING &&
@@ -178,6 +216,7 @@ static redisContext *via_sentinel(wx_store_redis_t *r, char *err, size_t errlen)
             snprintf(r->where, sizeof(r->where), "%.200s:%ld (master %.100s)", host, port, r->master);
             c = dial(r, host, (int)port, err, errlen);
         } else if (rep) {
+            r->fail = WX_STORE_FAIL_OTHER;
             snprintf(err, errlen, "Sentinel %s knows no master %s", tok, r->master);
         }
         freeReplyObject(rep);
@@ -205,9 +244,12 @@ wx_err_t wx_redis_conn(wx_store_t *st)
     if (r->c)
         return WX_OK;
     now = wx_now_ms();
-    if (now < r->retry_at)
-        return wx_store_fail(st, WX_ESYS, "redis %s: down (%s); next try in %lld ms",
-                             r->where, r->down, (long long)(r->retry_at - now));
+    if (now < r->retry_at) {
+        wx_store_fail(st, WX_ESYS, "redis %s: down (%s); next try in %lld ms",
+                      r->where, r->down, (long long)(r->retry_at - now));
+        st->kind = WX_STORE_FAIL_BACKOFF;
+        return WX_ESYS;
+    }
     r->c = r->sentinels[0] ? via_sentinel(r, err, sizeof(err))
                            : dial(r, r->path[0] ? NULL : r->host, r->port, err, sizeof(err));
     if (r->c && greet(r, r->c, err, sizeof(err)) != 0)
@@ -218,21 +260,93 @@ wx_err_t wx_redis_conn(wx_store_t *st)
             r->backoff = BACKOFF_MAX_MS;
         r->retry_at = wx_now_ms() + r->backoff;
         snprintf(r->down, sizeof(r->down), "%s", err);
-        return wx_store_fail(st, WX_ESYS, "redis %s: %s", r->where, err);
+        wx_store_fail(st, WX_ESYS, "redis %s: %s", r->where, err);
+        st->kind = r->fail;
+        return WX_ESYS;
     }
     r->backoff = 0;
     return WX_OK;
 }
 
 /* The connection failed mid-call: drop it; the next call reconnects. */
-wx_err_t wx_redis_broken(wx_store_t *st, const char *what)
+wx_err_t wx_redis_broken(wx_store_t *st, wx_store_fail_t kind, const char *what)
 {
     wx_store_redis_t *r = st->be;
 
     wx_store_fail(st, WX_ESYS, "redis %s: %s", r->where, what);
+    st->kind = kind;
     snprintf(r->down, sizeof(r->down), "%s", what);
     wx_redis_drop(r);
     return WX_ESYS;
+}
+
+/* An error reply: a master turned replica (a failover) or a server not
+ * ready or that forgot our AUTH (a restart) makes the next call connect
+ * again, through Sentinel if so set. */
+static void error_reply(wx_store_t *st, const redisReply *rep)
+{
+    wx_store_redis_t *r = st->be;
+
+    if (strncmp(rep->str, "READONLY", 8) == 0 || strncmp(rep->str, "LOADING", 7) == 0 ||
+        strncmp(rep->str, "NOAUTH", 6) == 0)
+        wx_redis_drop(r);
+    wx_store_fail(st, WX_ESYS, "redis %s: %.*s", r->where, (int)rep->len, rep->str);
+    st->kind = reply_kind(rep->str);
+}
+
+/* Read the answers of the commands sent without waiting (they came while
+ * the process did other work: no wait as a rule).  One that failed is
+ * counted in st->lost; a connection that fails here is dropped, and its
+ * finishes are lost with it. */
+static void drain(wx_store_t *st)
+{
+    wx_store_redis_t *r = st->be;
+    void *p;
+
+    while (r->c && r->pending) {
+        redisReply *rep;
+
+        if (redisGetReply(r->c, &p) != REDIS_OK || p == NULL) {
+            st->lost += r->pending;
+            wx_redis_drop(r);
+            return;
+        }
+        r->pending--;
+        rep = p;
+        if (rep->type == REDIS_REPLY_ERROR) {
+            st->lost++;
+            if (strncmp(rep->str, "READONLY", 8) == 0 || strncmp(rep->str, "LOADING", 7) == 0 ||
+                strncmp(rep->str, "NOAUTH", 6) == 0)
+                wx_redis_drop(r);
+        }
+        freeReplyObject(rep);
+    }
+}
+
+wx_err_t wx_redis_send(wx_store_t *st, int argc, const char **argv, const size_t *lens)
+{
+    wx_store_redis_t *r = st->be;
+    int done = 0;
+
+    if (wx_redis_conn(st) != WX_OK)
+        return WX_ESYS;
+    if (redisAppendCommandArgv(r->c, argc, argv, lens) != REDIS_OK)
+        return wx_redis_broken(st, WX_STORE_FAIL_OTHER, "out of memory");
+    errno = 0;
+    while (!done)
+        if (redisBufferWrite(r->c, &done) != REDIS_OK)
+            return wx_redis_broken(st, io_kind(r->c, errno),
+                                   r->c->errstr[0] ? r->c->errstr : "cannot send");
+    r->pending++;
+    return WX_OK;
+}
+
+void wx_redis_settle(wx_store_t *st)
+{
+    wx_store_redis_t *r = st->be;
+
+    if (r->pid == wx_pid())
+        drain(st);
 }
 
 /* A connection that was made before the server went away (a restart, a
@@ -248,9 +362,12 @@ static int stale(const redisContext *c, int e)
 redisReply *wx_redis_call(wx_store_t *st, int argc, const char **argv, const size_t *lens)
 {
     wx_store_redis_t *r = st->be;
-    int had = r->c != NULL && r->pid == wx_pid();
     redisReply *rep;
+    int had;
 
+    if (r->pid == wx_pid())
+        drain(st);
+    had = r->c != NULL && r->pid == wx_pid();
     if (wx_redis_conn(st) != WX_OK)
         return NULL;
     errno = 0;
@@ -265,17 +382,13 @@ redisReply *wx_redis_call(wx_store_t *st, int argc, const char **argv, const siz
         rep = redisCommandArgv(r->c, argc, argv, lens);
     }
     if (rep == NULL) {
-        wx_redis_broken(st, r->c->err == REDIS_ERR_PROTOCOL ? "garbage in a reply (not Redis?)"
-                   : r->c->errstr[0] ? r->c->errstr : "no answer");
+        wx_redis_broken(st, io_kind(r->c, errno),
+                        r->c->err == REDIS_ERR_PROTOCOL ? "garbage in a reply (not Redis?)"
+                        : r->c->errstr[0] ? r->c->errstr : "no answer");
         return NULL;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
-        /* A master turned replica (a failover) or a server not ready:
-         * the next call connects again, through Sentinel if so set. */
-        if (strncmp(rep->str, "READONLY", 8) == 0 || strncmp(rep->str, "LOADING", 7) == 0 ||
-            strncmp(rep->str, "NOAUTH", 6) == 0)
-            wx_redis_drop(r);
-        wx_store_fail(st, WX_ESYS, "redis %s: %.*s", r->where, (int)rep->len, rep->str);
+        error_reply(st, rep);
         freeReplyObject(rep);
         return NULL;
     }
@@ -313,7 +426,7 @@ redisReply *wx_redis_eval(wx_store_t *st, const char *script, const char *sha, i
 wx_err_t wx_redis_bad_reply(wx_store_t *st, redisReply *rep, const char *what)
 {
     freeReplyObject(rep);
-    return wx_redis_broken(st, what);
+    return wx_redis_broken(st, WX_STORE_FAIL_PROTOCOL, what);
 }
 
 /* ---- open and close ------------------------------------------------------ */
