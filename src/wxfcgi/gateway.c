@@ -458,6 +458,7 @@ static void respond_msg(wx_gw_t *gw, const wx_request_t *req, time_t now,
     hreq.pool = &gw->pool;
     hreq.arrived_ms = req->arrived_ms;
     hreq.now = now;
+    hreq.waited_us = &resp->waited_us;
     rc = gw->handler->handle(gw->hctx, &hreq, &reply);
     if (rc != WX_OK) {
         wx_log(WX_LOG_ERROR, "handler %s failed: %s; answering success",

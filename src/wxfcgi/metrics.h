@@ -1,7 +1,7 @@
 /*
  * wxfcgi/metrics.h - wxfcgi's counters (wx/server/metrics.h): requests by
  * method, message type and outcome, refusals by reason, the retry table,
- * handler errors and late deliveries.  The indexes below are counters of
+ * handler errors, late deliveries and the gateway's own time per request.  The indexes below are counters of
  * the worker's slot; wxfcgi_mx_count() sorts one answered request.
  */
 #ifndef WXFCGI_METRICS_H
@@ -26,11 +26,16 @@ enum {
     WXF_MX_HANDLER_ERRORS,
     WXF_MX_LATE_SENT,                                       /* wxf_mx_late */
     WXF_MX_LATE_FAILED,
+    WXF_MX_GW_HIST,                                         /* the gateway's own time: */
+    WXF_MX_GW_HIST_END = WXF_MX_GW_HIST + WX_MX_HIST_N + 1, /* buckets, then the sum */
     WXF_MX_N
 };
 
 /* Count one answered request of the gateway. */
 void wxfcgi_mx_count(const wx_request_t *req, const wx_response_t *resp);
+/* Time it: 'us' the worker's time on it, of which the handler waited
+ * resp->waited_us on the business call; the rest is the gateway's. */
+void wxfcgi_mx_time(const wx_response_t *resp, int64_t us);
 
 /* The program's part of the fcgi app. */
 unsigned wxfcgi_mx_counters(const wx_config_t *cfg);

@@ -126,6 +126,25 @@ n=$(printf '%s\n' "$out" | grep -c '^# TYPE wxfcgi_')
 printf '%s\n' "$out" | grep -v '^#' | grep -qvE '^wxfcgi_[a-z_]+(\{[^}]*\})? [0-9.e+-]+$' &&
     nok "every sample line is NAME{LABELS} VALUE" || ok "every sample line is NAME{LABELS} VALUE"
 
+echo "# the gateway's own time: a histogram of the whole pool"
+gw=wxfcgi_gateway_duration_seconds
+check "it counts the 11 requests" 11 "$(metric "${gw}_count")"
+c0=$(metric "${gw}_count")
+for i in 1 2 3 4 5; do
+    req POST "$(q)" "$(fresh "$top/tests/fixtures/msg/image.xml")" >/dev/null
+done
+check "5 more (images): _count moved by 5" 5 "$(( $(metric "${gw}_count") - c0 ))"
+scrape | awk -v b="${gw}_bucket" -v c="${gw}_count" -v s="${gw}_sum" '
+    index($1, b "{le=") == 1 { n++; if ($2 < last) bad = bad " " $1 "<" last; last = $2; inf = $2 }
+    $1 == c { count = $2 } $1 == s { sum = $2 }
+    END {
+        if (n != 14) bad = bad " buckets=" n
+        if (inf != count) bad = bad " +Inf=" inf " count=" count
+        if (!(sum > 0)) bad = bad " sum=" sum
+        print bad == "" ? "ok" : bad
+    }' > "$T/gwhist"
+check "14 buckets, cumulative and monotone, +Inf = _count, _sum > 0" ok "$(cat "$T/gwhist")"
+
 echo "# the logs say why"
 grep -q 'status=400 us=[0-9]* (decryption failed: appid mismatch with encoding_aes_key)' "$T/wxfcgi.log" &&
     ok "the decryption refusal names the check and the key" ||
