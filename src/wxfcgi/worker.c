@@ -87,8 +87,11 @@ static void serve_one(wx_gw_t *gw, FCGX_Request *rq)
      * gateway's histogram alike. */
     us = elapsed_us(&t0);
     wx_gw_log(&req, &resp, us);
-    wxfcgi_mx_count(&req, &resp);
-    wxfcgi_mx_time(&resp, us);
+    /* No pool: metrics are off (an empty metrics_path). */
+    if (wx_mx_pool() != NULL) {
+        wxfcgi_mx_count(&req, &resp);
+        wxfcgi_mx_time(&resp, us);
+    }
 }
 
 static void *gw_open(const wx_config_t *cfg, char *err, size_t errlen)

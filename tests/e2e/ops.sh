@@ -202,6 +202,25 @@ check "wxctl status: the 2 workers" 2 "$(wxctl status | grep -cE '^[0-9]+ +(idle
 check "wxctl status --json" 2 \
     "$(wxctl status --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["workers"]))')"
 
+echo "# an empty metrics_path: no metrics at all"
+wx_stop_pids $MASTER
+MASTER=""
+write_config "metrics_path ="
+"$build/wxfcgi" -c "$T/wx.ini" 2>>"$T/wxfcgi.log" &
+MASTER=$!
+wx_wait_for "$T/wxfcgi.sock" 10 || nok "wxfcgi starts without metrics"
+check "a text message is answered: 200" 200 "$(req POST "$(q)" "$(fresh "$top/tests/fixtures/msg/text.xml")")"
+scrape > "$T/off.txt"
+grep -q '^wxfcgi_' "$T/off.txt" && nok "no page at the old path" "$(head -3 "$T/off.txt")" ||
+    ok "no page at the old path"
+wxctl metrics > "$T/off.out" 2>&1
+check "wxctl metrics: a usage error (exit 2)" 2 "$?"
+check_match "... that says the path is empty" "*metrics_path is empty*" "$(cat "$T/off.out")"
+pid=$(pgrep -P "$MASTER" | head -1)
+grep -q '/dev/zero (deleted)' "/proc/$pid/maps" 2>/dev/null &&
+    nok "a worker maps no shared counters" "$(grep zero "/proc/$pid/maps")" ||
+    ok "a worker maps no shared counters"
+
 # ----------------------------------------------- wxproxy and wxtoken --------
 echo "# wxproxy and wxtoken against wxsim"
 P=$T/px
