@@ -86,6 +86,8 @@ command -v redis-server >/dev/null &&
 # Plain with metrics off: no goal of its own; beside plain it shows what the
 # metrics cost (per-worker counters, a clock read pair, the path check).
 target nometrics   plain ceiling     -    -    "$build/wxfcgi" -c "$T/nometrics.ini"
+# nginx gets a location for every row (the safe sample below needs its own).
+all_targets=("${targets[@]}")
 if [ -n "${WX_BENCH_TARGETS:-}" ]; then
     kept=()
     for n in "${targets[@]}"; do
@@ -168,7 +170,7 @@ loc() { # CONFIG NAME KEEP(on|off)
         "$top/nginx/wx.conf" | grep -v '^[[:space:]]*#' | tr '\n' ' '
 }
 ups="" locs=""
-for n in "${targets[@]}"; do
+for n in "${all_targets[@]}"; do
     ups+="upstream conn_$n { server unix:$T/conn-$n.sock; }
     upstream ka_$n { server unix:$T/ka-$n.sock; keepalive $conns; }
     "
