@@ -37,6 +37,24 @@ struct wx_gw {
     char                why[192];       /* a refusal's detail that names its cause */
 };
 
+/* OpenSSL sets itself up on first use (reads openssl.cnf, loads its
+ * provider, fetches AES, seeds its generator): some 10 million
+ * instructions, paid here, not by the worker's first encrypted message. */
+static wx_err_t warm_crypto(wx_gw_t *gw)
+{
+    char mem[256];
+    wx_buf_t b64;
+    wx_str_t back;
+    wx_err_t rc;
+
+    wx_buf_init(&b64, mem, sizeof(mem));
+    rc = wx_crypt_encrypt(&gw->keys[0], WX_STR("warm-up"), NULL, &gw->pool, &b64);
+    if (rc == WX_OK)
+        rc = wx_crypt_decrypt(&gw->keys[0], wx_buf_str(&b64), &gw->pool, &back);
+    wx_pool_reset(&gw->pool);
+    return rc;
+}
+
 wx_gw_t *wx_gw_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
 {
     wx_parse_limits_t lim = WX_PARSE_LIMITS_DEFAULT;
@@ -67,6 +85,10 @@ wx_gw_t *wx_gw_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
                 goto fail;
             }
             gw->n_keys = 2;
+        }
+        if (warm_crypto(gw) != WX_OK) {
+            snprintf(err, errlen, "OpenSSL: AES-256-CBC unusable");
+            goto fail;
         }
     }
     if (cfg->fcgi.dedup_slots) {
