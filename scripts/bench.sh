@@ -15,6 +15,8 @@
 #   plain        wxfcgi with the echo handler, plain mode
 #   ceilingsafe  wx-ceiling answering a real safe-mode envelope
 #   safe         wxfcgi, safe mode
+#   nometrics    plain with metrics off (an empty metrics_path): its req/s
+#                and CPU beside plain's are what the metrics cost
 # and, when npm can install wechat@2.1.0 (into WX_BENCH_NODE, default
 # /tmp/wx-bench-node, outside the tree), the node peer: its middleware in
 # 2 processes, wrk straight at it.
@@ -33,7 +35,8 @@
 #
 # Environment: WX_BENCH_SECS (default 2) seconds per run, WX_BENCH_ROUNDS
 # (default 5) rounds, WX_BENCH_CONNS (default 32) connections,
-# WX_BENCH_THREADS (default 1) wrk threads; WX_BENCH_WXFCGI [wxfcgi] lines
+# WX_BENCH_THREADS (default 1) wrk threads; WX_BENCH_TARGETS the rows to
+# run, blank-separated (default all; keep each row's ceiling); WX_BENCH_WXFCGI [wxfcgi] lines
 # replacing the default "log_level = info" (a line per request) and
 # "log_buffer = 32k"; WX_BENCH_NODE as above, "" to leave node out.
 # Exit status 0 when every target of the table is reached, 1 otherwise.
@@ -80,6 +83,18 @@ target safe        safe  ceilingsafe 0.85 0.75 "$build/wxfcgi" -c "$T/safe.ini"
 # unix socket (started below); the goal is 0.85 of the local store's ratio.
 command -v redis-server >/dev/null &&
     target redis   plain ceiling     -    -    "$build/wxfcgi" -c "$T/redis.ini"
+# Plain with metrics off: no goal of its own; beside plain it shows what the
+# metrics cost (per-worker counters, a clock read pair, the path check).
+target nometrics   plain ceiling     -    -    "$build/wxfcgi" -c "$T/nometrics.ini"
+# nginx gets a location for every row (the safe sample below needs its own).
+all_targets=("${targets[@]}")
+if [ -n "${WX_BENCH_TARGETS:-}" ]; then
+    kept=()
+    for n in "${targets[@]}"; do
+        [[ " $WX_BENCH_TARGETS " == *" $n "* ]] && kept+=("$n")
+    done
+    targets=("${kept[@]}")
+fi
 # The worker's CPU per request against its ceiling's, keep-alive.
 cpu_goal=1.4 cpu_row=plain
 
@@ -155,7 +170,7 @@ loc() { # CONFIG NAME KEEP(on|off)
         "$top/nginx/wx.conf" | grep -v '^[[:space:]]*#' | tr '\n' ' '
 }
 ups="" locs=""
-for n in "${targets[@]}"; do
+for n in "${all_targets[@]}"; do
     ups+="upstream conn_$n { server unix:$T/conn-$n.sock; }
     upstream ka_$n { server unix:$T/ka-$n.sock; keepalive $conns; }
     "
@@ -166,6 +181,10 @@ wx_nginx_start "$T"
 
 config plain
 config safe
+# Its own retry table and log: it is fed the same messages as plain.
+sed -e 's/^\[wxfcgi\]$/[wxfcgi]\nmetrics_path =/' -e "s|state-plain|state-nometrics|" \
+    -e "s|wxfcgi-plain.log|wxfcgi-nometrics.log|" "$T/plain.ini" > "$T/nometrics.ini"
+mkdir -p "$S/state-nometrics"
 if [ -n "${t_cmd[redis]:-}" ]; then
     redis-server --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 --save '' \
         --appendonly no --dir "$T" --logfile "$T/redis.log" &

@@ -93,5 +93,10 @@ int wxctl_metrics(const wxctl_conf_t *cfg, int status, int json, int argc, char 
         s = &cfg->proxy;
     else
         return wxctl_usage("unknown server '%s': wxfcgi, wxproxy, wxtoken or wxsim", server);
+    if (s->metrics_path == NULL || s->metrics_path[0] == '\0') {
+        fprintf(stderr, "wxctl: [%s] metrics_path is empty: %s keeps no metrics\n", server,
+                server);
+        return WXCTL_EXIT_USAGE;
+    }
     return fcgi_get(s->listen, s->metrics_path, !status ? "" : json ? "json" : "status");
 }

@@ -46,6 +46,7 @@ typedef struct wx_response {
     wx_str_t    msg_type;           /* as received (untrusted) */
     wx_str_t    event;              /* as received (untrusted) */
     wx_str_t    openid;             /* sender, to be shortened */
+    int64_t     waited_us;          /* the handler's wait on the business call */
 } wx_response_t;
 
 typedef struct wx_gw wx_gw_t;

@@ -34,6 +34,10 @@ typedef struct wx_handle_req {
      * (a handler then counts from its own start). */
     int64_t         arrived_ms;
     time_t          now;            /* the wall clock at arrival */
+    /* Where a handler adds the microseconds it waited on work outside the
+     * worker (the business call), so that the gateway's own time can be
+     * told from it (wxfcgi_gateway_duration_seconds); NULL: not kept. */
+    int64_t        *waited_us;
 } wx_handle_req_t;
 
 typedef wx_err_t (*wx_handle_fn)(void *ctx, const wx_handle_req_t *req,

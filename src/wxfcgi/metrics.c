@@ -45,6 +45,9 @@ static const wx_mx_family_t families[] = {
     { "retry_table_evictions_total", "Replies the local retry table gave up before their "
       "time to make room (raise dedup_slots).", WX_MT_COUNTER, WXF_MX_RETRY_EVICTIONS,
       { { NULL, none, 1 } }, 0 },
+    { "gateway_duration_seconds", "The gateway's own work per request: the worker's time "
+      "from reading the request to its answer written, less the wait on the business call "
+      "(upstream).", WX_MT_HISTOGRAM_SHORT, WXF_MX_GW_HIST, { { NULL, NULL, 0 } }, 0 },
 };
 
 static unsigned type_of(wx_str_t t)
@@ -99,6 +102,13 @@ void wxfcgi_mx_count(const wx_request_t *req, const wx_response_t *resp)
               WXF_MX_OUTCOMES + o);
     if (o == 4)
         wx_mx_inc(WXF_MX_REFUSED + reason_of(resp));
+}
+
+void wxfcgi_mx_time(const wx_response_t *resp, int64_t us)
+{
+    int64_t own = us - resp->waited_us;
+
+    wx_mx_observe_short(WXF_MX_GW_HIST, own > 0 ? (uint64_t)own : 0);
 }
 
 unsigned wxfcgi_mx_counters(const wx_config_t *cfg)

@@ -236,6 +236,7 @@ static wx_err_t up_handle(void *ctx, const wx_handle_req_t *rq, wx_reply_t *repl
     json_t *body;
     size_t len;
     pid_t pid;
+    int64_t wait_us;
     int sv[2], got;
 
     describe(what, sizeof(what), msg);
@@ -269,7 +270,11 @@ static wx_err_t up_handle(void *ctx, const wx_handle_req_t *rq, wx_reply_t *repl
     }
     up->pids[up->npending++] = pid;
 
+    /* The wait is the business's time, not the worker's own work. */
+    wait_us = wx_now_us();
     got = await_record(up, sv[0], deadline, &len);
+    if (rq->waited_us)
+        *rq->waited_us += wx_now_us() - wait_us;
     if (got == 1) {
         wx_err_t rc;
 

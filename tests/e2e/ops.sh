@@ -128,6 +128,25 @@ n=$(printf '%s\n' "$out" | grep -c '^# TYPE wxfcgi_')
 printf '%s\n' "$out" | grep -v '^#' | grep -qvE '^wxfcgi_[a-z_]+(\{[^}]*\})? [0-9.e+-]+$' &&
     nok "every sample line is NAME{LABELS} VALUE" || ok "every sample line is NAME{LABELS} VALUE"
 
+echo "# the gateway's own time: a histogram of the whole pool"
+gw=wxfcgi_gateway_duration_seconds
+check "it counts the 11 requests" 11 "$(metric "${gw}_count")"
+c0=$(metric "${gw}_count")
+for i in 1 2 3 4 5; do
+    req POST "$(q)" "$(fresh "$top/tests/fixtures/msg/image.xml")" >/dev/null
+done
+check "5 more (images): _count moved by 5" 5 "$(( $(metric "${gw}_count") - c0 ))"
+scrape | awk -v b="${gw}_bucket" -v c="${gw}_count" -v s="${gw}_sum" '
+    index($1, b "{le=") == 1 { n++; if ($2 < last) bad = bad " " $1 "<" last; last = $2; inf = $2 }
+    $1 == c { count = $2 } $1 == s { sum = $2 }
+    END {
+        if (n != 14) bad = bad " buckets=" n
+        if (inf != count) bad = bad " +Inf=" inf " count=" count
+        if (!(sum > 0)) bad = bad " sum=" sum
+        print bad == "" ? "ok" : bad
+    }' > "$T/gwhist"
+check "14 buckets, cumulative and monotone, +Inf = _count, _sum > 0" ok "$(cat "$T/gwhist")"
+
 echo "# the logs say why"
 grep -q 'status=400 us=[0-9]* (decryption failed: appid mismatch with encoding_aes_key)' "$T/wxfcgi.log" &&
     ok "the decryption refusal names the check and the key" ||
@@ -193,6 +212,24 @@ for i in 1 2 3 4 5; do st="$st$(req POST "$(q)" "$(fresh "$top/tests/fixtures/ms
 check "5 more messages on a full table: all 200" 200200200200200 "$st"
 check "... each evicted one reply kept less than its 30 s" 5 \
     "$(( $(metric 'wxfcgi_retry_table_evictions_total') - e0 ))"
+echo "# an empty metrics_path: no metrics at all"
+wx_stop_pids $MASTER
+MASTER=""
+write_config "metrics_path ="
+"$build/wxfcgi" -c "$T/wx.ini" 2>>"$T/wxfcgi.log" &
+MASTER=$!
+wx_wait_for "$T/wxfcgi.sock" 10 || nok "wxfcgi starts without metrics"
+check "a text message is answered: 200" 200 "$(req POST "$(q)" "$(fresh "$top/tests/fixtures/msg/text.xml")")"
+scrape > "$T/off.txt"
+grep -q '^wxfcgi_' "$T/off.txt" && nok "no page at the old path" "$(head -3 "$T/off.txt")" ||
+    ok "no page at the old path"
+wxctl metrics > "$T/off.out" 2>&1
+check "wxctl metrics: a usage error (exit 2)" 2 "$?"
+check_match "... that says the path is empty" "*metrics_path is empty*" "$(cat "$T/off.out")"
+pid=$(pgrep -P "$MASTER" | head -1)
+grep -q '/dev/zero (deleted)' "/proc/$pid/maps" 2>/dev/null &&
+    nok "a worker maps no shared counters" "$(grep zero "/proc/$pid/maps")" ||
+    ok "a worker maps no shared counters"
 
 # ----------------------------------------------- wxproxy and wxtoken --------
 echo "# wxproxy and wxtoken against wxsim"

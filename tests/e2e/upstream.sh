@@ -289,11 +289,23 @@ echo "# a slow business service (7 s, budget $BUDGET ms): success now, a custome
 start_biz --delay 7
 c0=$(custom_count)
 l0=$(log_lines)
+# waited: the pool's request time less the gateway's own (seconds): the
+# waits on the business.
+waited() {
+    "$build/wxctl" -c "$T/wx.ini" metrics 2>/dev/null | awk '
+        $1 == "wxfcgi_request_duration_seconds_sum" { r = $2 }
+        $1 == "wxfcgi_gateway_duration_seconds_sum" { g = $2 }
+        END { printf "%.3f\n", r - g }'
+}
+w0=$(waited)
 msgfile "take your time"
 qs=$(q)
 r1=$(post "$qs" "$f" "$T/slow.1")
 check "the first delivery gets 'success'" "200 success" "${r1% *} $(cat "$T/slow.1")"
 check_le "... within the budget (${r1#* } ms)" $BUDGET "${r1#* }"
+w1=$(waited)
+check "... its wait is not the gateway's time (>= 1 s of it left out: $w0 -> $w1)" yes \
+    "$(awk -v a="$w0" -v b="$w1" 'BEGIN { print (b - a >= 1.0) ? "yes" : "no" }')"
 # WeChat's retries: in parallel with a first delivery, then one after another.
 msgfile "retries meanwhile"
 slow_mid=$mid slow_f=$f

@@ -107,6 +107,48 @@ START_TEST(test_pool_full_and_status)
 }
 END_TEST
 
+/* A short histogram: microsecond bounds, cumulative buckets, the sum in
+ * seconds. */
+START_TEST(test_short_histogram)
+{
+    static const wx_mx_family_t sh[] = {
+        { "work_seconds", "Work.", WX_MT_HISTOGRAM_SHORT, WX_MX_APP, { { NULL, NULL, 0 } }, 0 },
+    };
+    uint64_t sums[WX_MX_MAX];
+    wx_dynbuf_t out;
+    unsigned i;
+
+    /* The private array of a process without a pool. */
+    ck_assert_ptr_null(wx_mx_pool());
+    for (i = 0; i < WX_MX_HIST_N + 2; i++)
+        wx_mx[WX_MX_APP + i] = 0;
+    ck_assert_uint_eq(wx_mx_family_size(sh), WX_MX_HIST_N + 2);
+    wx_mx_observe_short(WX_MX_APP, 7);          /* le="1e-05" */
+    wx_mx_observe_short(WX_MX_APP, 10);         /* on the bound: le="1e-05" */
+    wx_mx_observe_short(WX_MX_APP, 40);         /* le="5e-05" */
+    wx_mx_observe_short(WX_MX_APP, 200000);     /* over 0.1 s: +Inf only */
+    wx_mx_sum(NULL, sums);
+    wx_dynbuf_init(&out, 1 << 16);
+    ck_assert_int_eq(wx_mx_write(&out, "t", sh, 1, sums), 0);
+    ck_assert_msg(strstr(out.data, "# TYPE t_work_seconds histogram\n") != NULL, "%s", out.data);
+    ck_assert_msg(strstr(out.data, "t_work_seconds_bucket{le=\"1e-05\"} 2\n") != NULL, "%s",
+                  out.data);
+    ck_assert_msg(strstr(out.data, "t_work_seconds_bucket{le=\"2.5e-05\"} 2\n") != NULL, "%s",
+                  out.data);
+    ck_assert_msg(strstr(out.data, "t_work_seconds_bucket{le=\"5e-05\"} 3\n") != NULL, "%s",
+                  out.data);
+    ck_assert_msg(strstr(out.data, "t_work_seconds_bucket{le=\"0.1\"} 3\n") != NULL, "%s",
+                  out.data);
+    ck_assert_msg(strstr(out.data, "t_work_seconds_bucket{le=\"+Inf\"} 4\n") != NULL, "%s",
+                  out.data);
+    ck_assert_msg(strstr(out.data, "t_work_seconds_sum 0.200057\n") != NULL, "%s", out.data);
+    ck_assert_msg(strstr(out.data, "t_work_seconds_count 4\n") != NULL, "%s", out.data);
+    wx_dynbuf_free(&out);
+    for (i = 0; i < WX_MX_HIST_N + 2; i++)
+        wx_mx[WX_MX_APP + i] = 0;
+}
+END_TEST
+
 Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
@@ -114,6 +156,7 @@ Suite *metrics_suite(void)
 
     tcase_add_test(tc, test_pool_sums_survive_workers);
     tcase_add_test(tc, test_pool_full_and_status);
+    tcase_add_test(tc, test_short_histogram);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -326,6 +326,7 @@ START_TEST(test_budget_from_arrival)
     rq.msg = &msg;
     rq.pool = &pool;
     rq.now = time(NULL);
+    rq.waited_us = NULL;
     t0 = wx_now_ms();
     rq.arrived_ms = t0 - 5000;
     ck_assert_int_eq(wx_handler_upstream.handle(ctx, &rq, &out), WX_OK);

@@ -13,6 +13,8 @@
 
 /* Milliseconds on the monotonic clock (an arbitrary origin). */
 int64_t wx_now_ms(void);
+/* Microseconds on the same clock, for short durations. */
+int64_t wx_now_us(void);
 
 /* Milliseconds since the Epoch. */
 int64_t wx_wall_ms(void);

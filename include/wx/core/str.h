@@ -100,6 +100,9 @@ void wx_buf_addstr(wx_buf_t *b, wx_str_t s);
 void wx_buf_adds(wx_buf_t *b, const char *s);
 void wx_buf_addu64(wx_buf_t *b, unsigned long long v);
 void wx_buf_addi64(wx_buf_t *b, long long v);
+/* A string literal, its length known at compile time (no strlen): for
+ * the fixed parts of what a request's path writes. */
+#define wx_buf_addlit(b, lit) wx_buf_add((b), "" lit, sizeof(lit) - 1)
 
 static inline wx_str_t wx_buf_str(const wx_buf_t *b)
 {

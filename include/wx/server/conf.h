@@ -22,9 +22,16 @@ typedef struct wx_server_conf {
     wx_log_level_t  log_level;
     size_t          log_buffer;         /* a worker's info lines in batches; 0 = each at once */
     unsigned long   max_requests;       /* per worker; 0 = unlimited */
-    char           *metrics_path;       /* the scrape's and status page's path */
+    char           *metrics_path;       /* the scrape's and status page's path; "": off */
     char           *metrics_allow;      /* blank-separated REMOTE_ADDRs that may see it */
 } wx_server_conf_t;
+
+/* Are metrics on?  An empty metrics_path turns them off entirely: no
+ * shared counters, no page, no timing or counting of requests. */
+static inline int wx_server_metrics_on(const wx_server_conf_t *srv)
+{
+    return srv->metrics_path != NULL && srv->metrics_path[0] != '\0';
+}
 
 /* The checks every server section shares (listen, log), for the section
  * validators: 0, or -1 with 'err' naming [section]. */

@@ -48,10 +48,14 @@ static inline void wx_mx_inc_shared(unsigned i)
 }
 
 /* Count 'us' microseconds into the histogram whose buckets start at 'base'
- * (bounds: wx_mx_bounds_us). */
+ * (bounds: wx_mx_bounds_us, 500 us to 5 s). */
 void wx_mx_observe(unsigned base, uint64_t us);
+/* The same for a WX_MT_HISTOGRAM_SHORT family (bounds 10 us to 100 ms):
+ * work that takes microseconds, which the default bounds would all put
+ * in their first bucket. */
+void wx_mx_observe_short(unsigned base, uint64_t us);
 
-typedef enum { WX_MT_COUNTER, WX_MT_HISTOGRAM } wx_mx_type_t;
+typedef enum { WX_MT_COUNTER, WX_MT_HISTOGRAM, WX_MT_HISTOGRAM_SHORT } wx_mx_type_t;
 
 typedef struct wx_mx_dim {
     const char          *label;
@@ -60,8 +64,8 @@ typedef struct wx_mx_dim {
 } wx_mx_dim_t;
 
 /* A family of counters: the counter of the labels (v0, v1, v2) is
- * base + (v0 * n1 + v1) * n2 + v2.  A histogram has no labels and uses
- * WX_MX_HIST_N + 2 counters. */
+ * base + (v0 * n1 + v1) * n2 + v2.  A histogram (of either kind) has no
+ * labels and uses WX_MX_HIST_N + 2 counters. */
 typedef struct wx_mx_family {
     const char     *name;           /* without the program's prefix */
     const char     *help;

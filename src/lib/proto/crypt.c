@@ -11,50 +11,70 @@
 /* Fetched and allocated once per process, reused for every message. */
 static EVP_CIPHER *wx_aes;
 
-/* The Base64 alphabet, as a table: the decoder checks every character of
- * a message's ciphertext, so this is on the hot path. */
-static const unsigned char wx_b64_alphabet[256] = {
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
-    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
-    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
-    ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
-    ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
-    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
-    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
-    ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
+/* The Base64 alphabet, as a table of each character's value plus one (0:
+ * not of the alphabet): the decoder checks and decodes every character of
+ * a message's ciphertext in one pass, so this is on the hot path. */
+#define V(c, v) [c] = (v) + 1
+static const unsigned char wx_b64_value[256] = {
+    V('A', 0), V('B', 1), V('C', 2), V('D', 3), V('E', 4), V('F', 5), V('G', 6),
+    V('H', 7), V('I', 8), V('J', 9), V('K', 10), V('L', 11), V('M', 12), V('N', 13),
+    V('O', 14), V('P', 15), V('Q', 16), V('R', 17), V('S', 18), V('T', 19), V('U', 20),
+    V('V', 21), V('W', 22), V('X', 23), V('Y', 24), V('Z', 25),
+    V('a', 26), V('b', 27), V('c', 28), V('d', 29), V('e', 30), V('f', 31), V('g', 32),
+    V('h', 33), V('i', 34), V('j', 35), V('k', 36), V('l', 37), V('m', 38), V('n', 39),
+    V('o', 40), V('p', 41), V('q', 42), V('r', 43), V('s', 44), V('t', 45), V('u', 46),
+    V('v', 47), V('w', 48), V('x', 49), V('y', 50), V('z', 51),
+    V('0', 52), V('1', 53), V('2', 54), V('3', 55), V('4', 56), V('5', 57), V('6', 58),
+    V('7', 59), V('8', 60), V('9', 61), V('+', 62), V('/', 63),
 };
+#undef V
 
 static int b64_char(unsigned char c)
 {
-    return wx_b64_alphabet[c];
+    return wx_b64_value[c] != 0;
 }
 
+/* Strict: the alphabet only, '=' only as the last one or two characters
+ * of a length that is a multiple of 4 (no spaces, no "Q===").  OpenSSL's
+ * EVP_DecodeBlock is lenient and needs a check of its own first: a pass
+ * of ours does both. */
 long wx_base64_decode(unsigned char *dst, const char *src, size_t len)
 {
-    size_t i, pad = 0;
-    int n;
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i, pad = 0, o = 0, rest;
+    unsigned long v = 0;
 
     if (len == 0 || len % 4 != 0 || len > (size_t)1 << 30)
         return -1;
     if (src[len - 1] == '=')
         pad = src[len - 2] == '=' ? 2 : 1;
-    /* EVP_DecodeBlock is lenient (spaces, '=' anywhere, "Q==="): check the
-     * alphabet and the padding ourselves first. */
     for (i = 0; i + 4 <= len - pad; i += 4) {
-        /* Four at a time: one branch for the usual all-good quad. */
-        if (!(b64_char((unsigned char)src[i]) & b64_char((unsigned char)src[i + 1]) &
-              b64_char((unsigned char)src[i + 2]) & b64_char((unsigned char)src[i + 3])))
+        unsigned a = wx_b64_value[s[i]], b = wx_b64_value[s[i + 1]];
+        unsigned c = wx_b64_value[s[i + 2]], d = wx_b64_value[s[i + 3]];
+
+        /* One branch for the usual all-good quad. */
+        if (!(a && b && c && d))
             return -1;
+        v = (unsigned long)(a - 1) << 18 | (b - 1) << 12 | (c - 1) << 6 | (d - 1);
+        dst[o] = (unsigned char)(v >> 16);
+        dst[o + 1] = (unsigned char)(v >> 8);
+        dst[o + 2] = (unsigned char)v;
+        o += 3;
     }
-    for (; i < len - pad; i++)
-        if (!b64_char((unsigned char)src[i]))
-            return -1;
-    n = EVP_DecodeBlock(dst, (const unsigned char *)src, (int)len);
-    if (n < 0 || (size_t)n < pad)
-        return -1;
-    return (long)((size_t)n - pad);
+    /* The padded quad: 4 - pad characters, 3 - pad bytes. */
+    if ((rest = len - pad - i) > 0) {
+        v = 0;
+        for (; i < len - pad; i++) {
+            if (!wx_b64_value[s[i]])
+                return -1;
+            v = v << 6 | (wx_b64_value[s[i]] - 1u);
+        }
+        v <<= 6 * (4 - rest);
+        dst[o++] = (unsigned char)(v >> 16);
+        if (rest == 3)
+            dst[o++] = (unsigned char)(v >> 8);
+    }
+    return (long)o;
 }
 
 wx_err_t wx_crypt_init(wx_crypt_t *c, const char *encoding_aes_key,

@@ -12,6 +12,20 @@ static const char *const wx_reply_names[WX_REPLY__MAX] = {
     [WX_REPLY_TRANSFER] = "transfer_customer_service",
 };
 
+/* What follows the CreateTime of a reply of each type. */
+#define MSGTYPE(name) { sizeof("</CreateTime><MsgType><![CDATA[" name "]]></MsgType>") - 1, \
+                        "</CreateTime><MsgType><![CDATA[" name "]]></MsgType>" }
+static const wx_str_t wx_reply_msgtype[WX_REPLY__MAX] = {
+    [WX_REPLY_TEXT]     = MSGTYPE("text"),
+    [WX_REPLY_IMAGE]    = MSGTYPE("image"),
+    [WX_REPLY_VOICE]    = MSGTYPE("voice"),
+    [WX_REPLY_VIDEO]    = MSGTYPE("video"),
+    [WX_REPLY_MUSIC]    = MSGTYPE("music"),
+    [WX_REPLY_NEWS]     = MSGTYPE("news"),
+    [WX_REPLY_TRANSFER] = MSGTYPE("transfer_customer_service"),
+};
+#undef MSGTYPE
+
 const char *wx_reply_type_name(wx_reply_type_t t)
 {
     return (unsigned)t < WX_REPLY__MAX ? wx_reply_names[t] : "unknown";
@@ -30,12 +44,13 @@ static const unsigned char wx_cdata_special[256] = {
     [']'] = 1, ['>'] = 1,
 };
 
-void wx_xml_cdata(wx_buf_t *out, wx_str_t s)
+/* The inside of a CDATA section: what wx_xml_cdata() writes between
+ * "<![CDATA[" and "]]>". */
+static void cdata_body(wx_buf_t *out, wx_str_t s)
 {
     const char *p = s.data, *end = s.data + s.len, *run = p;
     int brackets = 0;   /* consecutive ']' at the end of what is written */
 
-    wx_buf_add(out, "<![CDATA[", 9);
     while (p < end) {
         const char *q = p;
         unsigned char c;
@@ -67,26 +82,34 @@ void wx_xml_cdata(wx_buf_t *out, wx_str_t s)
         p++;
     }
     wx_buf_add(out, run, (size_t)(p - run));
+}
+
+void wx_xml_cdata(wx_buf_t *out, wx_str_t s)
+{
+    wx_buf_add(out, "<![CDATA[", 9);
+    cdata_body(out, s);
     wx_buf_add(out, "]]>", 3);
 }
 
-static void elem(wx_buf_t *out, const char *name, wx_str_t value)
+/* <NAME><![CDATA[value]]></NAME>, the tags as literals: ELEM(out, "Title", v). */
+#define ELEM(out, name, value) \
+    elem((out), "<" name "><![CDATA[", sizeof("<" name "><![CDATA[") - 1, (value), \
+         "]]></" name ">", sizeof("]]></" name ">") - 1)
+
+static void elem(wx_buf_t *out, const char *open, size_t open_len, wx_str_t value,
+                 const char *close, size_t close_len)
 {
-    wx_buf_add(out, "<", 1);
-    wx_buf_adds(out, name);
-    wx_buf_add(out, ">", 1);
-    wx_xml_cdata(out, value);
-    wx_buf_add(out, "</", 2);
-    wx_buf_adds(out, name);
-    wx_buf_add(out, ">", 1);
+    wx_buf_add(out, open, open_len);
+    cdata_body(out, value);
+    wx_buf_add(out, close, close_len);
 }
 
 /* An optional element is written only when it was given. */
-static void opt_elem(wx_buf_t *out, const char *name, wx_str_t value)
-{
-    if (value.data != NULL)
-        elem(out, name, value);
-}
+#define OPT_ELEM(out, name, value) \
+    do { \
+        if ((value).data != NULL) \
+            ELEM(out, name, value); \
+    } while (0)
 
 size_t wx_reply_news_limit(const wx_msg_t *req)
 {
@@ -126,20 +149,20 @@ static void news(const wx_reply_t *r, const wx_msg_t *req, wx_buf_t *out)
 
     if (n > r->n_articles)
         n = r->n_articles;
-    wx_buf_adds(out, "<ArticleCount>");
+    wx_buf_addlit(out, "<ArticleCount>");
     wx_buf_addu64(out, n);
-    wx_buf_adds(out, "</ArticleCount><Articles>");
+    wx_buf_addlit(out, "</ArticleCount><Articles>");
     for (i = 0; i < n; i++) {
         const wx_article_t *a = &r->articles[i];
 
-        wx_buf_adds(out, "<item>");
-        elem(out, "Title", a->title);
-        elem(out, "Description", a->description);
-        elem(out, "PicUrl", a->pic_url);
-        elem(out, "Url", a->url);
-        wx_buf_adds(out, "</item>");
+        wx_buf_addlit(out, "<item>");
+        ELEM(out, "Title", a->title);
+        ELEM(out, "Description", a->description);
+        ELEM(out, "PicUrl", a->pic_url);
+        ELEM(out, "Url", a->url);
+        wx_buf_addlit(out, "</item>");
     }
-    wx_buf_adds(out, "</Articles>");
+    wx_buf_addlit(out, "</Articles>");
 }
 
 /* The elements that follow <MsgType>, by type of reply. */
@@ -147,42 +170,42 @@ static void body(const wx_reply_t *r, const wx_msg_t *req, wx_buf_t *out)
 {
     switch (r->type) {
     case WX_REPLY_TEXT:
-        elem(out, "Content", r->content);
+        ELEM(out, "Content", r->content);
         break;
     case WX_REPLY_IMAGE:
-        wx_buf_adds(out, "<Image>");
-        elem(out, "MediaId", r->media_id);
-        wx_buf_adds(out, "</Image>");
+        wx_buf_addlit(out, "<Image>");
+        ELEM(out, "MediaId", r->media_id);
+        wx_buf_addlit(out, "</Image>");
         break;
     case WX_REPLY_VOICE:
-        wx_buf_adds(out, "<Voice>");
-        elem(out, "MediaId", r->media_id);
-        wx_buf_adds(out, "</Voice>");
+        wx_buf_addlit(out, "<Voice>");
+        ELEM(out, "MediaId", r->media_id);
+        wx_buf_addlit(out, "</Voice>");
         break;
     case WX_REPLY_VIDEO:
-        wx_buf_adds(out, "<Video>");
-        elem(out, "MediaId", r->media_id);
-        opt_elem(out, "Title", r->title);
-        opt_elem(out, "Description", r->description);
-        wx_buf_adds(out, "</Video>");
+        wx_buf_addlit(out, "<Video>");
+        ELEM(out, "MediaId", r->media_id);
+        OPT_ELEM(out, "Title", r->title);
+        OPT_ELEM(out, "Description", r->description);
+        wx_buf_addlit(out, "</Video>");
         break;
     case WX_REPLY_MUSIC:
-        wx_buf_adds(out, "<Music>");
-        opt_elem(out, "Title", r->title);
-        opt_elem(out, "Description", r->description);
-        opt_elem(out, "MusicUrl", r->music_url);
-        opt_elem(out, "HQMusicUrl", r->hq_music_url);
-        elem(out, "ThumbMediaId", r->thumb_media_id);
-        wx_buf_adds(out, "</Music>");
+        wx_buf_addlit(out, "<Music>");
+        OPT_ELEM(out, "Title", r->title);
+        OPT_ELEM(out, "Description", r->description);
+        OPT_ELEM(out, "MusicUrl", r->music_url);
+        OPT_ELEM(out, "HQMusicUrl", r->hq_music_url);
+        ELEM(out, "ThumbMediaId", r->thumb_media_id);
+        wx_buf_addlit(out, "</Music>");
         break;
     case WX_REPLY_NEWS:
         news(r, req, out);
         break;
     case WX_REPLY_TRANSFER:
         if (r->kf_account.len) {
-            wx_buf_adds(out, "<TransInfo>");
-            elem(out, "KfAccount", r->kf_account);
-            wx_buf_adds(out, "</TransInfo>");
+            wx_buf_addlit(out, "<TransInfo>");
+            ELEM(out, "KfAccount", r->kf_account);
+            wx_buf_addlit(out, "</TransInfo>");
         }
         break;
     default:
@@ -202,14 +225,16 @@ wx_err_t wx_reply_write(const wx_reply_t *r, const wx_msg_t *req,
         return out->overflow ? WX_ENOMEM : WX_OK;
     }
 
-    wx_buf_adds(out, "<xml>");
-    elem(out, "ToUserName", req->from_user);
-    elem(out, "FromUserName", req->to_user);
-    wx_buf_adds(out, "<CreateTime>");
+    /* The head every reply shares, in three fixed pieces around the two
+     * names and the time; then its type's line, also one piece. */
+    wx_buf_addlit(out, "<xml><ToUserName><![CDATA[");
+    cdata_body(out, req->from_user);
+    wx_buf_addlit(out, "]]></ToUserName><FromUserName><![CDATA[");
+    cdata_body(out, req->to_user);
+    wx_buf_addlit(out, "]]></FromUserName><CreateTime>");
     wx_buf_addi64(out, (long long)now);
-    wx_buf_adds(out, "</CreateTime>");
-    elem(out, "MsgType", wx_str_c(wx_reply_names[r->type]));
+    wx_buf_add(out, wx_reply_msgtype[r->type].data, wx_reply_msgtype[r->type].len);
     body(r, req, out);
-    wx_buf_adds(out, "</xml>");
+    wx_buf_addlit(out, "</xml>");
     return out->overflow ? WX_ENOMEM : WX_OK;
 }

@@ -1,28 +1,23 @@
-/* sign.c - WeChat's SHA-1 signatures (PROTOCOL.md 1.2, 4.5). */
+/*
+ * sign.c - WeChat's SHA-1 signatures (PROTOCOL.md 1.2, 4.5).
+ *
+ * SHA-1 through the low-level API, deprecated for public use since
+ * OpenSSL 3.0 but kept in 3.x: its EVP replacement frees and allocates
+ * the provider's context on every EVP_DigestInit_ex() and goes through
+ * the provider's dispatch on each call, about 650 instructions and a
+ * malloc per digest more (callgrind), on a path that takes two to four
+ * digests per message.  The API level is declared here, for this file
+ * alone, so that the declarations carry no deprecation warning.
+ */
+#define OPENSSL_API_COMPAT 10101
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <string.h>
 
 #include "wx/proto/sign.h"
 
-/* Fetched and allocated once per process: an implicit fetch and a fresh
- * context on every digest would cost a lookup and a malloc on the hot path
- * (OpenSSL 3).  Workers are single-threaded processes. */
-static EVP_MD *wx_sha1;
-static EVP_MD_CTX *wx_sha1_ctx;
-
-static EVP_MD_CTX *sha1_ctx(void)
-{
-    if (wx_sha1 == NULL && (wx_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL)
-        return NULL;
-    if (wx_sha1_ctx == NULL && (wx_sha1_ctx = EVP_MD_CTX_new()) == NULL)
-        return NULL;
-    return EVP_DigestInit_ex(wx_sha1_ctx, wx_sha1, NULL) ? wx_sha1_ctx : NULL;
-}
-
 /* Most signed inputs are short: they are gathered in one buffer and
- * hashed with one update, as each EVP_DigestUpdate() call costs about as
- * much as hashing a hundred bytes. */
+ * hashed with one update. */
 #define WX_SHA1_GATHER  512
 
 /* SHA-1 of n parts, *pp[i] or else p[i], each followed by 'sep' unless
@@ -31,19 +26,18 @@ static wx_err_t sha1_of(const wx_str_t *const *pp, const wx_str_t *p, size_t n, 
                         unsigned char md[20])
 {
     char buf[WX_SHA1_GATHER];
-    EVP_MD_CTX *ctx = sha1_ctx();
-    unsigned int mdlen = 0;
+    SHA_CTX ctx;
     size_t i, len = 0;
 
-    if (ctx == NULL)
+    if (!SHA1_Init(&ctx))
         return WX_ECRYPTO;
     for (i = 0; i < n; i++) {
         const wx_str_t *part = pp ? pp[i] : &p[i];
 
         if (len >= sizeof(buf) || part->len > sizeof(buf) - 1 - len) {
             /* No room left: what is gathered goes, then this part alone. */
-            if ((len && !EVP_DigestUpdate(ctx, buf, len)) ||
-                !EVP_DigestUpdate(ctx, part->data, part->len))
+            if ((len && !SHA1_Update(&ctx, buf, len)) ||
+                !SHA1_Update(&ctx, part->data, part->len))
                 return WX_ECRYPTO;
             len = 0;
         } else if (part->len) {
@@ -53,8 +47,7 @@ static wx_err_t sha1_of(const wx_str_t *const *pp, const wx_str_t *p, size_t n, 
         if (sep >= 0)
             buf[len++] = (char)sep;
     }
-    if ((len && !EVP_DigestUpdate(ctx, buf, len)) || !EVP_DigestFinal_ex(ctx, md, &mdlen) ||
-        mdlen != 20)
+    if ((len && !SHA1_Update(&ctx, buf, len)) || !SHA1_Final(md, &ctx))
         return WX_ECRYPTO;
     return WX_OK;
 }

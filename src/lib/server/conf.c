@@ -16,9 +16,9 @@ int wx_server_conf_check(const wx_server_conf_t *srv, const char *section,
         snprintf(err, errlen, "[%s] log is empty: use stderr, syslog or a file path", section);
         return -1;
     }
-    if (srv->metrics_path && srv->metrics_path[0] != '/') {
-        snprintf(err, errlen, "[%s] metrics_path '%s' does not start with /", section,
-                 srv->metrics_path);
+    if (wx_server_metrics_on(srv) && srv->metrics_path[0] != '/') {
+        snprintf(err, errlen, "[%s] metrics_path '%s' does not start with / (empty: no "
+                 "metrics)", section, srv->metrics_path);
         return -1;
     }
     return 0;

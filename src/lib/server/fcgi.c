@@ -259,6 +259,14 @@ static int serve_next(const wx_fcgi_app_t *app, const wx_config_t *cfg, FCGX_Req
             wx_log(WX_LOG_WARN, "accept failed: %s", strerror(-rc));
         return 0;
     }
+    if (!wx_server_metrics_on(wx_server_conf(app, cfg))) {
+        /* Metrics off: not a clock read, not a look at the path. */
+        app->serve(state, rq);
+        FCGX_Finish_r(rq);
+        if (app->done)
+            app->done(state);
+        return 1;
+    }
     t0 = wx_mx_busy();
     /* A scrape is not the program's work: not timed. */
     scrape = wx_fcgi_metrics(app, cfg, state, rq);
@@ -343,7 +351,8 @@ static wx_mx_pool_t *own_pool(const wx_fcgi_app_t *app, const wx_config_t *cfg, 
 {
     wx_mx_pool_t *mx;
 
-    if (master != 0 || app->mx_prefix == NULL || wx_mx_pool() != NULL)
+    if (master != 0 || app->mx_prefix == NULL || wx_mx_pool() != NULL ||
+        !wx_server_metrics_on(wx_server_conf(app, cfg)))
         return NULL;
     if ((mx = wx_mx_pool_new(1, app->mx_counters(cfg))) != NULL)
         wx_mx_enter(mx, wx_mx_claim(mx));

@@ -69,16 +69,19 @@ int wx_fcgi_metrics(const wx_fcgi_app_t *app, const wx_config_t *cfg, void *stat
                     FCGX_Request *rq)
 {
     const wx_server_conf_t *srv = wx_server_conf(app, cfg);
-    const char *uri = FCGX_GetParam("DOCUMENT_URI", rq->envp);
-    const char *query = FCGX_GetParam("QUERY_STRING", rq->envp);
-    const char *addr = FCGX_GetParam("REMOTE_ADDR", rq->envp);
+    const char *uri, *query, *addr;
     wx_dynbuf_t out;
 
-    if (uri == NULL)
-        uri = FCGX_GetParam("SCRIPT_NAME", rq->envp);
-    if (app->mx_prefix == NULL || srv->metrics_path == NULL || uri == NULL ||
-        strcmp(uri, srv->metrics_path) != 0)
+    /* Every request comes through here: the path alone is looked up
+     * (each lookup walks the params) until it is the scrape's. */
+    if (app->mx_prefix == NULL || srv->metrics_path == NULL)
         return 0;
+    if ((uri = FCGX_GetParam("DOCUMENT_URI", rq->envp)) == NULL)
+        uri = FCGX_GetParam("SCRIPT_NAME", rq->envp);
+    if (uri == NULL || strcmp(uri, srv->metrics_path) != 0)
+        return 0;
+    query = FCGX_GetParam("QUERY_STRING", rq->envp);
+    addr = FCGX_GetParam("REMOTE_ADDR", rq->envp);
     if (!allowed(srv->metrics_allow, addr)) {
         wx_log(WX_LOG_WARN, "%s refused to %s: not in metrics_allow", srv->metrics_path,
                addr ? addr : "an unknown address");

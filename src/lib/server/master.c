@@ -87,7 +87,7 @@ static int run_master(const wx_fcgi_app_t *app, wx_config_t *cfg, const char *pi
         wx_config_free(cfg);
         goto out;
     }
-    if (app->mx_prefix)
+    if (app->mx_prefix && wx_server_metrics_on(srv))
         mr.pf.mx = wx_mx_pool_new(2 * srv->workers + 4, app->mx_counters(cfg));
     wx_log(WX_LOG_INFO, "listening on %s with %u workers", srv->listen, srv->workers);
     /* From here the supervisor owns cfg and every reloaded one. */

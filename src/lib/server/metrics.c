@@ -55,6 +55,11 @@ static const uint64_t wx_mx_bounds_us[WX_MX_HIST_N] = {
     1000000, 2500000, 5000000
 };
 
+/* Those of a WX_MT_HISTOGRAM_SHORT family. */
+static const uint64_t wx_mx_short_bounds_us[WX_MX_HIST_N] = {
+    10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000
+};
+
 static size_t round_line(size_t n)
 {
     return (n + WX_MX_LINE - 1) / WX_MX_LINE * WX_MX_LINE;
@@ -76,21 +81,31 @@ static uint64_t *counters(const wx_mx_pool_t *p, unsigned i)
     return (uint64_t *)(void *)((char *)slot(p, i) + round_line(sizeof(wx_mx_worker_t)));
 }
 
-void wx_mx_observe(unsigned base, uint64_t us)
+static void observe(const uint64_t *bounds, unsigned base, uint64_t us)
 {
     unsigned b = 0;
 
-    while (b < WX_MX_HIST_N && us > wx_mx_bounds_us[b])
+    while (b < WX_MX_HIST_N && us > bounds[b])
         b++;
     wx_mx[base + b]++;
     wx_mx[base + WX_MX_HIST_N + 1] += us;
+}
+
+void wx_mx_observe(unsigned base, uint64_t us)
+{
+    observe(wx_mx_bounds_us, base, us);
+}
+
+void wx_mx_observe_short(unsigned base, uint64_t us)
+{
+    observe(wx_mx_short_bounds_us, base, us);
 }
 
 unsigned wx_mx_family_size(const wx_mx_family_t *f)
 {
     unsigned i, n = 1;
 
-    if (f->type == WX_MT_HISTOGRAM)
+    if (f->type != WX_MT_COUNTER)
         return WX_MX_HIST_N + 2;
     for (i = 0; i < f->n_dims; i++)
         n *= f->dims[i].n;
@@ -289,7 +304,7 @@ static int write_head(wx_dynbuf_t *out, const char *prefix, const char *name,
 }
 
 static int write_histogram(wx_dynbuf_t *out, const char *prefix, const char *name,
-                           const uint64_t *c)
+                           const uint64_t *bounds, const uint64_t *c)
 {
     uint64_t cum = 0;
     unsigned b;
@@ -299,7 +314,7 @@ static int write_histogram(wx_dynbuf_t *out, const char *prefix, const char *nam
         cum += c[b];
         if (b < WX_MX_HIST_N)
             rc |= wx_mx_printf(out, "%s_%s_bucket{le=\"%g\"} %llu\n", prefix, name,
-                               (double)wx_mx_bounds_us[b] / 1e6, (unsigned long long)cum);
+                               (double)bounds[b] / 1e6, (unsigned long long)cum);
         else
             rc |= wx_mx_printf(out, "%s_%s_bucket{le=\"+Inf\"} %llu\n", prefix, name,
                                (unsigned long long)cum);
@@ -345,9 +360,10 @@ int wx_mx_write(wx_dynbuf_t *out, const char *prefix, const wx_mx_family_t *f, s
         unsigned size = wx_mx_family_size(&f[i]);
 
         rc |= write_head(out, prefix, f[i].name, f[i].help,
-                         f[i].type == WX_MT_HISTOGRAM ? "histogram" : "counter");
-        if (f[i].type == WX_MT_HISTOGRAM) {
-            rc |= write_histogram(out, prefix, f[i].name, sums + f[i].base);
+                         f[i].type == WX_MT_COUNTER ? "counter" : "histogram");
+        if (f[i].type != WX_MT_COUNTER) {
+            rc |= write_histogram(out, prefix, f[i].name, f[i].type == WX_MT_HISTOGRAM ?
+                                  wx_mx_bounds_us : wx_mx_short_bounds_us, sums + f[i].base);
             continue;
         }
         for (k = 0; k < size; k++)
@@ -398,7 +414,8 @@ int wx_mx_write_pool(wx_dynbuf_t *out, const wx_mx_pool_t *p, const char *prefix
     rc |= wx_mx_printf(out, "%s_reloads_total %llu\n", prefix, (unsigned long long)h->reloads);
     rc |= write_head(out, prefix, "request_duration_seconds",
                      "Time from accepting a request to its answer written.", "histogram");
-    rc |= write_histogram(out, prefix, "request_duration_seconds", sums + WX_MX_REQ_HIST);
+    rc |= write_histogram(out, prefix, "request_duration_seconds", wx_mx_bounds_us,
+                          sums + WX_MX_REQ_HIST);
     return rc;
 }
 
