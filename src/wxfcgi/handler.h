@@ -34,6 +34,7 @@ typedef struct wx_handle_req {
      * (a handler then counts from its own start). */
     int64_t         arrived_ms;
     time_t          now;            /* the wall clock at arrival */
+    unsigned        account;        /* 0: [wx]; i: the i-th [account.NAME] (acct.h) */
 } wx_handle_req_t;
 
 typedef wx_err_t (*wx_handle_fn)(void *ctx, const wx_handle_req_t *req,
