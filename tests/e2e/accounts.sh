@@ -100,16 +100,18 @@ post() {
         -H 'Content-Type: text/xml' "$BASE$1?$(sign "$2")"
 }
 
-# text_msg CONTENT [TO]: a text fixture with CONTENT (to TO), a fresh MsgId.
+# text_msg CONTENT [TO]: a text fixture with CONTENT (to TO), a fresh MsgId;
+# its file's name is the calling shell's (a $(...) of its own).
 n_msg=0
 text_msg() {
+    local f=$T/text-$BASHPID-$n_msg.xml
     n_msg=$((n_msg + 1))
     sed -e "s:<Content><!\[CDATA\[[^]]*\]\]></Content>:<Content><![CDATA[$1]]></Content>:" \
         -e "s:gh_0123456789ab:${2:-gh_0123456789ab}:" \
-        -e "s:<MsgId>[0-9]*</MsgId>:<MsgId>8$RANDOM$n_msg</MsgId>:" \
+        -e "s:<MsgId>[0-9]*</MsgId>:<MsgId>8${BASHPID}0$RANDOM$n_msg</MsgId>:" \
         -e "s:<CreateTime>[0-9]*</CreateTime>:<CreateTime>$(date +%s)</CreateTime>:" \
-        "$FX/text.xml" > "$T/text-$n_msg.xml"
-    echo "$T/text-$n_msg.xml"
+        "$FX/text.xml" > "$f"
+    echo "$f"
 }
 
 # sim [ACCOUNT] ARGS...: wxsim push as ACCOUNT ("" for [wx]) to its URL.
