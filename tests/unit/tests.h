@@ -32,6 +32,7 @@ Suite *ratelimit_suite(void);
 Suite *store_suite(void);
 Suite *store_redis_suite(void);
 Suite *route_suite(void);
+Suite *acct_suite(void);
 Suite *jssdk_suite(void);
 Suite *ticket_suite(void);
 Suite *metrics_suite(void);
