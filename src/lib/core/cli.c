@@ -52,7 +52,7 @@ int wx_cli_start_opt(wx_cli_t *cli, int argc, char **argv, wx_config_t **cfg,
     }
     while ((opt = getopt_long(argc, argv, shorts,
                               cli->pidfile_ok ? longopts : longopts + 1, NULL)) != -1) {
-        for (i = 0; i < n && opt != own[i].short_name; i++)
+        for (i = 0; own && i < n && opt != own[i].short_name; i++)
             ;
         if (i < n) {
             own[i].arg = optarg;
