@@ -9,10 +9,12 @@
 void wx_acct_ns(const wxfcgi_conf_t *cfg, unsigned index, char *buf, size_t cap)
 {
     const wx_account_t *named = cfg->accounts.v;
-    const wx_account_conf_t *wx = index ? &named[index - 1].wx : &cfg->wx;
 
-    snprintf(buf, cap, "%s:%s", index ? named[index - 1].name : WX_ACCT_DEFAULT,
-             wx->appid ? wx->appid : "");
+    if (index == 0)
+        buf[0] = '\0';
+    else
+        snprintf(buf, cap, "%s:%s", named[index - 1].name,
+                 named[index - 1].wx.appid ? named[index - 1].wx.appid : "");
 }
 
 static int acct_init(wx_acct_t *a, const wxfcgi_conf_t *cfg, const char *name,

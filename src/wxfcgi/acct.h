@@ -28,7 +28,7 @@ typedef struct wx_acct {
     const wx_account_conf_t *wx;        /* token, appid, keys, mode */
     wx_str_t                token;
     wx_str_t                original_id; /* data NULL: ToUserName unchecked */
-    wx_str_t                dedup_ns;   /* "NAME:APPID": the retry table's namespace */
+    wx_str_t                dedup_ns;   /* "NAME:APPID", "" for [wx]: the retry table's */
     char                   *dedup_ns_store;
     wx_crypt_t              keys[2];    /* current, previous */
     unsigned                n_keys;
@@ -53,7 +53,8 @@ int wx_acct_path(wx_str_t path, wx_str_t *name);
 const wx_acct_t *wx_accts_for_path(const wx_accts_t *t, wx_str_t path);
 
 /* The retry table's namespace of account 'index' of 'cfg': "NAME:APPID"
- * ("default:APPID" for [wx]; no AppID: "NAME:"). */
+ * (no AppID: "NAME:"); "" for [wx], whose keys stay those of a stack of
+ * one account (a shared table keeps its keys over an upgrade). */
 #define WX_ACCT_NS_MAX      (WX_ACCOUNT_NAME_MAX + 32)
 void wx_acct_ns(const wxfcgi_conf_t *cfg, unsigned index, char *buf, size_t cap);
 

@@ -142,7 +142,7 @@ START_TEST(test_dedup_namespace)
     wx_msg_t m;
 
     wx_acct_ns(c, 0, ns, sizeof(ns));
-    ck_assert_str_eq(ns, "default:wx0123456789abcdef");
+    ck_assert_str_eq(ns, "");
     wx_acct_ns(c, 1, ns, sizeof(ns));
     ck_assert_str_eq(ns, "shop:");
     wx_acct_ns(c, 2, ns, sizeof(ns));
@@ -154,7 +154,7 @@ START_TEST(test_dedup_namespace)
     m.msg_id_s = WX_STR("1234567890123456");
     m.has_msg_id = 1;
     /* the same MsgId of the same openid: one message per account */
-    ck_assert_int_eq(wx_dedup_key(&m, WX_STR("default:wx0123456789abcdef"), k0), WX_OK);
+    ck_assert_int_eq(wx_dedup_key(&m, WX_NULL_STR, k0), WX_OK);
     ck_assert_int_eq(wx_dedup_key(&m, WX_STR("shop:"), k1), WX_OK);
     ck_assert_int_eq(wx_dedup_key(&m, WX_STR("shop:wx0123456789abcdef"), k2), WX_OK);
     ck_assert(memcmp(k0, k1, 20) != 0);
