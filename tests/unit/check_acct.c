@@ -10,6 +10,8 @@
 #include "wx/core/log.h"
 #include "wxfcgi/acct.h"
 #include "wxfcgi/dedup.h"
+#include "wxfcgi/gateway.h"
+#include "wx/proto/sign.h"
 #include "wxfcgi/route.h"
 
 static const char accounts_text[] =
@@ -221,6 +223,96 @@ START_TEST(test_refused)
 }
 END_TEST
 
+/* ---- the gateway: the account of the path verifies and answers ---------- */
+
+typedef struct {
+    const char *data;
+    size_t      len, off;
+} acct_body_t;
+
+static long acct_read(void *ctx, char *buf, size_t len)
+{
+    acct_body_t *b = ctx;
+    size_t n = b->len - b->off < len ? b->len - b->off : len;
+
+    memcpy(buf, b->data + b->off, n);
+    b->off += n;
+    return (long)n;
+}
+
+/* POST 'to' (a ToUserName) as a text to 'path', signed with 'token'. */
+static void push(wx_gw_t *gw, const char *path, const char *token, const char *to,
+                 wx_response_t *resp)
+{
+    static char xml[512], q[256];
+    char hex[WX_SIGN_HEX_LEN + 1];
+    wx_str_t parts[3] = { wx_str_c(token), WX_STR("1714112445"), WX_STR("415670741") };
+    acct_body_t b;
+    wx_request_t req;
+
+    snprintf(xml, sizeof(xml), "<xml><ToUserName><![CDATA[%s]]></ToUserName>"
+             "<FromUserName><![CDATA[oUserOpenId0123456789abcdef]]></FromUserName>"
+             "<CreateTime>1714112440</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+             "<Content><![CDATA[hi]]></Content><MsgId>1234567890123456</MsgId></xml>", to);
+    ck_assert_int_eq(wx_sign(parts, 3, hex), WX_OK);
+    snprintf(q, sizeof(q), "signature=%s&timestamp=1714112445&nonce=415670741", hex);
+    b.data = xml;
+    b.len = strlen(xml);
+    b.off = 0;
+    memset(&req, 0, sizeof(req));
+    req.method = WX_STR("POST");
+    req.query = wx_str_c(q);
+    req.path = wx_str_c(path);
+    req.content_length = (long long)b.len;
+    req.read = acct_read;
+    req.read_ctx = &b;
+    wx_gw_handle(gw, &req, (time_t)1714112445, resp);
+}
+
+START_TEST(test_gateway)
+{
+    char err[256];
+    wx_gw_t *gw = wx_gw_new(wxfcgi_conf(cfg), err, sizeof(err));
+    wx_response_t resp;
+
+    ck_assert_msg(gw != NULL, "%s", err);
+    push(gw, "/wx/shop", "shoptoken", "gh_0123456789ab", &resp);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_str_eq(resp.account, "shop");
+    ck_assert_str_eq(resp.result, "success");       /* route.shop_hi */
+    wx_gw_done(gw);
+    push(gw, "", "testtoken", "gh_0123456789ab", &resp);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_str_eq(resp.account, "default");
+    ck_assert_str_eq(resp.result, "text");          /* route.both: echo */
+    wx_gw_done(gw);
+    /* another account's token */
+    push(gw, "/wx/shop", "testtoken", "gh_0123456789ab", &resp);
+    ck_assert_int_eq(resp.status, 403);
+    ck_assert_int_eq(resp.err, WX_ESIGNATURE);
+    wx_gw_done(gw);
+    push(gw, "/wx", "shoptoken", "gh_0123456789ab", &resp);
+    ck_assert_int_eq(resp.status, 403);
+    wx_gw_done(gw);
+    /* no such account */
+    push(gw, "/wx/nope", "shoptoken", "gh_0123456789ab", &resp);
+    ck_assert_int_eq(resp.status, 404);
+    ck_assert_str_eq(resp.reason, "unknown_account");
+    ck_assert_ptr_null(resp.account);
+    wx_gw_done(gw);
+    /* shop checks ToUserName; news-2 is safe: plaintext refused */
+    push(gw, "/wx/shop", "shoptoken", "gh_somebodyelse", &resp);
+    ck_assert_int_eq(resp.status, 400);
+    ck_assert_str_eq(resp.reason, "original_id");
+    wx_gw_done(gw);
+    push(gw, "/wx/news-2", "newstoken", "gh_somebodyelse", &resp);
+    ck_assert_int_eq(resp.status, 400);
+    ck_assert_int_eq(resp.err, WX_EPLAINTEXT);
+    wx_gw_done(gw);
+    wx_gw_free(gw);
+}
+END_TEST
+
 Suite *acct_suite(void)
 {
     Suite *s = suite_create("acct");
@@ -232,6 +324,7 @@ Suite *acct_suite(void)
     tcase_add_test(tc, test_dedup_namespace);
     tcase_add_test(tc, test_routes_per_account);
     tcase_add_test(tc, test_refused);
+    tcase_add_test(tc, test_gateway);
     suite_add_tcase(s, tc);
     return s;
 }
