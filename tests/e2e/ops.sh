@@ -127,7 +127,7 @@ printf '%s\n' "$out" | grep -v '^#' | grep -qvE '^wxfcgi_[a-z_]+(\{[^}]*\})? [0-
     nok "every sample line is NAME{LABELS} VALUE" || ok "every sample line is NAME{LABELS} VALUE"
 
 echo "# the logs say why"
-grep -q 'status=400 us=[0-9]* (decryption failed: appid mismatch with encoding_aes_key)' "$T/wxfcgi.log" &&
+grep -q 'status=400 us=[0-9]* account=default (decryption failed: appid mismatch with encoding_aes_key)' "$T/wxfcgi.log" &&
     ok "the decryption refusal names the check and the key" ||
     nok "the decryption refusal names the check and the key" "$(grep decryption "$T/wxfcgi.log")"
 grep -q "$OPENID" "$T/wxfcgi.log" && nok "no whole openid in the log" || ok "no whole openid in the log"
