@@ -163,8 +163,8 @@ private_kib() { # PID...: the largest Private_Dirty among them
 # Each configuration's location is wx.conf's, pointed at its own upstream,
 # so that nginx does the same work for every target.
 loc() { # CONFIG NAME KEEP(on|off)
-    # /wx's block only: the metrics location is not measured.
-    sed -e '/^location = \/wxfcgi\/metrics/,/^}/d' \
+    # /wx's block only: the metrics and /wx/NAME locations are not measured.
+    sed -e '/^location = \/wxfcgi\/metrics/,/^}/d' -e '/^location \/wx\/ /,/^}/d' \
         -e "s|location = /wx |location = /$1/$2 |" -e "s|fastcgi_pass wxfcgi;|fastcgi_pass $1_$2;|" \
         -e "s|fastcgi_keep_conn on;|fastcgi_keep_conn $3;|" \
         "$top/nginx/wx.conf" | grep -v '^[[:space:]]*#' | tr '\n' ' '

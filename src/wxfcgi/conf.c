@@ -1,6 +1,8 @@
 /* conf.c - wxfcgi's sections and the spec that loads them (wxfcgi/conf.h). */
 #include <stdio.h>
+#include <string.h>
 
+#include "wxfcgi/acct.h"
 #include "wxfcgi/conf.h"
 #include "wxfcgi/route.h"
 
@@ -59,10 +61,29 @@ const wx_config_section_t wx_echo_click_section = {
     "echo.click", WX_SECTION_PAIRS, NULL, 0, sizeof(wx_conf_pair_t), WX_CONFIG_MAX_CLICKS, NULL
 };
 
-/* Across sections: the gateway checks every callback with the token. */
+/* Across sections: the gateway checks every callback with its account's
+ * token; "default" is [wx]'s name in routes and logs, not an account's. */
 static int wxfcgi_spec_validate(const wx_config_t *cfg, char *err, size_t errlen)
 {
-    return wx_account_need_token(&wxfcgi_conf(cfg)->wx, err, errlen);
+    const wxfcgi_conf_t *c = wxfcgi_conf(cfg);
+    const wx_account_t *a = c->accounts.v;
+    size_t i;
+
+    if (wx_account_need_token(&c->wx, err, errlen) != 0)
+        return -1;
+    for (i = 0; i < c->accounts.n; i++) {
+        if (strcmp(a[i].name, WX_ACCT_DEFAULT) == 0) {
+            snprintf(err, errlen, "[account.%s]: the name %s is [wx]'s (its callback URL "
+                     "is /wx): choose another", a[i].name, WX_ACCT_DEFAULT);
+            return -1;
+        }
+        if (a[i].wx.token == NULL || a[i].wx.token[0] == '\0') {
+            snprintf(err, errlen, "[account.%s] token is missing: set token or token_file "
+                     "(wxfcgi verifies its callbacks at /wx/%s with it)", a[i].name, a[i].name);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 #define U(m)  offsetof(wxfcgi_conf_t, m)
@@ -74,6 +95,7 @@ static const wx_config_use_t wxfcgi_uses[] = {
     { &wx_echo_click_section, U(echo.clicks) },
     { &wx_upstream_section, U(up) },
     { &wx_route_section, U(routes) },
+    { &wx_account_named_section, U(accounts) },
 };
 #undef U
 

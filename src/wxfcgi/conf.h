@@ -1,12 +1,12 @@
 /*
  * wxfcgi/conf.h - what wxfcgi reads of the config: [wx], [wxfcgi], [echo],
- * [echo.click], [upstream] and [route.NAME], each a struct with its own
+ * [echo.click], [upstream], [route.NAME] and [account.NAME], each a struct with its own
  * table ([route.NAME]'s in route_conf.c, beside the router).
  *
  * The tables and validators are in conf.c, but [upstream]'s, which is in
  * upstream_conf.c beside its handler.  Loaded with wxfcgi_spec, a config
- * has a token ([wx] token, token_file or WX_TOKEN): the gateway checks
- * every callback with it.
+ * has a token ([wx] token, token_file or WX_TOKEN) and so has each
+ * [account.NAME]: the gateway checks every callback with its account's.
  */
 #ifndef WXFCGI_CONF_H
 #define WXFCGI_CONF_H
@@ -53,6 +53,7 @@ typedef struct wxfcgi_conf {
     wx_upstream_conf_t  up;
     wx_state_conf_t     state;      /* the retry table's store */
     wx_conf_list_t      routes;     /* wx_route_conf_t: [route.NAME] (route.h) */
+    wx_conf_list_t      accounts;   /* wx_account_t: [account.NAME], at /wx/NAME (acct.h) */
 } wxfcgi_conf_t;
 
 extern const wx_config_spec_t wxfcgi_spec;

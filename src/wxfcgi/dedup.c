@@ -124,27 +124,38 @@ void wx_dedup_close(wx_dedup_t *d)
     free(d);
 }
 
-wx_err_t wx_dedup_key(const wx_msg_t *msg, unsigned char key[20])
+wx_err_t wx_dedup_key(const wx_msg_t *msg, wx_str_t account, unsigned char key[20])
 {
-    wx_str_t parts[5];
+    wx_str_t parts[7], *p = parts + 2;
+    size_t n = 2;
 
     /* PROTOCOL.md 3.1: messages by MsgId, events by sender and time (and,
      * as two events can share a second, their name and key).  A MsgId is
      * unique per sender only: two followers' messages may share one, so
      * the sender is part of a message's identity too. */
-    if (msg->type != WX_MSG_EVENT && msg->has_msg_id) {
-        parts[0] = WX_STR("m");
-        parts[1] = msg->from_user;
-        parts[2] = WX_STR("\n");
-        parts[3] = msg->msg_id_s;
-        return wx_sha1_parts(parts, 4, key);
+    /* An [account.NAME]'s messages ("NAME:APPID", no '\n' in it, first):
+     * two accounts' followers have their own openids and MsgIds, which
+     * may meet.  [wx]'s (no namespace) keep the keys of a stack of one
+     * account, and its cost: the namespace takes SHA-1 a block further. */
+    parts[0] = account;
+    parts[1] = WX_STR("\n");
+    if (account.len == 0) {
+        p = parts;
+        n = 0;
     }
-    parts[0] = WX_STR("e");
-    parts[1] = msg->from_user;
-    parts[2] = msg->create_time_s;
-    parts[3] = msg->event_name;
-    parts[4] = msg->event_key;
-    return wx_sha1_parts(parts, 5, key);
+    if (msg->type != WX_MSG_EVENT && msg->has_msg_id) {
+        p[0] = WX_STR("m");
+        p[1] = msg->from_user;
+        p[2] = WX_STR("\n");
+        p[3] = msg->msg_id_s;
+        return wx_sha1_parts(parts, n + 4, key);
+    }
+    p[0] = WX_STR("e");
+    p[1] = msg->from_user;
+    p[2] = msg->create_time_s;
+    p[3] = msg->event_name;
+    p[4] = msg->event_key;
+    return wx_sha1_parts(parts, n + 5, key);
 }
 
 /* Count a failure of the shared store 'st' (by its kind; one not even

@@ -46,9 +46,11 @@ void wx_dedup_store_conf(const wxfcgi_conf_t *cfg, wx_store_conf_t *conf, char *
 wx_dedup_t *wx_dedup_open(const wx_store_conf_t *conf, char *err, size_t errlen);
 void wx_dedup_close(wx_dedup_t *d);
 
-/* The identity of a message: FromUserName and MsgId for messages;
- * FromUserName, CreateTime, Event and EventKey for events. */
-wx_err_t wx_dedup_key(const wx_msg_t *msg, unsigned char key[20]);
+/* The identity of a message of the account 'account' ("NAME:APPID" of an
+ * [account.NAME], empty for [wx]: acct.h): FromUserName and MsgId for
+ * messages; FromUserName, CreateTime, Event and EventKey for events.  Two
+ * accounts never share a key. */
+wx_err_t wx_dedup_key(const wx_msg_t *msg, wx_str_t account, unsigned char key[20]);
 
 /* Claim 'key', or wait up to 'budget_ms' for the delivery in progress to
  * finish.  On WX_DEDUP_REPLAY the stored reply is copied into 'pool'.

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "wx/proto/crypt.h"
+#include "wxfcgi/acct.h"
 #include "wxfcgi/dedup.h"
 #include "wxfcgi/gateway.h"
 #include "wxfcgi/route.h"
@@ -29,9 +30,10 @@ struct wx_gw {
     wx_pool_t           pool;
     wx_msg_t            msg;
     wx_query_t          query;
-    /* safe and compatible mode (PROTOCOL.md 4) */
-    wx_crypt_t          keys[2];        /* current, previous */
-    unsigned            n_keys;
+    /* The accounts (acct.h): each one's token, and keys of safe and
+     * compatible mode (PROTOCOL.md 4) */
+    wx_accts_t          accts;
+    const wx_acct_t    *acct;           /* this request's */
     const wx_crypt_t   *used;           /* the key that decrypted this request */
     wx_dedup_t         *dedup;          /* retries, shared by all workers */
     char                why[192];       /* a refusal's detail that names its cause */
@@ -45,13 +47,20 @@ static wx_err_t warm_crypto(wx_gw_t *gw)
     char mem[256];
     wx_buf_t b64;
     wx_str_t back;
-    wx_err_t rc;
+    wx_err_t rc = WX_OK;
+    size_t i;
 
-    wx_buf_init(&b64, mem, sizeof(mem));
-    rc = wx_crypt_encrypt(&gw->keys[0], WX_STR("warm-up"), NULL, &gw->pool, &b64);
-    if (rc == WX_OK)
-        rc = wx_crypt_decrypt(&gw->keys[0], wx_buf_str(&b64), &gw->pool, &back);
-    wx_pool_reset(&gw->pool);
+    for (i = 0; i < gw->accts.n && rc == WX_OK; i++) {
+        const wx_crypt_t *k = &gw->accts.v[i].keys[0];
+
+        if (gw->accts.v[i].n_keys == 0)
+            continue;
+        wx_buf_init(&b64, mem, sizeof(mem));
+        rc = wx_crypt_encrypt(k, WX_STR("warm-up"), NULL, &gw->pool, &b64);
+        if (rc == WX_OK)
+            rc = wx_crypt_decrypt(k, wx_buf_str(&b64), &gw->pool, &back);
+        wx_pool_reset(&gw->pool);
+    }
     return rc;
 }
 
@@ -72,24 +81,22 @@ wx_gw_t *wx_gw_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
      * query, and a reply that may quote the whole body with CDATA splits. */
     if (gw->parser == NULL || wx_pool_init(&gw->pool, 8 * cfg->fcgi.max_body + (128 << 10)) != WX_OK)
         goto nomem;
-    if (cfg->wx.encoding_aes_key && cfg->wx.appid) {
-        if (wx_crypt_init(&gw->keys[0], cfg->wx.encoding_aes_key, cfg->wx.appid) != WX_OK) {
-            snprintf(err, errlen, "[wx] encoding_aes_key or appid is invalid");
+    {
+        unsigned char md[20];
+
+        /* OpenSSL sets itself up (reads openssl.cnf, fetches SHA-1) on
+         * the first digest: here, not in the first request. */
+        if (wx_sha1_parts(NULL, 0, md) != WX_OK) {
+            snprintf(err, errlen, "OpenSSL: no SHA-1");
             goto fail;
         }
-        gw->n_keys = 1;
-        if (cfg->wx.encoding_aes_key_previous) {
-            if (wx_crypt_init(&gw->keys[1], cfg->wx.encoding_aes_key_previous,
-                              cfg->wx.appid) != WX_OK) {
-                snprintf(err, errlen, "[wx] encoding_aes_key_previous is invalid");
-                goto fail;
-            }
-            gw->n_keys = 2;
-        }
-        if (warm_crypto(gw) != WX_OK) {
-            snprintf(err, errlen, "OpenSSL: AES-256-CBC unusable");
-            goto fail;
-        }
+    }
+    if (wx_accts_init(&gw->accts, cfg, err, errlen) != 0)
+        goto fail;
+    gw->acct = &gw->accts.v[0];
+    if (warm_crypto(gw) != WX_OK) {
+        snprintf(err, errlen, "OpenSSL: AES-256-CBC unusable");
+        goto fail;
     }
     if (cfg->fcgi.dedup_slots) {
         char path[4096];
@@ -126,8 +133,7 @@ void wx_gw_free(wx_gw_t *gw)
     wx_parser_free(gw->parser);
     wx_pool_free(&gw->pool);
     wx_dedup_close(gw->dedup);
-    wx_crypt_clear(&gw->keys[0]);
-    wx_crypt_clear(&gw->keys[1]);
+    wx_accts_free(&gw->accts);
     free(gw);
 }
 
@@ -171,7 +177,7 @@ static wx_err_t verify(wx_gw_t *gw, const wx_query_t *q, time_t now,
         *detail = rc == WX_ESTALE ? "timestamp outside window" : "timestamp not a number";
         return rc;
     }
-    parts[0] = wx_str_c(gw->cfg->wx.token);
+    parts[0] = gw->acct->token;
     parts[1] = q->timestamp;
     parts[2] = q->nonce;
     rc = wx_sign_verify(parts, 3, q->signature);
@@ -241,7 +247,7 @@ static wx_err_t unwrap(wx_gw_t *gw, const char **detail)
     wx_err_t rc = WX_EINVAL, first = WX_OK, second = WX_OK;
     unsigned i;
 
-    if (gw->n_keys == 0) {
+    if (gw->acct->n_keys == 0) {
         *detail = "encrypted push but no encoding_aes_key configured";
         return WX_EINVAL;
     }
@@ -253,7 +259,7 @@ static wx_err_t unwrap(wx_gw_t *gw, const char **detail)
         *detail = "msg_signature missing";
         return WX_EMISSING;
     }
-    parts[0] = wx_str_c(gw->cfg->wx.token);
+    parts[0] = gw->acct->token;
     parts[1] = q->timestamp;
     parts[2] = q->nonce;
     parts[3] = encrypt;
@@ -262,8 +268,8 @@ static wx_err_t unwrap(wx_gw_t *gw, const char **detail)
         *detail = "msg_signature mismatch";
         return rc;
     }
-    for (i = 0; i < gw->n_keys; i++) {
-        rc = wx_crypt_decrypt(&gw->keys[i], encrypt, &gw->pool, &inner);
+    for (i = 0; i < gw->acct->n_keys; i++) {
+        rc = wx_crypt_decrypt(&gw->acct->keys[i], encrypt, &gw->pool, &inner);
         if (rc == WX_OK)
             break;
         if (i == 0)
@@ -276,7 +282,7 @@ static wx_err_t unwrap(wx_gw_t *gw, const char **detail)
     if (rc != WX_OK) {
         /* Report why the current key failed: that is the one to fix. */
         rc = wx_err_class(rc) == WX_ERRCLASS_INPUT ? first : rc;
-        if (gw->n_keys > 1 && second != WX_OK)
+        if (gw->acct->n_keys > 1 && second != WX_OK)
             snprintf(gw->why, sizeof(gw->why), "decryption failed: %s with "
                      "encoding_aes_key, %s with encoding_aes_key_previous",
                      wx_strerror(first), wx_strerror(second));
@@ -288,7 +294,7 @@ static wx_err_t unwrap(wx_gw_t *gw, const char **detail)
     }
     if (i > 0)
         wx_log(WX_LOG_INFO, "message decrypted with encoding_aes_key_previous");
-    gw->used = &gw->keys[i];
+    gw->used = &gw->acct->keys[i];
     rc = wx_msg_parse(gw->parser, &gw->pool, inner.data, inner.len, &gw->msg);
     if (rc != WX_OK)
         *detail = wx_parser_errmsg(gw->parser);
@@ -316,7 +322,7 @@ static wx_err_t wrap(wx_gw_t *gw, wx_str_t plain, time_t now, wx_str_t *body)
         return rc;
     wx_buf_init(&ts, tsmem, sizeof(tsmem));
     wx_buf_addi64(&ts, (long long)now);
-    parts[0] = wx_str_c(gw->cfg->wx.token);
+    parts[0] = gw->acct->token;
     parts[1] = wx_buf_str(&ts);
     parts[2] = gw->query.nonce;
     parts[3] = wx_buf_str(&b64);
@@ -413,21 +419,30 @@ static wx_err_t read_msg(wx_gw_t *gw, const wx_request_t *req, wx_response_t *re
 {
     int encrypted = wx_str_eq(gw->query.encrypt_type, "aes");
     const char *detail = NULL;
+    wx_mode_t mode = gw->acct->wx->mode;
     wx_err_t rc;
 
     rc = read_body(gw, req, &detail);
-    if (rc == WX_OK && gw->cfg->wx.mode == WX_MODE_SAFE && !encrypted) {
+    if (rc == WX_OK && mode == WX_MODE_SAFE && !encrypted) {
         rc = WX_EPLAINTEXT;
-        detail = "plaintext push refused: [wx] mode is safe";
+        detail = "plaintext push refused: the account's mode is safe";
     }
-    if (rc == WX_OK && encrypted && gw->cfg->wx.mode != WX_MODE_PLAIN)
+    if (rc == WX_OK && encrypted && mode != WX_MODE_PLAIN)
         rc = unwrap(gw, &detail);
     if (rc == WX_OK) {
         rc = wx_msg_validate(&gw->msg);
-        if (rc != WX_OK && encrypted && gw->cfg->wx.mode == WX_MODE_PLAIN)
-            detail = "encrypted push but [wx] mode is plain";
+        if (rc != WX_OK && encrypted && mode == WX_MODE_PLAIN)
+            detail = "encrypted push but the account's mode is plain";
         else
             detail = rc == WX_EMISSING ? "required element missing" : "bad CreateTime or MsgId";
+    }
+    /* A push for another account that reached this URL (a platform set
+     * up with the wrong URL) is not answered as this one. */
+    if (rc == WX_OK && gw->acct->original_id.data &&
+        wx_str_cmp(gw->msg.to_user, gw->acct->original_id) != 0) {
+        rc = WX_EINVAL;
+        detail = "ToUserName is not the account's original_id";
+        resp->reason = "original_id";
     }
     resp->msg_type = gw->msg.msg_type;
     resp->event = gw->msg.event_name;
@@ -452,7 +467,7 @@ static void respond_msg(wx_gw_t *gw, const wx_request_t *req, time_t now,
         wx_dedup_state_t st;
         wx_str_t stored;
 
-        if (wx_dedup_key(&gw->msg, key) != WX_OK) {
+        if (wx_dedup_key(&gw->msg, gw->acct->dedup_ns, key) != WX_OK) {
             refuse(resp, WX_ECRYPTO, "cannot compute the message key");
             return;
         }
@@ -474,6 +489,7 @@ static void respond_msg(wx_gw_t *gw, const wx_request_t *req, time_t now,
 
     memset(&reply, 0, sizeof(reply));
     hreq.msg = &gw->msg;
+    hreq.account = gw->acct->index;
     hreq.pool = &gw->pool;
     hreq.arrived_ms = req->arrived_ms;
     hreq.now = now;
@@ -502,6 +518,15 @@ void wx_gw_handle(wx_gw_t *gw, const wx_request_t *req, time_t now,
     /* Nothing of the previous request may show through an early refusal. */
     memset(&gw->msg, 0, sizeof(gw->msg));
     gw->used = NULL;
+    gw->acct = wx_accts_for_path(&gw->accts, req->path);
+    if (gw->acct == NULL) {
+        gw->acct = &gw->accts.v[0];
+        refuse(resp, WX_EINVAL, "no such account");
+        resp->status = 404;
+        resp->reason = "unknown_account";
+        return;
+    }
+    resp->account = gw->acct->name;
 
     is_get = wx_str_eq(req->method, "GET");
     if (!is_get && !wx_str_eq(req->method, "POST")) {
@@ -548,7 +573,8 @@ void wx_gw_log(const wx_request_t *req, const wx_response_t *resp, long usec)
     wx_log_clean(event, sizeof(event), resp->event);
     wx_log_openid(who, sizeof(who), resp->openid);
     /* "POST type=text[/EVENT] from=oAbc..yz result=text[+aes] status=200
-     * us=123[ (detail)]", made without printf: a line a request. */
+     * us=123 account=NAME[ (detail)]", made without printf: a line a
+     * request (no account: refused before one was known). */
     wx_buf_init(&b, line, sizeof(line));
     wx_buf_adds(&b, method);
     wx_buf_adds(&b, " type=");
@@ -567,6 +593,10 @@ void wx_gw_log(const wx_request_t *req, const wx_response_t *resp, long usec)
     wx_buf_addi64(&b, resp->status);
     wx_buf_adds(&b, " us=");
     wx_buf_addi64(&b, usec);
+    if (resp->account) {
+        wx_buf_adds(&b, " account=");
+        wx_buf_adds(&b, resp->account);
+    }
     if (detail[0]) {
         wx_buf_adds(&b, " (");
         wx_buf_add(&b, detail, strnlen(detail, 159));

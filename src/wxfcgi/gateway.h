@@ -25,6 +25,9 @@ typedef long (*wx_read_fn)(void *ctx, char *buf, size_t len);
 typedef struct wx_request {
     wx_str_t    method;
     wx_str_t    query;
+    /* The request's path (DOCUMENT_URI): /wx/NAME names an account, /wx
+     * or an empty path [wx] (acct.h). */
+    wx_str_t    path;
     long long   content_length;     /* -1: absent or not a number */
     wx_read_fn  read;
     void       *read_ctx;
@@ -43,6 +46,8 @@ typedef struct wx_response {
     const char *result;             /* "text", "success", "echostr", ... */
     int         encrypted;          /* the reply is an AES envelope */
     const char *detail;             /* why, for refusals and failures */
+    const char *account;            /* its name, "default" for [wx]; NULL: unknown */
+    const char *reason;             /* a refusal's metric reason the error does not tell */
     wx_str_t    msg_type;           /* as received (untrusted) */
     wx_str_t    event;              /* as received (untrusted) */
     wx_str_t    openid;             /* sender, to be shortened */

@@ -38,6 +38,7 @@ typedef struct wx_handle_req {
      * worker (the business call), so that the gateway's own time can be
      * told from it (wxfcgi_gateway_duration_seconds); NULL: not kept. */
     int64_t        *waited_us;
+    unsigned        account;        /* 0: [wx]; i: the i-th [account.NAME] (acct.h) */
 } wx_handle_req_t;
 
 typedef wx_err_t (*wx_handle_fn)(void *ctx, const wx_handle_req_t *req,

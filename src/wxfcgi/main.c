@@ -14,28 +14,33 @@
 #include "wx/core/dirhint.h"
 #include "wx/core/cli.h"
 #include "wx/proto/parse.h"
+#include "wxfcgi/acct.h"
 #include "wxfcgi/gateway.h"
 #include "wxfcgi/route.h"
 #include "wxfcgi.h"
 
 static const char usage_text[] =
 "Usage: wxfcgi -c FILE [-p PIDFILE] [-t]\n"
-"       wxfcgi -c FILE -r MESSAGE.xml\n"
+"       wxfcgi -c FILE -r MESSAGE.xml [-a ACCOUNT]\n"
 "       wxfcgi -h | -V\n"
 "\n"
-"The FastCGI responder for a WeChat Official Account's /wx URL: it verifies\n"
-"each callback's signature, parses the XML message as it streams in, runs the\n"
-"handler and writes the passive reply.\n"
+"The FastCGI responder for WeChat Official Accounts' callback URLs (/wx for\n"
+"[wx], /wx/NAME for each [account.NAME]): it verifies each callback's\n"
+"signature with its account's token, parses the XML message as it streams in,\n"
+"runs the handler and writes the passive reply.\n"
 "\n"
 "Options:\n"
 WX_CLI_HELP_CONFIG WX_CLI_HELP_PIDFILE WX_CLI_HELP_COMMON
 "  -r, --route-test MESSAGE.xml\n"
 "                       say which route answers the (plaintext) message and\n"
 "                       exit; -t also prints the whole route table\n"
+"  -a, --account NAME   with -r: the message is account NAME's (an\n"
+"                       [account.NAME], or default for [wx], the default)\n"
 "\n"
 "Routes: [route.NAME] sections answer messages without code (a static\n"
 "reply, echo, success or a business service), tried by priority, then in\n"
-"file order; what none takes goes to [wxfcgi] handler.  See wx.ini(5).\n"
+"file order; what none takes goes to [wxfcgi] handler.  A route's account key\n"
+"names the accounts it serves (all without it).  See wx.ini(5).\n"
 "\n"
 "Modes:\n"
 "  Under spawn-fcgi (fd 0 is a listening socket) every process is one worker:\n"
@@ -52,8 +57,9 @@ WX_FCGI_HELP_SIGNALS("requests")
 "2 on a usage error.\n";
 
 /* -r: the route 'path' (a plaintext message) takes.  An exit status. */
-static int route_test(const wxfcgi_conf_t *c, const char *path)
+static int route_test(const wxfcgi_conf_t *c, const char *path, const char *account)
 {
+    int acct = account ? wx_accts_index(c, account, strlen(account)) : 0;
     wx_parse_limits_t lim = WX_PARSE_LIMITS_DEFAULT;
     wx_parser_t *p = NULL;
     wx_router_t *r = NULL;
@@ -63,8 +69,14 @@ static int route_test(const wxfcgi_conf_t *c, const char *path)
     size_t len = 0;
     int rc = WX_EXIT_FAIL;
     wx_err_t e;
-    FILE *f = fopen(path, "r");
+    FILE *f;
 
+    if (acct < 0) {
+        fprintf(stderr, "wxfcgi: -a %s: no such account (default, or the NAME of an "
+                "[account.NAME])\n", account);
+        return WX_EXIT_FAIL;
+    }
+    f = fopen(path, "r");
     if (f == NULL) {
         fprintf(stderr, "wxfcgi: %s: %s\n", path, strerror(errno));
         return WX_EXIT_FAIL;
@@ -93,7 +105,7 @@ static int route_test(const wxfcgi_conf_t *c, const char *path)
         fprintf(stderr, "wxfcgi: %s\n", err);
         goto out;
     }
-    printf("%s\n", wx_router_match(r, &msg));
+    printf("%s\n", wx_router_match_account(r, &msg, (unsigned)acct));
     rc = WX_EXIT_OK;
 out:
     wx_router_free(r);
@@ -102,6 +114,19 @@ out:
     free(buf);
     fclose(f);
     return rc;
+}
+
+/* -t: the accounts and their callback URLs. */
+static void print_accounts(const wxfcgi_conf_t *c)
+{
+    const wx_account_t *a = c->accounts.v;
+    size_t i;
+
+    printf("accounts:\n  default  /wx  mode %s\n", wx_mode_name(c->wx.mode));
+    for (i = 0; i < c->accounts.n; i++)
+        printf("  %-8s /wx/%s  mode %s%s%s\n", a[i].name, a[i].name,
+               wx_mode_name(a[i].wx.mode), a[i].original_id ? "  original_id " : "",
+               a[i].original_id ? a[i].original_id : "");
 }
 
 /* -t: the route table, in the order it is tried. */
@@ -123,21 +148,28 @@ static int print_routes(const wxfcgi_conf_t *c)
 int main(int argc, char **argv)
 {
     wx_cli_t cli = { "wxfcgi", usage_text, &wxfcgi_spec, 1, NULL, NULL, 0 };
-    wx_cli_opt_t rtest = { "route-test", 'r', NULL };
+    wx_cli_opt_t opts[] = {
+        { "route-test", 'r', NULL }, { "account", 'a', NULL }, { NULL, 0, NULL }
+    };
     const wxfcgi_conf_t *c;
     wx_config_t *cfg;
     char err[512];
     int rc;
     wx_gw_t *probe;
 
-    if ((rc = wx_cli_start_opt(&cli, argc, argv, &cfg, &rtest)) >= 0)
+    if ((rc = wx_cli_start_opt(&cli, argc, argv, &cfg, opts)) >= 0)
         return rc;
     c = wxfcgi_conf(cfg);
     rc = WX_EXIT_FAIL;
-    if (rtest.arg) {
+    if (opts[1].arg && opts[0].arg == NULL) {
+        fprintf(stderr, "wxfcgi: -a names the account of -r MESSAGE.xml: give -r too\n");
+        rc = WX_EXIT_USAGE;
+        goto done;
+    }
+    if (opts[0].arg) {
         if (cli.test && print_routes(c) != 0)
             goto done;
-        rc = route_test(c, rtest.arg);
+        rc = route_test(c, opts[0].arg, opts[1].arg);
         goto done;
     }
     if (c->fcgi.dedup_slots && mkdir(c->fcgi.state_dir, 0700) != 0 && errno != EEXIST) {
@@ -162,6 +194,7 @@ int main(int argc, char **argv)
                "max_body %zu, timestamp_window %u\n", cli.path, wx_mode_name(c->wx.mode),
                c->fcgi.handler, c->fcgi.srv.listen, c->fcgi.srv.workers, c->fcgi.max_body,
                c->fcgi.timestamp_window);
+        print_accounts(c);
         if (print_routes(c) != 0)
             goto done;
         rc = WX_EXIT_OK;

@@ -14,7 +14,7 @@ static const char *const outcomes[WXF_MX_OUTCOMES] = {
 static const char *const reasons[WXF_MX_REASONS] = {
     "bad_signature", "stale_timestamp", "malformed", "too_large", "method", "plaintext",
     "decrypt_signature", "decrypt_length", "decrypt_padding", "decrypt_msg_len",
-    "decrypt_appid", "decrypt_base64", "missing", "other"
+    "decrypt_appid", "decrypt_base64", "missing", "other", "unknown_account", "original_id"
 };
 static const char *const retry[] = { "hit", "wait", "takeover", "timeout", "crowded" };
 static const char *const late[] = { "sent", "failed" };
@@ -74,6 +74,12 @@ static unsigned outcome_of(const char *r)
 
 static unsigned reason_of(const wx_response_t *resp)
 {
+    unsigned i;
+
+    /* The gateway names the reasons its error codes do not tell apart. */
+    for (i = 0; resp->reason && i < WXF_MX_REASONS; i++)
+        if (strcmp(resp->reason, reasons[i]) == 0)
+            return i;
     switch (resp->err) {
     case WX_ESIGNATURE:
         return resp->detail && strncmp(resp->detail, "msg_signature", 13) == 0 ? 6 : 0;

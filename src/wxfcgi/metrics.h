@@ -15,7 +15,7 @@
 #define WXF_MX_METHODS   3       /* GET, POST, other */
 #define WXF_MX_TYPES     11      /* wxf_mx_types */
 #define WXF_MX_OUTCOMES  6       /* wxf_mx_outcomes */
-#define WXF_MX_REASONS   14      /* wxf_mx_reasons */
+#define WXF_MX_REASONS   16      /* wxf_mx_reasons */
 #define WXF_MX_REDIS_KINDS 6     /* wx_store_fail_t up to OTHER: connect ... other */
 
 enum {

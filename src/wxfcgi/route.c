@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "wxfcgi/acct.h"
 #include "wxfcgi/route.h"
 #include "wxfcgi/route_tmpl.h"
 
@@ -19,9 +20,13 @@ typedef struct wx_rmatch {
 
 typedef enum { WX_A_REPLY, WX_A_HANDLER, WX_A_SUCCESS } wx_akind_t;
 
+#define WX_ACCT_WORDS   ((WX_ACCT_N_MAX + 63) / 64)
+
 typedef struct wx_route {
     char               *name;       /* "route.NAME", "echo.click.KEY", "default" */
     /* match */
+    uint64_t            accts[WX_ACCT_WORDS];   /* bit i: serves account i */
+    const char         *accounts;   /* as written; NULL: every account */
     wx_msg_type_t       type;       /* WX_MSG_UNKNOWN: any */
     unsigned            types;      /* bit t: a message of type t may match */
     const char         *event;      /* NULL: any */
@@ -102,8 +107,10 @@ static int from_has(const wx_route_t *rt, wx_str_t who)
     return 0;
 }
 
-static int route_matches(const wx_route_t *rt, const wx_msg_t *msg)
+static int route_matches(const wx_route_t *rt, const wx_msg_t *msg, unsigned account)
 {
+    if (!(rt->accts[account / 64] & (1ULL << (account % 64))))
+        return 0;
     if (!(rt->types & (1U << msg->type)))
         return 0;
     if (rt->event && (msg->event_name.len != rt->event_len ||
@@ -126,19 +133,25 @@ static int route_matches(const wx_route_t *rt, const wx_msg_t *msg)
     return 1;
 }
 
-static const wx_route_t *find(const wx_router_t *r, const wx_msg_t *msg)
+static const wx_route_t *find(const wx_router_t *r, const wx_msg_t *msg, unsigned account)
 {
     size_t i;
 
     for (i = 0; i + 1 < r->n; i++)
-        if (route_matches(&r->v[i], msg))
+        if (route_matches(&r->v[i], msg, account))
             return &r->v[i];
     return &r->v[r->n - 1];     /* the default */
 }
 
 const char *wx_router_match(const wx_router_t *r, const wx_msg_t *msg)
 {
-    return find(r, msg)->name;
+    return find(r, msg, 0)->name;
+}
+
+const char *wx_router_match_account(const wx_router_t *r, const wx_msg_t *msg,
+                                    unsigned account)
+{
+    return find(r, msg, account < WX_ACCT_N_MAX ? account : 0)->name;
 }
 
 /* ---- the handler ---------------------------------------------------------- */
@@ -146,7 +159,7 @@ const char *wx_router_match(const wx_router_t *r, const wx_msg_t *msg)
 static wx_err_t router_handle(void *ctx, const wx_handle_req_t *rq, wx_reply_t *reply)
 {
     const wx_router_t *r = ctx;
-    const wx_route_t *rt = find(r, rq->msg);
+    const wx_route_t *rt = find(r, rq->msg, rq->account < WX_ACCT_N_MAX ? rq->account : 0);
     const wx_rhandler_t *h;
 
     switch (rt->akind) {
@@ -427,6 +440,36 @@ static int build_action(wx_router_t *r, wx_route_t *rt, const wx_route_conf_t *r
     return 0;
 }
 
+/* 'account = a b': the accounts a route serves, checked against the
+ * config's ("default" is [wx]). */
+static int set_accounts(const wx_router_t *r, wx_route_t *rt, const wx_route_conf_t *rc,
+                        char *err, size_t errlen)
+{
+    const char *p = rc->account;
+
+    memset(rt->accts, 0, sizeof(rt->accts));
+    rt->accounts = rc->account;
+    while (*p) {
+        size_t len;
+        int i;
+
+        p += strspn(p, " \t");
+        len = strcspn(p, " \t");
+        if (len == 0)
+            break;
+        i = wx_accts_index(r->cfg, p, len);
+        if (i < 0) {
+            snprintf(err, errlen, "[route.%s] account '%.*s' is not an account (default, "
+                     "or the NAME of an [account.NAME])", rc->name, (int)(len > 64 ? 64 : len),
+                     p);
+            return -1;
+        }
+        rt->accts[i / 64] |= 1ULL << (i % 64);
+        p += len;
+    }
+    return 0;
+}
+
 static int build_route(wx_router_t *r, wx_route_t *rt, const wx_route_conf_t *rc,
                        char *err, size_t errlen)
 {
@@ -438,6 +481,8 @@ static int build_route(wx_router_t *r, wx_route_t *rt, const wx_route_conf_t *rc
         return -1;
     }
     snprintf(rt->name, n, "route.%s", rc->name);
+    if (rc->account && set_accounts(r, rt, rc, err, errlen) != 0)
+        return -1;
     rt->type = rc->type ? wx_msg_type_lookup(wx_str_c(rc->type)) : WX_MSG_UNKNOWN;
     rt->event = rc->event;
     rt->event_len = rc->event ? strlen(rc->event) : 0;
@@ -455,7 +500,7 @@ static int build_route(wx_router_t *r, wx_route_t *rt, const wx_route_conf_t *rc
     if ((rc->from || rc->from_file) && load_from(rt, rc, r->cfg->base.path, err, errlen) != 0)
         return -1;
     rt->catch_all = !rc->type && !rc->event && !rc->event_key && !rc->scene && !rc->content &&
-                    !rc->from && !rc->from_file;
+                    !rc->from && !rc->from_file && !rc->account;
     return build_action(r, rt, rc, err, errlen);
 }
 
@@ -555,6 +600,9 @@ wx_router_t *wx_router_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen)
     r->v = calloc(max, sizeof(*r->v));
     if (r->v == NULL)
         goto nomem;
+    /* Every route serves every account, but those that say otherwise. */
+    for (i = 0; i < max; i++)
+        memset(r->v[i].accts, 0xff, sizeof(r->v[i].accts));
     if (build_declared(r, err, errlen) != 0)
         goto fail;
     if (r->n && r->v[r->n - 1].catch_all) {
@@ -655,6 +703,8 @@ void wx_router_print(const wx_router_t *r, FILE *out)
         print_pattern(out, "content", &rt->content);
         if (rt->from)
             fprintf(out, " from=(%zu openid%s)", rt->n_from, rt->n_from == 1 ? "" : "s");
+        if (rt->accounts)
+            fprintf(out, " account=%s", rt->accounts);
         fprintf(out, "  -> %s", rt->action);
         if (rt->akind == WX_A_HANDLER && r->hs[rt->handler].url)
             fprintf(out, " %s", r->hs[rt->handler].url);

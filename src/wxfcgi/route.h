@@ -11,7 +11,12 @@
  *      welcome (subscribe), as the echo handler always answered them;
  *   3. the default: [wxfcgi] handler (echo or upstream) for the rest.
  *
- * A route with no match key matches everything: nothing after it is ever
+ * A route serves the accounts its 'account' key names (every account
+ * without it): one table, one order for all, so a route several accounts
+ * share is written once.  Which accounts it serves is a bit of a mask,
+ * the first test of a match.
+ *
+ * A route with no match key and no account key matches everything: nothing after it is ever
  * tried, so a declared catch-all must be the last declared route (checked
  * at load).  Everything a message is matched against is compiled at load:
  * literals are compared in place, a regex (content = /ERE/) is compiled
@@ -39,6 +44,7 @@
 typedef struct wx_route_conf {
     char       *name;
     unsigned    priority;
+    char       *account;        /* the accounts it serves ("default": [wx]); NULL: all */
     /* match keys; NULL: any */
     char       *type;           /* text, image, ..., event */
     char       *event;          /* subscribe, CLICK, ... (any case) */
@@ -70,8 +76,11 @@ typedef struct wx_router wx_router_t;
 wx_router_t *wx_router_new(const wxfcgi_conf_t *cfg, char *err, size_t errlen);
 void wx_router_free(wx_router_t *r);
 
-/* The name of the route that answers 'msg' ("default" for the last). */
+/* The name of the route that answers 'msg' ("default" for the last): of
+ * [wx], and of the account of index 'account' (acct.h). */
 const char *wx_router_match(const wx_router_t *r, const wx_msg_t *msg);
+const char *wx_router_match_account(const wx_router_t *r, const wx_msg_t *msg,
+                                    unsigned account);
 
 /* Print the table, one route a line, in the order it is tried. */
 void wx_router_print(const wx_router_t *r, FILE *out);

@@ -13,6 +13,7 @@
 #define O(m)  offsetof(wx_route_conf_t, m)
 static const wx_setting_t wx_route_settings[] = {
     WX_SETTING("priority", WX_CONF_UINT, O(priority), 0, 1000000, "100"),
+    WX_SETTING("account", WX_CONF_WORDS, O(account), 0, 0, NULL),
     WX_SETTING("type", WX_CONF_STR, O(type), 0, 0, NULL),
     WX_SETTING("event", WX_CONF_STR, O(event), 0, 0, NULL),
     WX_SETTING("event_key", WX_CONF_STR, O(event_key), 0, 0, NULL),

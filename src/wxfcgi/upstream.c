@@ -259,7 +259,7 @@ static wx_err_t up_handle(void *ctx, const wx_handle_req_t *rq, wx_reply_t *repl
     pid = wx_sig_fork();
     if (pid == 0) {
         close(sv[0]);
-        wx_up_child_run(up, sv[1], json, msg, rq->pool, rq->now, what);
+        wx_up_child_run(up, sv[1], json, msg, rq->account, rq->pool, rq->now, what);
     }
     free(json);
     close(sv[1]);

@@ -72,8 +72,8 @@ typedef struct wx_up {
  * take it.  'json' is the request body, 'arrived' the wall-clock time the
  * message arrived, 'what' the message for the logs.  Never returns. */
 void wx_up_child_run(const wx_up_t *up, int fd, const char *json,
-                     const wx_msg_t *msg, wx_pool_t *pool, time_t arrived,
-                     const char *what) __attribute__((noreturn));
+                     const wx_msg_t *msg, unsigned account, wx_pool_t *pool,
+                     time_t arrived, const char *what) __attribute__((noreturn));
 
 /* upstream_call.c: POST 'json' to [upstream] url.  0 with the answer in
  * 'b' (a buffer of at most WX_UP_MAX_ANSWER bytes), or -1 with the reason
@@ -100,7 +100,8 @@ typedef enum wx_up_share_state {
 
 /* In the child: the shared call of 'msg', or NULL when there is none
  * (dedup_slots = 0, the store fails: logged); then call as before. */
-wx_up_share_t *wx_up_share_open(const wxfcgi_conf_t *cfg, const wx_msg_t *msg);
+wx_up_share_t *wx_up_share_open(const wxfcgi_conf_t *cfg, const wx_msg_t *msg,
+                                unsigned account);
 void wx_up_share_close(wx_up_share_t *sh);
 
 /* Claim the call; on WX_UP_SHARE_DONE 'rec' is its record (in 'pool'). */

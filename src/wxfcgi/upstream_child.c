@@ -201,7 +201,7 @@ static void call(const wx_up_t *up, int fd, wx_up_share_t *sh, const char *json,
 }
 
 void wx_up_child_run(const wx_up_t *up, int fd, const char *json, const wx_msg_t *msg,
-                     wx_pool_t *pool, time_t arrived, const char *what)
+                     unsigned account, wx_pool_t *pool, time_t arrived, const char *what)
 {
     wx_up_share_state_t st = WX_UP_SHARE_CALL;
     wx_str_t rec = WX_NULL_STR;
@@ -211,7 +211,7 @@ void wx_up_child_run(const wx_up_t *up, int fd, const char *json, const wx_msg_t
     prctl(PR_SET_NAME, "wxfcgi-upstream", 0, 0, 0);
     close_inherited(fd);
     /* SIGPIPE is ignored from here: a worker gone makes a write fail. */
-    sh = wx_up_share_open(up->cfg, msg);
+    sh = wx_up_share_open(up->cfg, msg, account);
     if (sh)
         st = wx_up_share_begin(sh, pool, &rec);
     if (st == WX_UP_SHARE_WAIT) {

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "wx/core/log.h"
+#include "wxfcgi/acct.h"
 #include "wxfcgi/dedup.h"
 #include "wxfcgi/upstream.h"
 
@@ -42,11 +43,12 @@ struct wx_up_share {
     unsigned        lease_ms;
 };
 
-wx_up_share_t *wx_up_share_open(const wxfcgi_conf_t *cfg, const wx_msg_t *msg)
+wx_up_share_t *wx_up_share_open(const wxfcgi_conf_t *cfg, const wx_msg_t *msg,
+                                unsigned account)
 {
     wx_store_conf_t sc;
     wx_up_share_t *sh;
-    char path[4096], err[256];
+    char path[4096], err[256], ns[WX_ACCT_NS_MAX];
 
     if (cfg->fcgi.dedup_slots == 0)
         return NULL;
@@ -57,7 +59,8 @@ wx_up_share_t *wx_up_share_open(const wxfcgi_conf_t *cfg, const wx_msg_t *msg)
     /* The call may last timeout_ms; the handing over and a late send
      * follow it. */
     sh->lease_ms = cfg->up.timeout_ms + 2 * WX_UP_SEND_TIMEOUT_MS;
-    if (wx_dedup_key(msg, sh->key) != WX_OK ||
+    wx_acct_ns(cfg, account, ns, sizeof(ns));
+    if (wx_dedup_key(msg, wx_str_c(ns), sh->key) != WX_OK ||
         (sh->st = wx_store_open(&sc, err, sizeof(err))) == NULL) {
         wx_log(WX_LOG_WARN, "upstream: retry table not shared with the business call: %s",
                sh->st ? "no message key" : err);

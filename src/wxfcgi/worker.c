@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include <fcgiapp.h>
@@ -77,6 +78,24 @@ static int64_t ms_of(const struct timespec *t)
     return (int64_t)t->tv_sec * 1000 + t->tv_nsec / 1000000;
 }
 
+/* The path that names the account (/wx/NAME): nginx's DOCUMENT_URI (the
+ * normalised path), else SCRIPT_NAME, else REQUEST_URI up to its query. */
+static wx_str_t request_path(FCGX_Request *rq)
+{
+    const char *p = FCGX_GetParam("DOCUMENT_URI", rq->envp);
+    wx_str_t s;
+
+    if (p == NULL || p[0] == '\0')
+        p = FCGX_GetParam("SCRIPT_NAME", rq->envp);
+    if (p && p[0])
+        return wx_str_c(p);
+    p = FCGX_GetParam("REQUEST_URI", rq->envp);
+    s = wx_str_c(p ? p : "");
+    if (p && strchr(p, '?'))
+        s.len = (size_t)(strchr(p, '?') - p);
+    return s;
+}
+
 static void serve_one(wx_gw_t *gw, FCGX_Request *rq)
 {
     const char *method = FCGX_GetParam("REQUEST_METHOD", rq->envp);
@@ -90,6 +109,7 @@ static void serve_one(wx_gw_t *gw, FCGX_Request *rq)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     req.method = wx_str_c(method ? method : "");
     req.query = wx_str_c(query ? query : "");
+    req.path = request_path(rq);
     req.content_length = wx_content_length(FCGX_GetParam("CONTENT_LENGTH", rq->envp));
     req.read = fcgi_read;
     req.read_ctx = &body;

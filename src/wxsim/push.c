@@ -22,6 +22,7 @@ typedef struct push_conf {
     wx_config_t         base;
     wx_account_conf_t   wx;
     push_sim_t          sim;
+    wx_conf_list_t      accounts;       /* [account.NAME], for --account */
 } push_conf_t;
 
 static const wx_setting_t push_sim_settings[] = {
@@ -37,6 +38,7 @@ static const wx_config_section_t push_sim_section = {
 static const wx_config_use_t push_uses[] = {
     { &wx_account_section, offsetof(push_conf_t, wx) },
     { &push_sim_section, offsetof(push_conf_t, sim) },
+    { &wx_account_named_section, offsetof(push_conf_t, accounts) },
 };
 
 static const wx_config_spec_t push_spec = {
@@ -44,8 +46,8 @@ static const wx_config_spec_t push_spec = {
 };
 
 static const char push_usage[] =
-"Usage: wxsim push -c FILE --url URL [--mode plain|compat|safe] [--retries N]\n"
-"                  [--timeout-ms MS] [--json] [--from OPENID] FIXTURE.xml...\n"
+"Usage: wxsim push -c FILE --url URL [--account NAME] [--mode plain|compat|safe]\n"
+"                  [--retries N] [--timeout-ms MS] [--json] [--from OPENID] FIXTURE.xml...\n"
 "       wxsim push -c FILE --url URL --scenario NAME [options]\n"
 "       wxsim push -c FILE --url URL --scan TICKET [--from OPENID] [options]\n"
 "       wxsim push -c FILE --url URL --followers N --rate R --duration S\n"
@@ -67,6 +69,8 @@ static const char push_usage[] =
 "  -c, --config FILE    the token, AppID and keys of [wx] (encoding_aes_key,\n"
 "                       and encoding_aes_key_previous to read replies)\n"
 "  -u, --url URL        the callback, e.g. http://127.0.0.1/wx\n"
+"  -a, --account NAME   push as [account.NAME] of the config: its token, AppID,\n"
+"                       keys and mode; a URL ending in /wx becomes /wx/NAME\n"
 "  -m, --mode MODE      plain, compat or safe (default: [wx] mode)\n"
 "  -r, --retries N      retries after a failed attempt, 0..3 (3)\n"
 "  -t, --timeout-ms MS  one attempt's limit (5000)\n"
@@ -212,6 +216,7 @@ static int parse_args(int argc, char **argv, push_opts_t *o, const char **cfg,
 {
     static const struct option lo[] = {
         { "config", 1, NULL, 'c' }, { "url", 1, NULL, 'u' }, { "mode", 1, NULL, 'm' },
+        { "account", 1, NULL, 'a' },
         { "retries", 1, NULL, 'r' }, { "timeout-ms", 1, NULL, 't' }, { "json", 0, NULL, 'j' },
         { "scenario", 1, NULL, 's' }, { "followers", 1, NULL, 'f' }, { "rate", 1, NULL, 'R' },
         { "duration", 1, NULL, 'd' }, { "mix", 1, NULL, 'x' }, { "kill-every", 1, NULL, 'k' },
@@ -222,10 +227,11 @@ static int parse_args(int argc, char **argv, push_opts_t *o, const char **cfg,
     double v;
     int c;
 
-    while ((c = getopt_long(argc, argv, "c:u:m:r:t:js:f:R:d:x:k:K:o:p:qhF:S:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:u:m:r:t:js:f:R:d:x:k:K:o:p:qhF:S:a:", lo, NULL)) != -1) {
         switch (c) {
         case 'c': *cfg = optarg; break;
         case 'u': o->url = optarg; break;
+        case 'a': o->account = optarg; break;
         case 'm':
             *mode_set = 1;
             if (strcmp(optarg, "plain") == 0) o->mode = WX_MODE_PLAIN;
@@ -282,27 +288,61 @@ static int parse_args(int argc, char **argv, push_opts_t *o, const char **cfg,
     return check_args(o, *cfg, *scen, argc - optind);
 }
 
+/* The account's section: [wx], or [account.NAME] of --account. */
+static const wx_account_conf_t *account_conf(const push_conf_t *c, const push_opts_t *o)
+{
+    const wx_account_t *named;
+
+    if (o->account == NULL)
+        return &c->wx;
+    named = wx_account_find(&c->accounts, o->account, strlen(o->account));
+    if (named == NULL)
+        fprintf(stderr, "wxsim push: --account %s: no [account.%s] in the config\n",
+                o->account, o->account);
+    return named ? &named->wx : NULL;
+}
+
 static int account(const push_conf_t *c, const push_opts_t *o, push_account_t *a)
 {
-    a->token = c->wx.token;
-    a->appid = c->wx.appid;
+    const wx_account_conf_t *wx = account_conf(c, o);
+
+    if (wx == NULL)
+        return -1;
+    a->token = wx->token;
+    a->appid = wx->appid;
     if (a->token == NULL || a->token[0] == '\0') {
-        fprintf(stderr, "wxsim push: [wx] token is missing\n");
+        fprintf(stderr, "wxsim push: the account's token is missing\n");
         return -1;
     }
     if (o->mode == WX_MODE_PLAIN)
         return 0;
-    if (c->wx.encoding_aes_key == NULL || a->appid == NULL ||
-        wx_crypt_init(&a->keys[0], c->wx.encoding_aes_key, a->appid) != WX_OK) {
-        fprintf(stderr, "wxsim push: mode %s needs a valid [wx] appid and encoding_aes_key\n",
+    if (wx->encoding_aes_key == NULL || a->appid == NULL ||
+        wx_crypt_init(&a->keys[0], wx->encoding_aes_key, a->appid) != WX_OK) {
+        fprintf(stderr, "wxsim push: mode %s needs a valid appid and encoding_aes_key\n",
                 wx_mode_name(o->mode));
         return -1;
     }
     a->n_keys = 1;
-    if (c->wx.encoding_aes_key_previous &&
-        wx_crypt_init(&a->keys[1], c->wx.encoding_aes_key_previous, a->appid) == WX_OK)
+    if (wx->encoding_aes_key_previous &&
+        wx_crypt_init(&a->keys[1], wx->encoding_aes_key_previous, a->appid) == WX_OK)
         a->n_keys = 2;
     return 0;
+}
+
+/* --account NAME: a URL ending in /wx (the [wx] account's) becomes the
+ * account's, /wx/NAME.  The caller frees the result; NULL: out of memory. */
+static char *account_url(const push_opts_t *o)
+{
+    size_t n = strlen(o->url);
+    char *url;
+
+    if (o->account == NULL || n < 3 || strcmp(o->url + n - 3, "/wx") != 0)
+        return strdup(o->url);
+    n += strlen(o->account) + 2;
+    url = malloc(n);
+    if (url)
+        snprintf(url, n, "%s/%s", o->url, o->account);
+    return url;
 }
 
 static char *slurp(const char *path)
@@ -460,7 +500,7 @@ int wxsim_push_main(int argc, char **argv)
     push_account_t a;
     push_msg_t **msgs = NULL;
     wx_config_t *cfg;
-    char err[512];
+    char err[512], *url = NULL;
     size_t n = 0, i;
     int rc, mode_set = 0;
 
@@ -472,9 +512,17 @@ int wxsim_push_main(int argc, char **argv)
         fprintf(stderr, "wxsim push: %s\n", err);
         return 1;
     }
-    if (!mode_set)
-        o.mode = ((push_conf_t *)(void *)cfg)->wx.mode;
     rc = 1;
+    if (!mode_set) {
+        const wx_account_conf_t *wx = account_conf((push_conf_t *)(void *)cfg, &o);
+
+        if (wx == NULL)
+            goto out;
+        o.mode = wx->mode;
+    }
+    if ((url = account_url(&o)) == NULL)
+        goto out;
+    o.url = url;
     if (account((push_conf_t *)(void *)cfg, &o, &a) != 0 ||
         curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
         (msgs = build((push_conf_t *)(void *)cfg, &o, scen, argv + optind, argc - optind,
@@ -497,5 +545,6 @@ out:
     wx_crypt_clear(&a.keys[0]);
     wx_crypt_clear(&a.keys[1]);
     wx_config_free(cfg);
+    free(url);
     return rc;
 }

@@ -40,6 +40,7 @@ typedef enum push_outcome {
 /* What wxsim push was asked to do. */
 typedef struct push_opts {
     const char     *url;
+    const char     *account;        /* an [account.NAME] of the config, or NULL: [wx] */
     wx_mode_t       mode;
     unsigned        retries;        /* 0..3 */
     unsigned        timeout_ms;     /* per attempt */

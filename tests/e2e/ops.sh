@@ -148,7 +148,7 @@ scrape | awk -v b="${gw}_bucket" -v c="${gw}_count" -v s="${gw}_sum" '
 check "14 buckets, cumulative and monotone, +Inf = _count, _sum > 0" ok "$(cat "$T/gwhist")"
 
 echo "# the logs say why"
-grep -q 'status=400 us=[0-9]* (decryption failed: appid mismatch with encoding_aes_key)' "$T/wxfcgi.log" &&
+grep -q 'status=400 us=[0-9]* account=default (decryption failed: appid mismatch with encoding_aes_key)' "$T/wxfcgi.log" &&
     ok "the decryption refusal names the check and the key" ||
     nok "the decryption refusal names the check and the key" "$(grep decryption "$T/wxfcgi.log")"
 grep -q "$OPENID" "$T/wxfcgi.log" && nok "no whole openid in the log" || ok "no whole openid in the log"

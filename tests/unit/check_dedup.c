@@ -140,7 +140,7 @@ static void key_of(const char *xml, unsigned char key[20])
                   wx_parser_errmsg(parser), xml);
     rc = wx_msg_validate(&m);
     ck_assert_msg(rc == WX_OK, "validate: %s\n%s", wx_strerror(rc), xml);
-    ck_assert_int_eq(wx_dedup_key(&m, key), WX_OK);
+    ck_assert_int_eq(wx_dedup_key(&m, WX_NULL_STR, key), WX_OK);
 }
 
 static void text_key(const char *to, const char *from, const char *ct,
@@ -198,7 +198,7 @@ static void id_key(unsigned long long id, unsigned char key[20])
     m.msg_id_s = wx_str_c(num);
     m.msg_id = id;
     m.has_msg_id = 1;
-    ck_assert_int_eq(wx_dedup_key(&m, key), WX_OK);
+    ck_assert_int_eq(wx_dedup_key(&m, WX_NULL_STR, key), WX_OK);
 }
 
 #define ck_assert_key_eq(a, b) \

@@ -27,6 +27,7 @@ int main(void)
     srunner_add_suite(sr, store_redis_suite());
     srunner_add_suite(sr, store_contract_suite());
     srunner_add_suite(sr, route_suite());
+    srunner_add_suite(sr, acct_suite());
     srunner_add_suite(sr, jssdk_suite());
     srunner_add_suite(sr, ticket_suite());
     srunner_add_suite(sr, metrics_suite());

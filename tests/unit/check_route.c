@@ -186,7 +186,7 @@ END_TEST
 
 static void answer(const wx_msg_t *msg, wx_reply_t *reply)
 {
-    wx_handle_req_t rq = { msg, &pool, 0, 1714112445, NULL };
+    wx_handle_req_t rq = { msg, &pool, 0, 1714112445, NULL, 0 };
 
     memset(reply, 0, sizeof(*reply));
     ck_assert_int_eq(wx_handler_router.handle(router, &rq, reply), WX_OK);

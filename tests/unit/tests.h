@@ -33,6 +33,7 @@ Suite *store_suite(void);
 Suite *store_redis_suite(void);
 Suite *store_contract_suite(void);
 Suite *route_suite(void);
+Suite *acct_suite(void);
 Suite *jssdk_suite(void);
 Suite *ticket_suite(void);
 Suite *metrics_suite(void);

@@ -51,7 +51,9 @@ typedef struct wx_cli_opt {
     const char     *arg;        /* what the command line gave it, or NULL */
 } wx_cli_opt_t;
 
-/* wx_cli_start() that also takes 'opt' (filled in place). */
+/* wx_cli_start() that also takes the options of 'opt', an array ended by
+ * one with no long_name (at most WX_CLI_OPT_MAX; each filled in place). */
+#define WX_CLI_OPT_MAX  4
 int wx_cli_start_opt(wx_cli_t *cli, int argc, char **argv, wx_config_t **cfg,
                      wx_cli_opt_t *opt);
 

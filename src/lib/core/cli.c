@@ -32,20 +32,30 @@ int wx_cli_start_opt(wx_cli_t *cli, int argc, char **argv, wx_config_t **cfg,
         { "help",    no_argument,       NULL, 'h' },
         { "version", no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 },                           /* the program's own */
+        { NULL, 0, NULL, 0 }, { NULL, 0, NULL, 0 }, { NULL, 0, NULL, 0 },
         { NULL, 0, NULL, 0 }
     };
-    char err[512], shorts[16];
+    char err[512], shorts[32];
+    size_t n = 0, i;
     int opt;
 
     *cfg = NULL;
-    snprintf(shorts, sizeof(shorts), "c:%sthV%c%s", cli->pidfile_ok ? "p:" : "",
-             own ? own->short_name : '\0', own ? ":" : "");
-    if (own)
-        longopts[5] = (struct option){ own->long_name, required_argument, NULL, own->short_name };
+    snprintf(shorts, sizeof(shorts), "c:%sthV", cli->pidfile_ok ? "p:" : "");
+    for (n = 0; own && own[n].long_name && n < WX_CLI_OPT_MAX; n++) {
+        size_t len = strlen(shorts);
+
+        longopts[5 + n] = (struct option){ own[n].long_name, required_argument, NULL,
+                                           own[n].short_name };
+        shorts[len] = (char)own[n].short_name;
+        shorts[len + 1] = ':';
+        shorts[len + 2] = '\0';
+    }
     while ((opt = getopt_long(argc, argv, shorts,
                               cli->pidfile_ok ? longopts : longopts + 1, NULL)) != -1) {
-        if (own && opt == own->short_name) {
-            own->arg = optarg;
+        for (i = 0; own && i < n && opt != own[i].short_name; i++)
+            ;
+        if (i < n) {
+            own[i].arg = optarg;
             continue;
         }
         switch (opt) {
