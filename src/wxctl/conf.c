@@ -45,6 +45,7 @@ static const wx_config_use_t wxctl_uses[] = {
     { &wx_token_conf_section, U(tok) },
     { &wxctl_fcgi_section, U(fcgi) },
     { &wxctl_proxy_section, U(proxy) },
+    { &wx_account_ref_section, U(accounts) },
 };
 #undef U
 

@@ -315,10 +315,10 @@ log:
     px_mx_count(px, k, &c);
     if (c.has_errcode)
         snprintf(errcode, sizeof(errcode), "%ld", c.errcode);
-    wx_log(WX_LOG_INFO, "key=%s account=%s path=%s status=%d errcode=%s%s%s ms=%ld%s", c.key,
-           c.acct ? c.acct->name : "-", c.path,
+    wx_log(WX_LOG_INFO, "key=%s path=%s status=%d errcode=%s%s%s ms=%ld%s%s%s", c.key, c.path,
            c.status, errcode, c.error ? " error=" : "", c.error ? c.error : "",
-           (long)(wx_now_ms() - t0), c.retried ? " retried=1" : "");
+           (long)(wx_now_ms() - t0), c.retried ? " retried=1" : "",
+           c.acct ? " account=" : "", c.acct ? c.acct->name : "");
     if (body.fd >= 0)
         close(body.fd);
     free(body.mem);
