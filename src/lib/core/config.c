@@ -24,7 +24,8 @@
 
 const char *const wx_config_known_sections[] = {
     "wx", "wxfcgi", "echo", "echo.click", "upstream", "wxtoken", "wxsim",
-    "wxproxy", "wxproxy.key.", "wxctl", "state", "redis", "route.", "account.", NULL
+    "wxproxy", "wxproxy.key.", "wxctl", "state", "redis", "route.", "account.",
+    "wxsim.account.", NULL
 };
 
 /* One filled struct: a section's, or one item of a NAMED section. */
