@@ -129,7 +129,7 @@ rate = 1
 burst = 3
 [wxproxy.key.ctl]
 key = $KEY_CTL
-paths = /cgi-bin/menu/*
+paths = /cgi-bin/menu/* /cgi-bin/ticket/getticket
 accounts = b c
 rate = 1000
 [wxctl]
@@ -258,6 +258,18 @@ grep -q 'key=b path=/cgi-bin/menu/get status=200.* account=b' "$T/px.log" &&
     ok "the access log names the account" || nok "account in the access log"
 check "wxsim saw b's calls with b's current token (no retry)" 0 \
     "$(grep -c 'retried=1' "$T/px.log")"
+
+st=$(px "$KEY_CTL" b GET '/cgi-bin/ticket/getticket?type=jsapi')
+check "b's JS-SDK ticket through the proxy" 200 "$st"
+kb=$(jq -r .ticket "$T/body")
+st=$(px "$KEY_CTL" c GET '/cgi-bin/ticket/getticket?type=jsapi')
+kc=$(jq -r .ticket "$T/body")
+[ -n "$kb" ] && [ "$kb" != null ] && [ "$kb" != "$kc" ] && ok "... and c's, another one" ||
+    nok "tickets per account" "$kb / $kc"
+check "b's ticket is kept in b's record (STORE@b.jsapi_ticket)" "$kb" \
+    "$(rec 5 "$T/store/token@b.jsapi_ticket")"
+[ ! -e "$T/store/token.jsapi_ticket" ] && ok "... and the default account fetched none" ||
+    nok "a default ticket was fetched"
 
 echo "# rate limits per key and account (KEY@NAME)"
 n=0 limited=0
