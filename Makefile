@@ -142,7 +142,7 @@ check: $(BUILD)/check_wx
 # behind nginx with TLS; wxtoken against it; the README's commands against
 # the demo stack.  Every suite runs (suite.sh fails one that leaves a
 # process behind); the target fails if any did.
-E2E := run sim token proxy upstream ctl help readme redis routes accounts oauth families push hostile valgrind keepalive ops package redis_fleet redis_failover
+E2E := run sim token proxy accounts_api upstream ctl help readme redis routes accounts oauth families push hostile valgrind keepalive ops package redis_fleet redis_failover
 e2e: $(PROGS)
 	$(Q)rc=0; for t in $(E2E); do tests/e2e/suite.sh $$t $(BUILD) || rc=1; done; exit $$rc
 

@@ -53,6 +53,7 @@ static const wx_config_use_t wxctl_uses[] = {
     { &wxctl_fcgi_section, U(fcgi) },
     { &wxctl_proxy_section, U(proxy) },
     { &wxctl_sim_section, U(sim) },
+    { &wx_account_ref_section, U(accounts) },
 };
 #undef U
 

@@ -15,7 +15,7 @@ wxctl_t *wxctl_new(const wxctl_conf_t *cfg, const wxctl_opts_t *opts)
     }
     ctl->cfg = cfg;
     ctl->o = *opts;
-    ctl->http = wxctl_http_new(cfg);
+    ctl->http = wxctl_http_new(cfg, opts->account);
     if (ctl->http == NULL) {
         free(ctl);
         return NULL;

@@ -52,7 +52,7 @@ typedef struct {
     CURL       *curl;               /* for the status, in on_data() */
 } wxctl_resp_t;
 
-wxctl_http_t *wxctl_http_new(const wxctl_conf_t *cfg)
+wxctl_http_t *wxctl_http_new(const wxctl_conf_t *cfg, const char *account)
 {
     static int global_done;
     const char *key = cfg->ctl.proxy_key;
@@ -104,6 +104,15 @@ wxctl_http_t *wxctl_http_new(const wxctl_conf_t *cfg)
         curl_slist_append(ctl->json_headers,
                           "Content-Type: application/json; charset=utf-8") == NULL)
         goto nomem;
+    if (account != NULL) {
+        /* The account the calls act for (wxproxy: X-Wx-Account). */
+        char hdr[32 + WX_ACCOUNT_NAME_MAX];
+
+        snprintf(hdr, sizeof(hdr), "X-Wx-Account: %s", account);
+        if (curl_slist_append(ctl->headers, hdr) == NULL ||
+            curl_slist_append(ctl->json_headers, hdr) == NULL)
+            goto nomem;
+    }
     return ctl;
 nomem:
     fputs("wxctl: out of memory\n", stderr);

@@ -147,6 +147,10 @@ static const char usage_text[] =
 "\n"
 "Options:\n"
 "  -c, --config FILE   the config file (default: $WX_CONFIG, else wx.ini)\n"
+"      --account NAME  the account the calls act for (default: $WX_ACCOUNT,\n"
+"                      else the key's one account): sent to wxproxy as\n"
+"                      X-Wx-Account; token: that account's token (default\n"
+"                      is [wx], NAME an [account.NAME])\n"
 "      --json          print WeChat's JSON answer (a listing with --all: one\n"
 "                      combined answer) instead of a table; also on errors\n"
 "  -o, --output FILE   where a download goes (- for standard output)\n"
@@ -195,11 +199,12 @@ enum {
     O_TO_FILE, O_WXNAME, O_CLIENTMSGID, O_KF,
     O_COMPAT, O_PREVIOUS, O_NO_VERIFY, O_SHOW, O_REFRESH, O_REJECTED,
     O_REDIRECT, O_SCOPE, O_STATE, O_BASE,
-    O_TEMP, O_PERMANENT, O_SCENE, O_SCENE_STR, O_PNG
+    O_TEMP, O_PERMANENT, O_SCENE, O_SCENE_STR, O_PNG, O_ACCOUNT
 };
 
 static const struct option longopts[] = {
     { "config",         required_argument, NULL, 'c' },
+    { "account",        required_argument, NULL, O_ACCOUNT },
     { "output",         required_argument, NULL, 'o' },
     { "yes",            no_argument,       NULL, 'y' },
     { "help",           no_argument,       NULL, 'h' },
@@ -266,6 +271,7 @@ static int option(args_t *a, int opt, int *rc)
     *rc = 0;
     switch (opt) {
     case 'c': a->config = optarg; break;
+    case O_ACCOUNT: o->account = optarg; break;
     case 'o': o->out = optarg; break;
     case 'y': o->yes = 1; break;
     case 'h': fputs(usage_text, stdout); return 1;
@@ -331,7 +337,7 @@ static int run_local(const char *cmd, const args_t *a, const wxctl_conf_t *cfg,
     if (strcmp(cmd, "token") == 0)
         return argc > 0 ? wxctl_usage("token takes no argument") :
                a->refresh && a->rejected ? wxctl_usage("--refresh or --rejected, not both") :
-               wxctl_token(cfg, a->show, a->refresh, a->rejected);
+               wxctl_token(cfg, a->o.account, a->show, a->refresh, a->rejected);
     if (strcmp(cmd, "sign") == 0)
         return wxctl_sign(cfg, argc, argv);
     if (strcmp(cmd, "oauth") == 0)
@@ -357,6 +363,7 @@ int main(int argc, char **argv)
     const char *cmd;
 
     a.config = getenv("WX_CONFIG");
+    a.o.account = getenv("WX_ACCOUNT");
     /* Options before the command... */
     while ((opt = getopt_long(argc, argv, "+c:o:yhV", longopts, NULL)) != -1)
         if (option(&a, opt, &rc))
@@ -373,6 +380,11 @@ int main(int argc, char **argv)
             return rc;
     cargc -= optind;
     cargv += optind;
+    if (a.o.account != NULL && *a.o.account == '\0')
+        a.o.account = NULL;
+    if (a.o.account != NULL && !wx_account_name_ok(a.o.account))
+        return wxctl_usage("--account (or WX_ACCOUNT) takes an account's name: 1 to %d "
+                           "letters, digits, '-' or '_'", WX_ACCOUNT_NAME_MAX);
     for (fam = 0; fam < N_FAMILIES; fam++)
         if (strcmp(cmd, families[fam].name) == 0)
             break;

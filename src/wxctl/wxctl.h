@@ -44,6 +44,7 @@ typedef struct wxctl_conf {
     wx_state_conf_t     state;      /* the token's store */
     wxctl_server_t      fcgi, proxy;    /* metrics and status */
     wxctl_server_t      sim;            /* metrics: /sim/metrics */
+    wx_conf_list_t      accounts;   /* wx_account_ref_t: for token --account */
 } wxctl_conf_t;
 
 extern const wx_config_spec_t wxctl_spec;
@@ -58,6 +59,7 @@ enum {
 
 /* The options of every command, from the command line. */
 typedef struct wxctl_opts {
+    const char *account;        /* --account NAME or $WX_ACCOUNT: X-Wx-Account; NULL: none */
     int         json;           /* --json: the JSON answers on stdout */
     int         yes;            /* --yes: no confirmation of a mass send */
     int         all;            /* --all: follow the pages of a listing */
@@ -115,7 +117,7 @@ const wxctl_opts_t *wxctl_opts(const wxctl_t *ctl);
 
 /* The client of wxproxy for the config; NULL after printing why.  The key
  * is kept only in the header list and wiped by wxctl_http_free(). */
-wxctl_http_t *wxctl_http_new(const wxctl_conf_t *cfg);
+wxctl_http_t *wxctl_http_new(const wxctl_conf_t *cfg, const char *account);
 void wxctl_http_free(wxctl_http_t *http);
 
 /* Call PATH_QUERY ("/cgi-bin/menu/get") through wxproxy: GET when 'body'
@@ -255,7 +257,8 @@ int wxctl_decrypt(const wxctl_conf_t *cfg, int previous, int verify, const char 
 /* wxctl token [--show] [--refresh] [--rejected]: the state of the token
  * store; --refresh asks wxtoken for a new token, --rejected reports the
  * token read from standard input as rejected by WeChat. */
-int wxctl_token(const wxctl_conf_t *cfg, int show, int refresh, int rejected);
+int wxctl_token(const wxctl_conf_t *cfg, const char *account, int show, int refresh,
+                int rejected);
 
 /* metrics [SERVER] and status [SERVER] (metrics.c): SERVER is wxfcgi (the
  * default), wxproxy, wxtoken or wxsim (metrics only); status prints the pool's

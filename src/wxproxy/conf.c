@@ -49,6 +49,7 @@ static const wx_setting_t px_key_settings[] = {
     WX_SETTING("paths", WX_CONF_WORDS, K(paths), 0, 0, NULL),
     WX_SETTING("rate", WX_CONF_UINT, K(rate), 1, 1000000, "10"),
     WX_SETTING("burst", WX_CONF_UINT, K(burst), 0, 1000000, "0"),
+    WX_SETTING("accounts", WX_CONF_WORDS, K(accounts), 0, 0, NULL),
 };
 #undef K
 
@@ -81,9 +82,40 @@ static const wx_config_use_t px_uses[] = {
     { &px_key_section, U(keys) },
     { &wx_token_conf_section, U(tok) },
     { &wx_account_section, U(wx) },
+    { &wx_account_ref_section, U(accounts) },
 };
 #undef U
 
+/* Every name in a key's accounts is "default" or an [account.NAME]: a
+ * typo would leave a key that can never act. */
+static int px_spec_validate(const wx_config_t *cfg, char *err, size_t errlen)
+{
+    const px_conf_t *c = px_conf(cfg);
+    size_t i;
+
+    for (i = 0; i < c->keys.n; i++) {
+        const char *p = px_key(c, i)->accounts;
+
+        while (p && *p) {
+            size_t n;
+
+            p += strspn(p, " \t");
+            n = strcspn(p, " \t");
+            if (n == 0)
+                break;
+            if (!(n == 7 && strncmp(p, "default", 7) == 0) &&
+                wx_account_ref_find(&c->accounts, p, n) == NULL) {
+                snprintf(err, errlen, "[wxproxy.key.%s] accounts: '%.*s' is neither default "
+                         "nor an [account.NAME]", px_key(c, i)->name, (int)(n > 64 ? 64 : n),
+                         p);
+                return -1;
+            }
+            p += n;
+        }
+    }
+    return 0;
+}
+
 const wx_config_spec_t px_spec = {
-    "wxproxy", sizeof(px_conf_t), px_uses, WX_CONF_N(px_uses), NULL
+    "wxproxy", sizeof(px_conf_t), px_uses, WX_CONF_N(px_uses), px_spec_validate
 };

@@ -45,7 +45,6 @@
 px_t *px_new(const px_conf_t *cfg, char *err, size_t errlen)
 {
     static int curl_ready;
-    char path[4200];
     px_t *px = calloc(1, sizeof(*px));
     size_t i;
 
@@ -80,16 +79,11 @@ px_t *px_new(const px_conf_t *cfg, char *err, size_t errlen)
 
         SHA256((const unsigned char *)key, strlen(key), px->key_md[i]);
     }
-    snprintf(path, sizeof(path), "%s/ratelimit.shm", cfg->px.state_dir);
-    {
-        wx_store_conf_t sc = { .backend = "local", .bucket.path = path,
-                               .record.path = cfg->tok.store,
-                               .record.name = "token store" };
-
-        wx_state_store_conf(&cfg->state, &sc);
-        px->st = wx_store_open(&sc, err, errlen);
-    }
-    if (px->st == NULL)
+    snprintf(px->ratelimit, sizeof(px->ratelimit), "%s/ratelimit.shm", cfg->px.state_dir);
+    if (px_accounts_new(px, err, errlen) != 0)
+        goto fail;
+    /* The default account's store now: a bad store stops the start. */
+    if (px_accounts_open_default(px, err, errlen) != 0)
         goto fail;
     return px;
 oom:
@@ -109,8 +103,7 @@ void px_free(px_t *px)
         OPENSSL_cleanse(px->key_md, px->cfg->keys.n * sizeof(*px->key_md));
         free(px->key_md);
     }
-    wx_store_close(px->st);
-    OPENSSL_cleanse(&px->last, sizeof(px->last));
+    px_accounts_free(px);
     free(px);
 }
 
@@ -126,24 +119,27 @@ static unsigned ask_timeout(const px_conf_t *cfg)
 }
 
 /* The token to call with: the store's, else whatever wxtoken answers. */
-static int get_token(px_t *px, wx_token_t *tok, char *err, size_t errlen)
+static int get_token(px_t *px, px_call_t *c, wx_token_t *tok, char *err, size_t errlen)
 {
     const px_conf_t *cfg = px->cfg;
+    px_acct_t *a = c->acct;
     time_t now = time(NULL);
-    wx_err_t rc = wx_token_read(px->st, now, tok, err, errlen);
+    wx_err_t rc = wx_token_read(a->st, now, tok, err, errlen);
+    char req[64 + WX_ACCOUNT_NAME_MAX];
 
     if (rc == WX_OK) {
-        px->last = *tok;
+        a->last = *tok;
         return 0;
     }
-    if ((rc == WX_ESYS || rc == WX_ECONFIG) && px->last.token[0] && px->last.expires > now) {
+    if ((rc == WX_ESYS || rc == WX_ECONFIG) && a->last.token[0] && a->last.expires > now) {
         /* A shared store down: the token read last is still good. */
-        *tok = px->last;
+        *tok = a->last;
         return 0;
     }
     if (rc != WX_EMISSING && rc != WX_ESTALE)
-        wx_log(WX_LOG_WARN, "token store: %s", err);
-    rc = wx_token_ask(wx_token_conf_sock(&cfg->tok), "STATUS", ask_timeout(cfg), tok, err, errlen);
+        wx_log(WX_LOG_WARN, "account %s: token store: %s", a->name, err);
+    px_account_line(c, "STATUS", req, sizeof(req));
+    rc = wx_token_ask(wx_token_conf_sock(&cfg->tok), req, ask_timeout(cfg), tok, err, errlen);
     return rc == WX_OK && tok->token[0] ? 0 : -1;
 }
 
@@ -153,14 +149,17 @@ static int get_token(px_t *px, wx_token_t *tok, char *err, size_t errlen)
 static int swap_token(px_t *px, px_call_t *c, wx_token_t *tok)
 {
     const px_conf_t *cfg = px->cfg;
-    char err[512], brief[64], req[WX_TOKEN_MAX + 16];
+    char err[512], brief[64], line[WX_TOKEN_MAX + 16];
+    char req[WX_TOKEN_MAX + 32 + WX_ACCOUNT_NAME_MAX];
     wx_token_t fresh;
     int swapped = 0;
 
-    if (strcmp(px->last.token, tok->token) == 0)
-        OPENSSL_cleanse(&px->last, sizeof(px->last));   /* never served again */
+    if (strcmp(c->acct->last.token, tok->token) == 0)
+        OPENSSL_cleanse(&c->acct->last, sizeof(c->acct->last));   /* never served again */
     wx_token_brief(brief, sizeof(brief), tok->token);
-    snprintf(req, sizeof(req), "REJECTED %s", tok->token);
+    snprintf(line, sizeof(line), "REJECTED %s", tok->token);
+    px_account_line(c, line, req, sizeof(req));
+    OPENSSL_cleanse(line, sizeof(line));
     if (wx_token_ask(wx_token_conf_sock(&cfg->tok), req, ask_timeout(cfg), &fresh,
                      err, sizeof(err)) != WX_OK) {
         wx_log(WX_LOG_WARN, "%s: errcode %ld for token %s, and wxtoken gave no "
@@ -198,7 +197,7 @@ static void forward(px_t *px, FCGX_Request *rq, px_call_t *c, const char *method
         px_refuse(rq, c, 500, "internal", "", "out of memory");
         return;
     }
-    if (!web && get_token(px, &tok, err, sizeof(err)) != 0) {
+    if (!web && get_token(px, c, &tok, err, sizeof(err)) != 0) {
         wx_log(WX_LOG_ERROR, "no token: the store has none and wxtoken did not answer: %s",
                err);
         px_refuse(rq, c, 503, "no_token", "Retry-After: 1\r\n",
@@ -260,7 +259,7 @@ void px_serve(px_t *px, FCGX_Request *rq)
     px_body_t body = { NULL, 0, -1, 0 };
     px_call_t c;
     int64_t t0 = wx_now_ms();
-    char errcode[24] = "-";
+    char errcode[24] = "-", bucket[256];
     unsigned retry_ms;
     int k = -1;
 
@@ -293,14 +292,18 @@ void px_serve(px_t *px, FCGX_Request *rq)
         px_refuse(rq, &c, 400, "bad_request", "", "malformed query string");
         goto log;
     }
-    if (!wx_ratelimit_take(px->st, c.key, pk->rate, pk->burst,
+    if (px_pick_account(px, rq, pk, &c) != 0)
+        goto log;
+    /* Each account's calls have their own bucket: KEY@NAME. */
+    snprintf(bucket, sizeof(bucket), "%s@%s", c.key, c.acct->name);
+    if (!wx_ratelimit_take(c.acct->st, bucket, pk->rate, pk->burst,
                            wx_ratelimit_now(), &retry_ms)) {
         char hdr[48];
         unsigned secs = (retry_ms + 999) / 1000;
 
         snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n", secs ? secs : 1);
-        px_refuse(rq, &c, 429, "rate_limited", hdr, "key %s is over %u calls a second",
-                  c.key, pk->rate);
+        px_refuse(rq, &c, 429, "rate_limited", hdr, "key %s is over %u calls a second "
+                  "for account %s", c.key, pk->rate, c.acct->name);
         goto log;
     }
     if (px_web_route(px, rq, &c))     /* ticket, jssdk, OAuth code: web.c */
@@ -312,9 +315,10 @@ log:
     px_mx_count(px, k, &c);
     if (c.has_errcode)
         snprintf(errcode, sizeof(errcode), "%ld", c.errcode);
-    wx_log(WX_LOG_INFO, "key=%s path=%s status=%d errcode=%s%s%s ms=%ld%s", c.key, c.path,
+    wx_log(WX_LOG_INFO, "key=%s path=%s status=%d errcode=%s%s%s ms=%ld%s%s%s", c.key, c.path,
            c.status, errcode, c.error ? " error=" : "", c.error ? c.error : "",
-           (long)(wx_now_ms() - t0), c.retried ? " retried=1" : "");
+           (long)(wx_now_ms() - t0), c.retried ? " retried=1" : "",
+           c.acct ? " account=" : "", c.acct ? c.acct->name : "");
     if (body.fd >= 0)
         close(body.fd);
     free(body.mem);

@@ -13,6 +13,7 @@
 #include <openssl/sha.h>
 
 #include "wx/proto/token.h"
+#include "wx/state/account_store.h"
 #include "wx/state/store.h"
 #include "wxproxy.h"
 
@@ -25,11 +26,24 @@
 #define PX_HDR_MAX      512             /* Content-Type, Content-Disposition */
 #define PX_ASK_MAX_MS   10000           /* the longest wait for wxtoken */
 
-struct px {
-    const px_conf_t    *cfg;
-    wx_store_t         *st;             /* rate limits; the token */
+/* One account as a worker sees it: its records (token, tickets) and the
+ * rate buckets of the calls made for it, in a store handle of its own,
+ * opened at the first call that names it (account.c). */
+typedef struct px_acct {
+    const char         *name;           /* "default" ([wx]) or NAME */
+    const char         *appid;          /* for /jssdk/config; may be NULL */
+    wx_store_t         *st;             /* NULL until first used */
+    wx_account_store_t  where;          /* the record's file, the Redis prefix */
     wx_token_t          last;           /* the token read last: served while
                                          * the store is down, until it expires */
+} px_acct_t;
+
+struct px {
+    const px_conf_t    *cfg;
+    px_acct_t          *acct;           /* [0]: the default account ([wx]), then
+                                         * each [account.NAME] in file order */
+    size_t              n_acct;
+    char                ratelimit[4200];    /* the local bucket table's file */
     CURL               *curl;
     unsigned char     (*key_md)[SHA256_DIGEST_LENGTH];
 };
@@ -58,6 +72,7 @@ typedef struct px_answer {
 /* What the access-log line says. */
 typedef struct px_call {
     const char     *key;            /* the key's name, or "-" */
+    px_acct_t      *acct;           /* the account it acts for (account.c) */
     char            path[PX_PATH_MAX + 8];
     int             status;
     long            errcode;
@@ -94,6 +109,25 @@ int px_path_allowed(const wx_proxy_key_t *k, const char *path);
  * access_token (-1 when 'url' has no room). */
 int px_query_ok(const char *query);
 int px_append_query(char *url, size_t cap, const char *query);
+
+/* ---- account.c ---------------------------------------------------------- */
+
+/* Set up px->acct from the config (no store opened but the default
+ * account's).  0, or -1 with 'err' set. */
+int px_accounts_new(px_t *px, char *err, size_t errlen);
+/* Open the default account's store (at start: a bad store stops it). */
+int px_accounts_open_default(px_t *px, char *err, size_t errlen);
+void px_accounts_free(px_t *px);
+
+/* The account the call acts for: the header X-Wx-Account, else the one
+ * account key 'pk' may act for; refused (400 account_required,
+ * 400 unknown_account, 403 account_not_allowed, 503 no_store) with -1.
+ * 0 with c->acct set and its store open. */
+int px_pick_account(px_t *px, FCGX_Request *rq, const wx_proxy_key_t *pk, px_call_t *c);
+
+/* 'req' as a line for wxtoken about c's account: "ACCOUNT NAME REQ" for
+ * a named one, REQ for the default one. */
+void px_account_line(const px_call_t *c, const char *req, char *out, size_t cap);
 
 /* ---- web.c -------------------------------------------------------------- */
 

@@ -31,6 +31,10 @@ static const char usage_text[] =
 "the token is reported to wxtoken ([wxtoken] listen), which refreshes it\n"
 "once however many callers report it, and the call is made once more with\n"
 "the new token.  No program but wxtoken holds the AppSecret.\n"
+"With several accounts ([account.NAME]) a call names its account with the\n"
+"header X-Wx-Account: NAME (default: [wx]; without it, the key's one\n"
+"account): it gets that account's token, and the key's rate limit is counted\n"
+"per account (the bucket KEY@NAME).\n"
 "\n"
 "Options:\n"
 WX_CLI_HELP_CONFIG WX_CLI_HELP_PIDFILE WX_CLI_HELP_COMMON
@@ -80,11 +84,17 @@ WX_CLI_HELP_CONFIG WX_CLI_HELP_PIDFILE WX_CLI_HELP_COMMON
 "                 (/cgi-bin/token and stable_token are never forwarded)\n"
 "      rate       calls a second, for all workers together (10)\n"
 "      burst      calls allowed at once after a quiet spell (0 = rate)\n"
+"      accounts   the accounts it may act for: default ([wx]) or NAME of\n"
+"                 an [account.NAME], blank-separated (default)\n"
+"  [account.NAME] appid   another account: its name and AppID\n"
 "\n"
 "Answers of its own, in the platform's error shape with our HTTP status:\n"
 "  {\"errcode\":990000+STATUS,\"errmsg\":TEXT,\"error\":CODE}\n"
 "  400 bad_request        not /wxapi/<path>, a bad query or Content-Length\n"
 "  401 unknown_key        X-Wx-Key missing or unknown\n"
+"  400 account_required   the key acts for several accounts, none named\n"
+"  400 unknown_account    X-Wx-Account names no account of the stack\n"
+"  403 account_not_allowed  the key's accounts do not list the one named\n"
 "  403 path_not_allowed   the key may not call this path\n"
 "  405 method_not_allowed only GET and POST are forwarded\n"
 "  413 body_too_large     the body is over max_body\n"
@@ -94,6 +104,7 @@ WX_CLI_HELP_CONFIG WX_CLI_HELP_PIDFILE WX_CLI_HELP_COMMON
 "  503 no_token           no token in the store and wxtoken not answering\n"
 "  503 no_ticket          no JS-SDK ticket in the store and wxtoken gave none\n"
 "  503 wxtoken_unavailable  wxtoken, which exchanges OAuth codes, not answering\n"
+"  503 no_store           the store of the account named cannot be opened\n"
 "  504 upstream_timeout   no answer within timeout_ms\n"
 "  500 internal           out of memory, or a body that cannot be stored\n"
 "  500 no_appid           /jssdk/config without [wx] appid\n"
@@ -129,8 +140,9 @@ static void print_summary(const char *path, const px_conf_t *c)
     for (i = 0; i < c->keys.n; i++) {
         const wx_proxy_key_t *k = px_key(c, i);
 
-        printf("  key %s: rate %u/s, burst %u, paths %s\n", k->name, k->rate,
-               k->burst ? k->burst : k->rate, k->paths);
+        printf("  key %s: rate %u/s, burst %u, paths %s%s%s\n", k->name, k->rate,
+               k->burst ? k->burst : k->rate, k->paths, k->accounts ? ", accounts " : "",
+               k->accounts ? k->accounts : "");
     }
 }
 

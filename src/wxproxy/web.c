@@ -91,14 +91,15 @@ static int get_ticket(px_t *px, FCGX_Request *rq, px_call_t *c, wx_ticket_type_t
                       wx_token_t *t)
 {
     const px_conf_t *cfg = px->cfg;
-    char err[512], req[32];
-    wx_err_t rc = wx_ticket_read(px->st, type, time(NULL), t, err, sizeof(err));
+    char err[512], what[32], req[64 + WX_ACCOUNT_NAME_MAX];
+    wx_err_t rc = wx_ticket_read(c->acct->st, type, time(NULL), t, err, sizeof(err));
 
     if (rc == WX_OK)
         return 0;
     if (rc != WX_EMISSING && rc != WX_ESTALE)
-        wx_log(WX_LOG_WARN, "ticket store: %s", err);
-    snprintf(req, sizeof(req), "TICKET %s", wx_ticket_name(type));
+        wx_log(WX_LOG_WARN, "account %s: ticket store: %s", c->acct->name, err);
+    snprintf(what, sizeof(what), "TICKET %s", wx_ticket_name(type));
+    px_account_line(c, what, req, sizeof(req));
     rc = wx_token_ask(wx_token_conf_sock(&cfg->tok), req, ask_ms(cfg), t, err, sizeof(err));
     if (rc == WX_OK && t->token[0])
         return 0;
@@ -131,7 +132,7 @@ static void getticket(px_t *px, FCGX_Request *rq, px_call_t *c)
 
 static void jssdk_config(px_t *px, FCGX_Request *rq, px_call_t *c)
 {
-    const char *appid = px->cfg->wx.appid;
+    const char *appid = c->acct->appid;
     char page[WX_JSSDK_URL_MAX + 8], url[WX_JSSDK_URL_MAX + 8];
     char nonce[WX_JSSDK_NONCE_LEN + 1], sig[WX_JSSDK_SIG_LEN + 1];
     long long now = (long long)time(NULL);
@@ -146,7 +147,7 @@ static void jssdk_config(px_t *px, FCGX_Request *rq, px_call_t *c)
         return;
     }
     if (appid == NULL) {
-        px_refuse(rq, c, 500, "no_appid", "", "[wx] appid is not configured");
+        px_refuse(rq, c, 500, "no_appid", "", "account %s has no appid", c->acct->name);
         return;
     }
     if (get_ticket(px, rq, c, WX_TICKET_JSAPI, &t) != 0)
@@ -166,13 +167,16 @@ static void jssdk_config(px_t *px, FCGX_Request *rq, px_call_t *c)
 static void oauth_code(px_t *px, FCGX_Request *rq, px_call_t *c)
 {
     const px_conf_t *cfg = px->cfg;
-    char code[160], req[200], line[PX_OAUTH_LINE], err[512];
+    char code[160], what[200], req[200 + 16 + WX_ACCOUNT_NAME_MAX], line[PX_OAUTH_LINE];
+    char err[512];
     size_t got = 0;
     wx_err_t rc;
 
     if (need_param(rq, c, "code", code, sizeof(code)) != 0)
         return;
-    snprintf(req, sizeof(req), "OAUTH %s", code);
+    snprintf(what, sizeof(what), "OAUTH %s", code);
+    px_account_line(c, what, req, sizeof(req));
+    OPENSSL_cleanse(what, sizeof(what));
     rc = wx_token_ask_line(wx_token_conf_sock(&cfg->tok), req, ask_ms(cfg), line,
                            sizeof(line), &got, err, sizeof(err));
     OPENSSL_cleanse(req, sizeof(req));

@@ -30,6 +30,8 @@ typedef struct wx_proxy_key {
     char       *paths;      /* blank-separated API paths; a trailing '*' matches a prefix */
     unsigned    rate;       /* calls per second, refilled continuously */
     unsigned    burst;      /* bucket size; 0 = rate */
+    char       *accounts;   /* blank-separated account names it may act for
+                             * ("default": [wx]); NULL: default only */
 } wx_proxy_key_t;
 
 /* What wxproxy reads: [wxproxy], its keys, and where the token is. */
@@ -40,6 +42,7 @@ typedef struct px_conf {
     wx_token_conf_t tok;        /* [wxtoken] store, listen */
     wx_state_conf_t state;      /* the rate limits' and the token's store */
     wx_account_conf_t wx;       /* [wx] appid, for /jssdk/config */
+    wx_conf_list_t  accounts;   /* wx_account_ref_t: [account.NAME] names, AppIDs */
 } px_conf_t;
 
 extern const wx_config_spec_t px_spec;

@@ -1,5 +1,8 @@
 /* conf.c - [wxsim] and the spec that loads it (wxsim.h). */
 #include <stdio.h>
+#include <string.h>
+
+#include "wx/proto/account.h"
 
 #include "wx/core/net.h"
 #include "wxsim.h"
@@ -49,10 +52,63 @@ static const wx_config_section_t wxsim_section = {
     sizeof(wxsim_section_t), 1, wxsim_validate
 };
 
+#define A(m)  offsetof(wxsim_account_conf_t, m)
+static const wx_setting_t wxsim_account_settings[] = {
+    WX_SETTING("appid", WX_CONF_STR, A(appid), 0, 0, NULL),
+    WX_SECRET("appsecret", A(appsecret), NULL),
+};
+#undef A
+
+static int wxsim_account_validate(void *sec, char *err, size_t errlen)
+{
+    const wxsim_account_conf_t *a = sec;
+
+    if (!wx_account_name_ok(a->name)) {
+        snprintf(err, errlen, "[wxsim.account.%.64s]: the name must be 1 to %d letters, "
+                 "digits, '-' or '_'", a->name, WX_ACCOUNT_NAME_MAX);
+        return -1;
+    }
+    if (a->appid == NULL || a->appsecret == NULL) {
+        snprintf(err, errlen, "[wxsim.account.%s] %s is missing", a->name,
+                 a->appid == NULL ? "appid" : "appsecret");
+        return -1;
+    }
+    return 0;
+}
+
+static const wx_config_section_t wxsim_account_section = {
+    "wxsim.account.", WX_SECTION_NAMED, wxsim_account_settings,
+    WX_CONF_N(wxsim_account_settings), sizeof(wxsim_account_conf_t), WXSIM_ACCOUNTS_MAX,
+    wxsim_account_validate
+};
+
+/* Two accounts of one AppID could not be told apart. */
+static int wxsim_spec_validate(const wx_config_t *cfg, char *err, size_t errlen)
+{
+    const wxsim_conf_t *c = (const wxsim_conf_t *)(const void *)cfg;
+    const wxsim_account_conf_t *a = c->accounts.v;
+    size_t i, j;
+
+    for (i = 0; i < c->accounts.n; i++) {
+        if (strcmp(a[i].appid, c->sim.appid) == 0) {
+            snprintf(err, errlen, "[wxsim.account.%s] appid is the one of [wxsim]", a[i].name);
+            return -1;
+        }
+        for (j = 0; j < i; j++)
+            if (strcmp(a[i].appid, a[j].appid) == 0) {
+                snprintf(err, errlen, "[wxsim.account.%s] appid is the one of "
+                         "[wxsim.account.%s]", a[i].name, a[j].name);
+                return -1;
+            }
+    }
+    return 0;
+}
+
 static const wx_config_use_t wxsim_uses[] = {
     { &wxsim_section, offsetof(wxsim_conf_t, sim) },
+    { &wxsim_account_section, offsetof(wxsim_conf_t, accounts) },
 };
 
 const wx_config_spec_t wxsim_spec = {
-    "wxsim", sizeof(wxsim_conf_t), wxsim_uses, WX_CONF_N(wxsim_uses), NULL
+    "wxsim", sizeof(wxsim_conf_t), wxsim_uses, WX_CONF_N(wxsim_uses), wxsim_spec_validate
 };

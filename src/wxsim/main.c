@@ -65,6 +65,13 @@ WX_CLI_HELP_CONFIG WX_CLI_HELP_COMMON
 "                             client_max_body_size must be larger\n"
 "  [wxsim] data_dir           where uploaded media are kept (created)\n"
 "  [wxsim] log, log_level     stderr, syslog or a file; debug..error\n"
+"  [wxsim.account.NAME] appid, appsecret (or appsecret_file)\n"
+"                             another account simulated at once, with its own\n"
+"                             state (tokens, users, menus, materials, clock,\n"
+"                             faults; media under data_dir/NAME): a token call\n"
+"                             goes to the account of its appid, an API call to\n"
+"                             the one that issued its access_token; the /sim/\n"
+"                             endpoints below take ?account=NAME\n"
 "\n"
 "Simulated endpoints (PROTOCOL.md 5-7), all under /cgi-bin/:\n"
 "  token, stable_token, getcallbackip, get_api_domain_ip,\n"
@@ -322,7 +329,9 @@ static void serve_one(wxsim_t *sim, FCGX_Request *fr)
     rq.path = uri;
 
     read_body(fr, &rq, wxsim_api_body_max(sim, rq.path));
-    if (strncmp(rq.path, "/sim/", 5) == 0)
+    if ((sim = wxsim_account_pick(sim, &rq)) == NULL)
+        ;   /* answered: an unknown account */
+    else if (strncmp(rq.path, "/sim/", 5) == 0)
         wxsim_ctl_handle(sim, &rq);
     else
         wxsim_api_handle(sim, &rq);
@@ -406,12 +415,14 @@ static int run(const wxsim_conf_t *cfg)
         own = 1;
         wx_log(WX_LOG_INFO, "listening on %s (appid %s)", cfg->sim.listen, cfg->sim.appid);
     }
-    if (wxsim_state_init(&sim, cfg, wxsim_api_n_routes()) != 0) {
+    if (wxsim_state_init(&sim, cfg, wxsim_api_n_routes()) != 0 ||
+        wxsim_accounts_init(&sim, wxsim_api_n_routes()) != 0) {
         wx_log(WX_LOG_ERROR, "out of memory");
         rc = 1;
         goto out;
     }
     rc = serve(&sim, fd);
+    wxsim_accounts_free(&sim);
     wxsim_state_free(&sim);
     wx_log(WX_LOG_INFO, "stopped");
 out:

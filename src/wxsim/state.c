@@ -100,6 +100,7 @@ static void free_mass(wxsim_t *sim)
 void wxsim_state_clear(wxsim_t *sim)
 {
     const wxsim_conf_t *cfg = sim->cfg;
+    wxsim_accounts_t *accounts = sim->accounts;
     unsigned long *calls = sim->calls;
     size_t n_calls = sim->n_calls;
 
@@ -112,6 +113,7 @@ void wxsim_state_clear(wxsim_t *sim)
     memset(sim, 0, sizeof(*sim));
     memset(calls, 0, n_calls * sizeof(*calls));
     sim->cfg = cfg;
+    sim->accounts = accounts;
     sim->calls = calls;
     sim->n_calls = n_calls;
     /* Allocation failure here leaves NULL arrays, which every handler

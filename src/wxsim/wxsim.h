@@ -30,9 +30,19 @@ typedef struct wxsim_section {
     wx_log_level_t  log_level;
 } wxsim_section_t;
 
+/* [wxsim.account.NAME]: another account simulated at once (account.c). */
+typedef struct wxsim_account_conf {
+    char           *name;
+    char           *appid;
+    char           *appsecret;          /* or appsecret_file */
+} wxsim_account_conf_t;
+
+#define WXSIM_ACCOUNTS_MAX  16
+
 typedef struct wxsim_conf {
     wx_config_t     base;
     wxsim_section_t sim;
+    wx_conf_list_t  accounts;           /* wxsim_account_conf_t */
 } wxsim_conf_t;
 
 extern const wx_config_spec_t wxsim_spec;
@@ -161,8 +171,14 @@ typedef struct wxsim_mass {
     char           *clientmsgid;
 } wxsim_mass_t;
 
-typedef struct wxsim {
+typedef struct wxsim wxsim_t;
+typedef struct wxsim_accounts wxsim_accounts_t;
+
+struct wxsim {
     const wxsim_conf_t *cfg;
+    /* The default account's state ([wxsim]) owns the others' (account.c);
+     * kept over /sim/reset.  NULL in theirs and when there are none. */
+    wxsim_accounts_t *accounts;
     long long       offset;         /* simulated clock = real + offset */
     long long       frozen_at;      /* real time the clock stopped at, 0 = runs */
 
@@ -227,7 +243,7 @@ typedef struct wxsim {
     json_t         *sub_tmpl;       /* array of {priTmplId, tid, title, content, ...} */
     json_t         *sub_optin;      /* "OPENID TEMPLATE_ID" -> opt-ins left */
     json_t         *sub_sent;       /* bizsend messages received, for /sim/subscribe */
-} wxsim_t;
+};
 
 /* clock.c: the simulated wall clock (seconds), moved by /sim/clock. */
 long long wxsim_now(const wxsim_t *sim);
@@ -236,6 +252,17 @@ long long wxsim_day(const wxsim_t *sim);
 
 /* state.c: create, empty (for /sim/reset) and free the state. */
 int wxsim_state_init(wxsim_t *sim, const wxsim_conf_t *cfg, size_t n_routes);
+
+/* account.c: the states of the [wxsim.account.NAME] accounts, each with
+ * its own AppID, secret, tokens, users, menus, materials, clock and
+ * faults, hung on the default state 'sim'.  0, or -1 logged. */
+int wxsim_accounts_init(wxsim_t *sim, size_t n_routes);
+void wxsim_accounts_free(wxsim_t *sim);
+/* The state a request goes to: /sim/...?account=NAME; an API call by the
+ * appid it names (the token calls, the OAuth code exchange) or by the
+ * access_token one account issued; else 'sim'.  NULL, after answering,
+ * for an unknown account=NAME. */
+wxsim_t *wxsim_account_pick(wxsim_t *sim, wxsim_req_t *rq);
 void wxsim_state_clear(wxsim_t *sim);
 void wxsim_state_free(wxsim_t *sim);
 /* id.c: a random string of 'len' characters of [A-Za-z0-9_-] into dst (len+1). */

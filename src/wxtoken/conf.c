@@ -29,6 +29,11 @@ static int all_alnum(const char *s)
     return 1;
 }
 
+static int secret_ok(const char *s)
+{
+    return s != NULL && all_alnum(s) && strlen(s) >= 16 && strlen(s) <= 64;
+}
+
 static int wxtoken_validate(void *sec, char *err, size_t errlen)
 {
     const wxtoken_section_t *t = sec;
@@ -41,8 +46,7 @@ static int wxtoken_validate(void *sec, char *err, size_t errlen)
         snprintf(err, errlen, "[wxtoken] api '%s' is not an http(s):// URL", t->api);
         return -1;
     }
-    if (t->appsecret == NULL || !all_alnum(t->appsecret) ||
-        strlen(t->appsecret) < 16 || strlen(t->appsecret) > 64) {
+    if (!secret_ok(t->appsecret)) {
         snprintf(err, errlen, "[wxtoken] appsecret is %s: set appsecret_file or WX_APPSECRET",
                  t->appsecret == NULL ? "missing" : "not 16 to 64 letters and digits");
         return -1;
@@ -59,11 +63,46 @@ const wx_config_section_t wxtoken_section = {
     sizeof(wxtoken_section_t), 1, wxtoken_validate
 };
 
+/* The accounts with an AppSecret get a token each: each needs its AppID,
+ * and no two may share one (they would share the token's record). */
 static int wxtoken_spec_validate(const wx_config_t *cfg, char *err, size_t errlen)
 {
-    if (wxtoken_conf(cfg)->wx.appid == NULL) {
+    const wxtoken_conf_t *c = wxtoken_conf(cfg);
+    const wx_account_t *a = c->accounts.v;
+    size_t i, j;
+
+    if (c->wx.appid == NULL) {
         snprintf(err, errlen, "[wx] appid is missing");
         return -1;
+    }
+    for (i = 0; i < c->accounts.n; i++) {
+        if (strcmp(a[i].name, "default") == 0) {
+            snprintf(err, errlen, "[account.default]: 'default' names the account of [wx]");
+            return -1;
+        }
+        if (a[i].appsecret == NULL)
+            continue;
+        if (!secret_ok(a[i].appsecret)) {
+            snprintf(err, errlen, "[account.%s] appsecret is not 16 to 64 letters and digits",
+                     a[i].name);
+            return -1;
+        }
+        if (a[i].wx.appid == NULL) {
+            snprintf(err, errlen, "[account.%s] appid is missing: wxtoken needs it with the "
+                     "appsecret", a[i].name);
+            return -1;
+        }
+        if (strcmp(a[i].wx.appid, c->wx.appid) == 0) {
+            snprintf(err, errlen, "[account.%s] appid is the one of [wx]: an account has one "
+                     "token, kept once", a[i].name);
+            return -1;
+        }
+        for (j = 0; j < i; j++)
+            if (a[j].appsecret && a[j].wx.appid && strcmp(a[j].wx.appid, a[i].wx.appid) == 0) {
+                snprintf(err, errlen, "[account.%s] appid is the one of [account.%s]",
+                         a[i].name, a[j].name);
+                return -1;
+            }
     }
     return 0;
 }
@@ -74,6 +113,7 @@ static const wx_config_use_t wxtoken_uses[] = {
     { &wx_state_conf_section, U(state) },
     { &wx_token_conf_section, U(where) },
     { &wxtoken_section, U(tok) },
+    { &wx_account_named_section, U(accounts) },
 };
 #undef U
 

@@ -31,6 +31,7 @@
 #include "wx/core/log.h"
 #include "wx/core/notify.h"
 #include "wx/core/net.h"
+#include "wx/state/account_store.h"
 #include "wx/state/token.h"
 #include "wxtoken.h"
 #include "metrics.h"
@@ -72,6 +73,8 @@ static const char usage_text[] =
 "                           45009, ...) no new attempt for retry_max_ms\n"
 "  [wxtoken] ca_file, proxy an extra CA bundle; an HTTP(S) proxy URL\n"
 "  [wxtoken] log, log_level stderr, syslog or a file; debug..error\n"
+"  [account.NAME] appid, appsecret (or appsecret_file), grant\n"
+"                           another account with a token of its own\n"
 "\n"
 "Report protocol (one line each way on the socket):\n"
 "  REJECTED TOKEN | REFRESH | STATUS  ->  OK VERSION EXPIRES TOKEN\n"
@@ -85,7 +88,13 @@ static const char usage_text[] =
 "  OAUTH CODE                         ->  JSON {WeChat's answer}\n"
 "      a web-authorization code exchanged with the AppSecret\n"
 "      (/sns/oauth2/access_token, PROTOCOL.md 12)\n"
-"  METRICS  ->  the Prometheus text of its counters, then the socket closes\n"
+"  METRICS  ->  the Prometheus text of its counters (per account: the\n"
+"      label account=\"NAME\"), then the socket closes\n"
+"  ACCOUNT NAME REQUEST               ->  REQUEST for the account NAME\n"
+"      each [account.NAME] with an appsecret has a token of its own (its\n"
+"      tickets, its refresh, lock and store record: STORE@NAME, or in Redis\n"
+"      the key prefix KEY_PREFIX APPID:); without the prefix, or with\n"
+"      NAME default, the account of [wx] and [wxtoken]\n"
 "  Many callers at once; the line (at most 1024 bytes of text) must arrive\n"
 "  within 2 s of the connect, else ERR -2 and the connection is closed.\n"
 "\n"
@@ -94,10 +103,15 @@ static const char usage_text[] =
 "Exit status: 0 on a clean stop, 1 on a config or start-up error, 2 on a\n"
 "usage error.\n";
 
+/* One account's token: its refresh schedule, its lock and its store
+ * records are its own, so one account's refresh never touches another's. */
 typedef struct {
     const wxtoken_conf_t *cfg;
     wx_api_t           *api;
-    const char         *sock;           /* the report socket's path */
+    const char         *name;           /* "default" ([wx]) or NAME */
+    const char         *appid, *appsecret, *grant;
+    char                tag[16 + WX_ACCOUNT_NAME_MAX];  /* "" or "account NAME: " */
+    wx_account_store_t  where;          /* the records' file and prefix */
     wx_store_t         *st;             /* the token store */
     wx_token_t          cur;            /* what the store holds */
     int                 have;           /* cur is valid */
@@ -106,7 +120,17 @@ typedef struct {
     long                last_errcode;   /* of the last failed refresh */
     char                last_error[300];
     wxtoken_ext_t       x;              /* tickets and OAuth (ticket.c, oauth.c) */
+    wxt_mx_t            mx;
 } wxtoken_t;
+
+/* The server: the default account first, then each [account.NAME] with an
+ * appsecret. */
+typedef struct {
+    const wxtoken_conf_t *cfg;
+    const char         *sock;           /* the report socket's path */
+    wxtoken_t          *acct;
+    size_t              n;
+} wxt_server_t;
 
 /* Errors that another attempt will not fix: a person must act. */
 static const char *hard_error_hint(long code)
@@ -150,15 +174,15 @@ static void load_store(wxtoken_t *t)
     if ((rc == WX_ESYS || rc == WX_ECONFIG) && t->have) {
         /* The store cannot be read (a shared store down): what it held
          * last is still served until it expires (answer_current). */
-        wx_log(WX_LOG_WARN, "%s: serving the token read last", err);
+        wx_log(WX_LOG_WARN, "%s%s: serving the token read last", t->tag, err);
         return;
     }
     if (rc == WX_EINVAL)
-        wx_log(WX_LOG_ERROR, "%s: not served; a new token will replace it", err);
+        wx_log(WX_LOG_ERROR, "%s%s: not served; a new token will replace it", t->tag, err);
     else if (rc == WX_ESTALE)
-        wx_log(WX_LOG_INFO, "%s", err);
+        wx_log(WX_LOG_INFO, "%s%s", t->tag, err);
     else if (rc != WX_EMISSING)
-        wx_log(WX_LOG_ERROR, "%s", err);
+        wx_log(WX_LOG_ERROR, "%s%s", t->tag, err);
     t->have = 0;
 }
 
@@ -180,7 +204,7 @@ static void schedule_retry(wxtoken_t *t, int hard)
         }
     }
     t->retry_at = (time_t)((wx_wall_ms() + ms + 999) / 1000);
-    wx_log(WX_LOG_INFO, "next attempt in %u ms", ms);
+    wx_log(WX_LOG_INFO, "%snext attempt in %u ms", t->tag, ms);
 }
 
 /* What WeChat answered a token request 'r' (sent at 't0'): the new
@@ -195,7 +219,8 @@ static int take_answer(wxtoken_t *t, const wx_api_result_t *r, long long t0, wx_
     if (r->transport != WX_OK) {
         snprintf(t->last_error, sizeof(t->last_error), "transport: %s", r->why);
         t->last_errcode = -1;
-        wx_log(WX_LOG_WARN, "refresh failed after %lld ms: %s", wx_wall_ms() - t0, r->why);
+        wx_log(WX_LOG_WARN, "%srefresh failed after %lld ms: %s", t->tag, wx_wall_ms() - t0,
+               r->why);
         schedule_retry(t, 0);
         return -1;
     }
@@ -207,11 +232,12 @@ static int take_answer(wxtoken_t *t, const wx_api_result_t *r, long long t0, wx_
         t->last_errcode = r->errcode;
         snprintf(t->last_error, sizeof(t->last_error), "%s", clean);
         if (hint != NULL) {
-            wx_log(WX_LOG_ERROR, "refresh refused: errcode %ld (%s): %s; not retried for "
-                   "%u ms", r->errcode, clean, hint, cfg->tok.retry_max_ms);
+            wx_log(WX_LOG_ERROR, "%srefresh refused: errcode %ld (%s): %s; not retried for "
+                   "%u ms", t->tag, r->errcode, clean, hint, cfg->tok.retry_max_ms);
             schedule_retry(t, 1);
         } else {
-            wx_log(WX_LOG_WARN, "refresh failed: errcode %ld (%s)", r->errcode, clean);
+            wx_log(WX_LOG_WARN, "%srefresh failed: errcode %ld (%s)", t->tag, r->errcode,
+                   clean);
             schedule_retry(t, 0);
         }
         return -1;
@@ -222,7 +248,7 @@ static int take_answer(wxtoken_t *t, const wx_api_result_t *r, long long t0, wx_
         json_string_length(tok) == 0 || json_string_length(tok) > WX_TOKEN_MAX) {
         snprintf(t->last_error, sizeof(t->last_error), "answer without a usable token");
         t->last_errcode = -1;
-        wx_log(WX_LOG_WARN, "refresh failed: the answer has no usable access_token");
+        wx_log(WX_LOG_WARN, "%srefresh failed: the answer has no usable access_token", t->tag);
         schedule_retry(t, 0);
         return -1;
     }
@@ -234,7 +260,8 @@ static int take_answer(wxtoken_t *t, const wx_api_result_t *r, long long t0, wx_
     t->retry_at = 0;
     t->last_errcode = 0;
     t->last_error[0] = '\0';
-    wx_log(WX_LOG_INFO, "refresh done in %lld ms: %s, expires in %lld s", wx_wall_ms() - t0,
+    wx_log(WX_LOG_INFO, "%srefresh done in %lld ms: %s, expires in %lld s", t->tag,
+           wx_wall_ms() - t0,
            wx_token_brief(brief, sizeof(brief), out->token),
            (long long)json_integer_value(exp));
     return 0;
@@ -244,19 +271,18 @@ static int take_answer(wxtoken_t *t, const wx_api_result_t *r, long long t0, wx_
  * refresh was asked for, so stable_token must not hand it back. */
 static int fetch(wxtoken_t *t, int force, wx_token_t *out)
 {
-    const wxtoken_conf_t *cfg = t->cfg;
     wx_api_result_t r;
     char path[1024];
     char *body = NULL;
     long long t0 = wx_wall_ms();
     int rc;
 
-    if (strcmp(cfg->tok.grant, "token") == 0) {
+    if (strcmp(t->grant, "token") == 0) {
         snprintf(path, sizeof(path), "/cgi-bin/token?grant_type=client_credential"
-                 "&appid=%s&secret=%s", cfg->wx.appid, cfg->tok.appsecret);
+                 "&appid=%s&secret=%s", t->appid, t->appsecret);
     } else {
         json_t *req = json_pack("{s:s, s:s, s:s, s:b}", "grant_type", "client_credential",
-                                "appid", cfg->wx.appid, "secret", cfg->tok.appsecret,
+                                "appid", t->appid, "secret", t->appsecret,
                                 "force_refresh", force);
 
         body = req ? json_dumps(req, JSON_COMPACT) : NULL;
@@ -267,7 +293,7 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
         }
         snprintf(path, sizeof(path), "/cgi-bin/stable_token");
     }
-    wx_log(WX_LOG_INFO, "refresh start: %s%s", cfg->tok.grant, force ? " (forced)" : "");
+    wx_log(WX_LOG_INFO, "%srefresh start: %s%s", t->tag, t->grant, force ? " (forced)" : "");
     wx_api_call(t->api, path, body, &r);
     /* The request held the AppSecret. */
     explicit_bzero(path, sizeof(path));
@@ -276,7 +302,7 @@ static int fetch(wxtoken_t *t, int force, wx_token_t *out)
         free(body);
     }
     rc = take_answer(t, &r, t0, out);
-    wxt_mx_refreshed(rc == 0 ? 0 : t->last_errcode ? t->last_errcode : -1);
+    wxt_mx_refreshed(&t->mx, rc == 0 ? 0 : t->last_errcode ? t->last_errcode : -1);
     wx_api_result_free(&r);
     return rc;
 }
@@ -295,7 +321,7 @@ static int refresh(wxtoken_t *t, const char *stale, int force)
     if (wx_token_lock(t->st, err, sizeof(err)) != WX_OK) {
         /* A shared store down: tried again after a backoff, not at once
          * in a loop. */
-        wx_log(WX_LOG_ERROR, "%s", err);
+        wx_log(WX_LOG_ERROR, "%s%s", t->tag, err);
         schedule_retry(t, 0);
         return -1;
     }
@@ -330,7 +356,7 @@ static int refresh(wxtoken_t *t, const char *stale, int force)
         }
     }
     if (wx_token_write(t->st, &fresh, err, sizeof(err)) != WX_OK) {
-        wx_log(WX_LOG_ERROR, "%s", err);
+        wx_log(WX_LOG_ERROR, "%s%s", t->tag, err);
         snprintf(t->last_error, sizeof(t->last_error), "cannot write the store");
         t->last_errcode = -1;
         schedule_retry(t, 0);
@@ -353,7 +379,7 @@ static time_t next_due(const wxtoken_t *t)
         due = time(NULL);
     else
         due = t->cur.expires - (time_t)t->cfg->tok.refresh_margin;
-    if (t->have && t->cur.expires - time(NULL) <= 300 && strcmp(t->cfg->tok.grant, "stable_token") == 0) {
+    if (t->have && t->cur.expires - time(NULL) <= 300 && strcmp(t->grant, "stable_token") == 0) {
         /* stable_token renews in the last five minutes: ask again then. */
         due = t->cur.expires - 299;
     }
@@ -371,14 +397,23 @@ static void answer_current(wxtoken_t *t, char *out, size_t outsz)
     }
 }
 
-/* METRICS: the Prometheus text (answers are at most WXTOKEN_ANSWER_MAX). */
-static void answer_metrics(wxtoken_t *t, char *out, size_t outsz)
+/* METRICS: the Prometheus text of every account (answers are at most
+ * WXTOKEN_ANSWER_MAX). */
+static void answer_metrics(wxt_server_t *s, char *out, size_t outsz)
 {
+    wxt_mx_view_t v[1 + WX_ACCOUNT_MAX];
     wx_dynbuf_t text;
+    size_t i;
 
-    load_store(t);
+    for (i = 0; i < s->n; i++) {
+        wxtoken_t *t = &s->acct[i];
+
+        load_store(t);
+        v[i] = (wxt_mx_view_t){ .account = t->name, .mx = &t->mx, .have = t->have,
+                                .version = t->cur.version, .expires = t->cur.expires };
+    }
     wx_dynbuf_init(&text, outsz - 1);
-    if (wxt_mx_write(&text, t->have, t->cur.version, t->cur.expires) == 0 && text.data)
+    if (wxt_mx_write(&text, v, s->n) == 0 && text.data)
         snprintf(out, outsz, "%s", text.data);
     else
         snprintf(out, outsz, "ERR -2 metrics do not fit in an answer\n");
@@ -400,26 +435,55 @@ static int ext_token(void *self, const char *stale, wx_token_t *tok)
     return 0;
 }
 
+/* "ACCOUNT NAME REQUEST": the account NAME ("default": [wx]), with
+ * '*line' moved past the prefix; no prefix: the default account.  NULL
+ * when NAME is no account of this wxtoken. */
+static wxtoken_t *pick_account(wxt_server_t *s, char **line)
+{
+    char *name, *sp;
+    size_t i;
+
+    if (strncmp(*line, "ACCOUNT ", 8) != 0)
+        return &s->acct[0];
+    name = *line + 8;
+    sp = strchr(name, ' ');
+    if (sp == NULL)
+        return NULL;
+    *sp = '\0';
+    *line = sp + 1;
+    for (i = 0; i < s->n; i++)
+        if (strcmp(s->acct[i].name, name) == 0)
+            return &s->acct[i];
+    return NULL;
+}
+
 /* The commands of the report socket: one request line in, one answer
  * line out (see wxtoken_serve_ops_t). */
 static void dispatch(void *ctx, char *line, char *out, size_t outsz)
 {
-    wxtoken_t *t = ctx;
+    wxt_server_t *s = ctx;
+    wxtoken_t *t;
     char brief[64];
 
+    if (strcmp(line, "METRICS") == 0) {
+        answer_metrics(s, out, outsz);
+        return;
+    }
+    if ((t = pick_account(s, &line)) == NULL) {
+        snprintf(out, outsz, "ERR -2 unknown account (ACCOUNT NAME REQUEST: an "
+                 "[account.NAME] with an appsecret, or default)\n");
+        return;
+    }
     if (strcmp(line, "STATUS") == 0) {
         load_store(t);
     } else if (strcmp(line, "REFRESH") == 0) {
-        wx_log(WX_LOG_INFO, "refresh asked for");
+        wx_log(WX_LOG_INFO, "%srefresh asked for", t->tag);
         refresh(t, NULL, 1);
-    } else if (strcmp(line, "METRICS") == 0) {
-        answer_metrics(t, out, outsz);
-        return;
     } else if (strncmp(line, "REJECTED ", 9) == 0 && line[9] != '\0') {
-        wxt_mx_reported();
+        wxt_mx_reported(&t->mx);
         load_store(t);
         if (t->have && strcmp(line + 9, t->cur.token) == 0) {
-            wx_log(WX_LOG_INFO, "current token reported rejected: %s",
+            wx_log(WX_LOG_INFO, "%scurrent token reported rejected: %s", t->tag,
                    wx_token_brief(brief, sizeof(brief), line + 9));
             if (time(NULL) >= t->retry_at)
                 refresh(t, line + 9, 1);
@@ -437,7 +501,7 @@ static void dispatch(void *ctx, char *line, char *out, size_t outsz)
 /* HUP: the log file again (logrotate renamed it). */
 static void reload(void *ctx)
 {
-    const wxtoken_conf_t *cfg = ((wxtoken_t *)ctx)->cfg;
+    const wxtoken_conf_t *cfg = ((wxt_server_t *)ctx)->cfg;
 
     if (wx_log_open(cfg->tok.log, "wxtoken", cfg->tok.log_level) != 0)
         wx_log(WX_LOG_ERROR, "cannot open log %s: %s", cfg->tok.log, strerror(errno));
@@ -445,29 +509,84 @@ static void reload(void *ctx)
         wx_log(WX_LOG_INFO, "log reopened");
 }
 
-/* The next timed refresh: the token's, or a JS-SDK ticket's (ticket.c). */
+/* The next timed refresh of any account: a token's, or a JS-SDK
+ * ticket's (ticket.c). */
 static long long due_ms(void *ctx)
 {
-    wxtoken_t *t = ctx;
-    time_t due = next_due(t), tdue = wxtoken_ticket_due(&t->x);
+    wxt_server_t *s = ctx;
+    time_t due = 0;
+    size_t i;
 
-    if (tdue && tdue < due)
-        due = tdue;
+    for (i = 0; i < s->n; i++) {
+        wxtoken_t *t = &s->acct[i];
+        time_t d = next_due(t), tdue = wxtoken_ticket_due(&t->x);
+
+        if (tdue && tdue < d)
+            d = tdue;
+        if (i == 0 || d < due)
+            due = d;
+    }
     return ((long long)due - (long long)time(NULL)) * 1000;
 }
 
-/* The timed refresh, unless the store shows that the other wxtoken of a
- * pair has done it; then the tickets that are due. */
+/* The timed refreshes of the accounts that are due, each unless the
+ * store shows that the other wxtoken of a pair has done it; then the
+ * tickets that are due. */
 static void timer(void *ctx)
 {
-    wxtoken_t *t = ctx;
+    wxt_server_t *s = ctx;
+    size_t i;
 
-    if (time(NULL) >= next_due(t)) {
-        load_store(t);
-        if (time(NULL) >= next_due(t))
-            refresh(t, NULL, 0);
+    for (i = 0; i < s->n; i++) {
+        wxtoken_t *t = &s->acct[i];
+
+        if (time(NULL) >= next_due(t)) {
+            load_store(t);
+            if (time(NULL) >= next_due(t))
+                refresh(t, NULL, 0);
+        }
+        wxtoken_ticket_tick(&t->x);
     }
-    wxtoken_ticket_tick(&t->x);
+}
+
+/* Set up account 't' ('a' NULL: the default one of [wx] and [wxtoken]):
+ * its store records, then what they hold.  0, or -1 logged. */
+static int account_open(wxtoken_t *t, const wxtoken_conf_t *cfg, wx_api_t *api,
+                        const wx_account_t *a)
+{
+    wx_store_conf_t sc = { .backend = "local", .record.name = "token store" };
+    char err[256];
+
+    t->cfg = cfg;
+    t->api = api;
+    t->name = a ? a->name : "default";
+    t->appid = a ? a->wx.appid : cfg->wx.appid;
+    t->appsecret = a ? a->appsecret : cfg->tok.appsecret;
+    t->grant = a && a->grant ? a->grant : cfg->tok.grant;
+    if (a)
+        snprintf(t->tag, sizeof(t->tag), "account %s: ", a->name);
+    if (wx_account_store_conf(&cfg->state, cfg->where.store, a ? a->name : NULL, t->appid,
+                              &t->where, &sc) != 0) {
+        wx_log(WX_LOG_ERROR, "%sthe store's path or key prefix is too long", t->tag);
+        return -1;
+    }
+    t->st = wx_store_open(&sc, err, sizeof(err));
+    if (t->st == NULL) {
+        wx_log(WX_LOG_ERROR, "%s%s", t->tag, err);
+        return -1;
+    }
+    load_store(t);
+    t->x = (wxtoken_ext_t){ .cfg = cfg, .api = api, .st = t->st, .appid = t->appid,
+                            .appsecret = t->appsecret, .tag = t->tag, .token = ext_token,
+                            .self = t };
+    wxtoken_ticket_load(&t->x);
+    return 0;
+}
+
+static void account_close(wxtoken_t *t)
+{
+    wx_store_close(t->st);
+    explicit_bzero(t, sizeof(*t));
 }
 
 static int run(const wxtoken_conf_t *cfg)
@@ -476,49 +595,48 @@ static int run(const wxtoken_conf_t *cfg)
         .base = cfg->tok.api, .ca_file = cfg->tok.ca_file, .proxy = cfg->tok.proxy,
         .timeout_ms = cfg->tok.timeout_ms,
     };
-    wxtoken_t t;
+    const wx_account_t *accts = cfg->accounts.v;
+    wxt_server_t s;
+    wx_api_t *api;
     char err[256];
+    size_t i;
     int lfd = -1, status = 1;
 
-    memset(&t, 0, sizeof(t));
-    t.cfg = cfg;
-    t.sock = wx_token_conf_sock(&cfg->where);
+    memset(&s, 0, sizeof(s));
+    s.cfg = cfg;
+    s.sock = wx_token_conf_sock(&cfg->where);
 
     if (wx_sig_init(WX_SIG_STOP | WX_SIG_RELOAD) != 0) {
         wx_log(WX_LOG_ERROR, "cannot set up signals: %s", strerror(errno));
         return 1;
     }
 
-    t.api = wx_api_new(&opts, err, sizeof(err));
-    if (t.api == NULL) {
+    api = wx_api_new(&opts, err, sizeof(err));
+    if (api == NULL) {
         wx_log(WX_LOG_ERROR, "%s", err);
         return 1;
     }
-    {
-        wx_store_conf_t sc = { .backend = "local", .record.path = cfg->where.store,
-                               .record.name = "token store" };
-
-        wx_state_store_conf(&cfg->state, &sc);
-        t.st = wx_store_open(&sc, err, sizeof(err));
-    }
-    if (t.st == NULL) {
-        wx_log(WX_LOG_ERROR, "%s", err);
+    s.acct = calloc(1 + cfg->accounts.n, sizeof(*s.acct));
+    if (s.acct == NULL) {
+        wx_log(WX_LOG_ERROR, "out of memory");
         goto out;
     }
+    if (account_open(&s.acct[s.n++], cfg, api, NULL) != 0)
+        goto out;
+    for (i = 0; i < cfg->accounts.n; i++)
+        if (accts[i].appsecret != NULL &&
+            account_open(&s.acct[s.n++], cfg, api, &accts[i]) != 0)
+            goto out;
     lfd = wx_listen(cfg->where.listen, 0660);
     if (lfd < 0)
         goto out;
     if (fcntl(lfd, F_SETFL, O_NONBLOCK) != 0)
         goto out;
-    load_store(&t);
-    t.x = (wxtoken_ext_t){ .cfg = cfg, .api = t.api, .st = t.st, .token = ext_token,
-                           .self = &t };
-    wxtoken_ticket_load(&t.x);
-    wx_log(WX_LOG_INFO, "wxtoken %s ready: store %s, reports on %s, grant %s", WX_VERSION,
-           cfg->where.store, t.sock, cfg->tok.grant);
+    wx_log(WX_LOG_INFO, "wxtoken %s ready: store %s, reports on %s, grant %s, %zu account%s",
+           WX_VERSION, cfg->where.store, s.sock, cfg->tok.grant, s.n, s.n == 1 ? "" : "s");
 
     {
-        wxtoken_serve_ops_t ops = { .ctx = &t, .dispatch = dispatch, .due_ms = due_ms,
+        wxtoken_serve_ops_t ops = { .ctx = &s, .dispatch = dispatch, .due_ms = due_ms,
                                     .timer = timer, .reload = reload };
 
         wx_notify("READY=1");
@@ -530,12 +648,12 @@ static int run(const wxtoken_conf_t *cfg)
 out:
     if (lfd >= 0) {
         close(lfd);
-        unlink(t.sock);
+        unlink(s.sock);
     }
-    wx_api_free(t.api);
-    wx_store_close(t.st);
-    explicit_bzero(&t.cur, sizeof(t.cur));
-    explicit_bzero(&t.x, sizeof(t.x));
+    for (i = 0; s.acct && i < s.n; i++)
+        account_close(&s.acct[i]);
+    free(s.acct);
+    wx_api_free(api);
     return status;
 }
 
@@ -551,8 +669,16 @@ int main(int argc, char **argv)
     c = wxtoken_conf(cfg);
     rc = WX_EXIT_FAIL;
     if (cli.test) {
+        const wx_account_t *a = c->accounts.v;
+        size_t i;
+
         printf("wxtoken: %s is valid: appid %s, grant %s, store %s, reports on %s\n", cli.path,
                c->wx.appid, c->tok.grant, c->where.store, wx_token_conf_sock(&c->where));
+        for (i = 0; i < c->accounts.n; i++)
+            if (a[i].appsecret)
+                printf("wxtoken: account %s: appid %s, grant %s, store %s@%s\n", a[i].name,
+                       a[i].wx.appid, a[i].grant ? a[i].grant : c->tok.grant,
+                       c->where.store, a[i].name);
         rc = WX_EXIT_OK;
         goto out;
     }

@@ -28,7 +28,6 @@ static int code_ok(const char *c)
 
 int wxtoken_oauth_request(wxtoken_ext_t *x, const char *line, char *reply, size_t cap)
 {
-    const wxtoken_conf_t *cfg = x->cfg;
     char path[CODE_MAX + 256];
     wx_api_result_t r;
     char *text;
@@ -41,12 +40,12 @@ int wxtoken_oauth_request(wxtoken_ext_t *x, const char *line, char *reply, size_
         return 1;
     }
     snprintf(path, sizeof(path), "/sns/oauth2/access_token?appid=%s&secret=%s&code=%s"
-             "&grant_type=authorization_code", cfg->wx.appid, cfg->tok.appsecret, line + 6);
+             "&grant_type=authorization_code", x->appid, x->appsecret, line + 6);
     wx_api_call(x->api, path, NULL, &r);
     /* The request held the AppSecret. */
     explicit_bzero(path, sizeof(path));
     if (r.transport != WX_OK) {
-        wx_log(WX_LOG_WARN, "oauth code exchange failed: %s", r.why);
+        wx_log(WX_LOG_WARN, "%soauth code exchange failed: %s", x->tag, r.why);
         snprintf(reply, cap, "ERR -1 transport: %s\n", r.why);
         goto out;
     }
@@ -58,7 +57,7 @@ int wxtoken_oauth_request(wxtoken_ext_t *x, const char *line, char *reply, size_
         explicit_bzero(text, strlen(text));
     }
     free(text);
-    wx_log(WX_LOG_INFO, "oauth code exchanged: errcode %ld", r.errcode);
+    wx_log(WX_LOG_INFO, "%soauth code exchanged: errcode %ld", x->tag, r.errcode);
 out:
     wx_api_result_free(&r);
     return 1;

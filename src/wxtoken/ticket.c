@@ -136,8 +136,8 @@ static int refresh(wxtoken_ext_t *x, wx_ticket_type_t type, int force)
                         k->cur.expires - time(NULL) > (time_t)x->cfg->tok.refresh_margin)) {
             rc = 0;         /* another instance has fetched it */
         } else if ((rc = call(x, type, tok.token, &fresh, &code, why, sizeof(why))) == 0) {
-            wx_log(WX_LOG_INFO, "ticket %s: fetched in %lld ms, expires in %lld s",
-                   wx_ticket_name(type), wx_wall_ms() - t0,
+            wx_log(WX_LOG_INFO, "%sticket %s: fetched in %lld ms, expires in %lld s",
+                   x->tag, wx_ticket_name(type), wx_wall_ms() - t0,
                    (long long)(fresh.expires - fresh.obtained));
             if ((rc = keep(x, type, &fresh)) != 0)
                 snprintf(why, sizeof(why), "cannot write the store");
@@ -145,13 +145,14 @@ static int refresh(wxtoken_ext_t *x, wx_ticket_type_t type, int force)
         wx_ticket_unlock(x->st, type);
         if (rc == 0 || (code != 40001 && code != 40014 && code != 42001))
             break;
-        wx_log(WX_LOG_INFO, "getticket %s: errcode %ld for the token: refreshing it",
-               wx_ticket_name(type), code);
+        wx_log(WX_LOG_INFO, "%sgetticket %s: errcode %ld for the token: refreshing it",
+               x->tag, wx_ticket_name(type), code);
     }
     explicit_bzero(&tok, sizeof(tok));
     explicit_bzero(&fresh, sizeof(fresh));
     if (rc != 0) {
-        wx_log(WX_LOG_WARN, "ticket %s: fetch failed: errcode %ld (%s)", wx_ticket_name(type),
+        wx_log(WX_LOG_WARN, "%sticket %s: fetch failed: errcode %ld (%s)", x->tag,
+               wx_ticket_name(type),
                code, why);
         failed(x, k, code, why);
     }

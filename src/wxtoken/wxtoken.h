@@ -33,6 +33,8 @@ typedef struct wxtoken_conf {
     wx_token_conf_t     where;      /* [wxtoken] store, listen */
     wxtoken_section_t   tok;
     wx_state_conf_t     state;      /* the token's store */
+    wx_conf_list_t      accounts;   /* wx_account_t: [account.NAME]; those with
+                                     * an appsecret get a token of their own */
 } wxtoken_conf_t;
 
 extern const wx_config_spec_t wxtoken_spec;
@@ -60,7 +62,10 @@ typedef struct wxtoken_ticket {
 typedef struct wxtoken_ext {
     const wxtoken_conf_t *cfg;
     wx_api_t           *api;
-    wx_store_t         *st;
+    wx_store_t         *st;             /* the account's records */
+    const char         *appid;          /* the account's */
+    const char         *appsecret;
+    const char         *tag;            /* "" or "account NAME: ", before log lines */
     /* The current access token into *tok: 0, or -1 when there is none.
      * 'stale' non-NULL: WeChat refused that token (refreshed first when it
      * is still the current one, as for REJECTED). */

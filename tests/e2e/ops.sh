@@ -304,12 +304,12 @@ check "wxproxy's pool: 2 workers alive" 2 "$(pm 'wxproxy_workers_alive')"
 pxctl() { "$build/wxctl" -c "$P/px.ini" "$@"; }
 check "wxctl status wxproxy: 2 workers" 2 "$(pxctl status wxproxy | grep -cE '^[0-9]+ +(idle|busy) ')"
 out=$(pxctl metrics wxtoken)
-check_match "wxctl metrics wxtoken: the version" "*wxtoken_token_version 1*" "$out"
-check_match "... a refresh that succeeded" "*wxtoken_refreshes_total{result=\"ok\"} 1*" "$out"
-exp=$(printf '%s\n' "$out" | awk '$1 == "wxtoken_token_expiry_seconds" { print $2 }')
+check_match "wxctl metrics wxtoken: the version" "*wxtoken_token_version{account=\"default\"} 1*" "$out"
+check_match "... a refresh that succeeded" "*wxtoken_refreshes_total{account=\"default\",result=\"ok\"} 1*" "$out"
+exp=$(printf '%s\n' "$out" | awk '$1 == "wxtoken_token_expiry_seconds{account=\"default\"}" { print $2 }')
 [ "${exp:-0}" -gt 600 ] && ok "... seconds to expiry ($exp)" || nok "seconds to expiry" "$exp"
 printf 'x\n' | pxctl token --rejected >/dev/null 2>&1
-check_match "a report counted" "*wxtoken_rejected_reports_total 1*" "$(pxctl metrics wxtoken)"
+check_match "a report counted" "*wxtoken_rejected_reports_total{account=\"default\"} 1*" "$(pxctl metrics wxtoken)"
 mv "$P/tok.log" "$P/tok.log.1"
 kill -HUP "$TOKPID"
 for _ in $(seq 1 50); do grep -qs "log reopened" "$P/tok.log" && break; sleep 0.1; done

@@ -1,6 +1,7 @@
 /* check_config.c - the INI file, its defaults and its refusals. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "tests.h"
@@ -654,6 +655,51 @@ START_TEST(test_accounts)
 }
 END_TEST
 
+/* [account.NAME] as the callers of the API read it (NAMED_PART): the name
+ * and the AppID; the AppSecret is not theirs, not even its file. */
+START_TEST(test_account_refs)
+{
+    static const char text[] =
+        "[account.b]\nappid = wxbbbbbbbbbbbbbbbb\nappsecret_file = /nonexistent/secret\n"
+        "token = tokenofb\noriginal_id = gh_0123\n"
+        "[account.c]\nappid = wxcccccccccccccccc\nappsecret = s3cretS3cretS3cret\n"
+        "[wxsim]\nappid = wx2c2769f8efd9abc2\nappsecret = s3cret\n"
+        "[wxsim.account.b]\nappid = wxbbbbbbbbbbbbbbbb\nappsecret = s3cretb\n";
+    const wxctl_conf_t *ctl;
+    const wxsim_conf_t *sim;
+    const wx_account_ref_t *r;
+    wx_config_t *other;
+
+    other = load_as(&wxctl_spec, text);
+    ck_assert_msg(other != NULL, "wxctl refused it: %s", err);
+    ctl = (const wxctl_conf_t *)(const void *)other;
+    ck_assert_uint_eq(ctl->accounts.n, 2);
+    r = wx_account_ref_find(&ctl->accounts, "c", 1);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(r->appid, "wxcccccccccccccccc");
+    ck_assert_ptr_null(wx_account_ref_find(&ctl->accounts, "d", 1));
+    wx_config_free(other);
+    /* the owners still check the section: wxtoken reads the secret's file */
+    ck_assert_ptr_null(load_as(&wxtoken_spec, text));
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/secret"));
+    ck_assert_ptr_null(load_as(&wxctl_spec, "[account.default]\nappid = wxbbbbbbbbbbbbbbbb\n"));
+    ck_assert_ptr_nonnull(strstr(err, "'default' names the account of [wx]"));
+    ck_assert_ptr_null(load_as(&wxctl_spec, "[account.a.b]\nappid = wxbbbbbbbbbbbbbbbb\n"));
+    ck_assert_ptr_nonnull(strstr(err, "the name must be"));
+
+    other = load_as(&wxsim_spec, text);
+    ck_assert_msg(other != NULL, "wxsim refused it: %s", err);
+    sim = (const wxsim_conf_t *)(const void *)other;
+    ck_assert_uint_eq(sim->accounts.n, 1);
+    ck_assert_str_eq(((const wxsim_account_conf_t *)sim->accounts.v)[0].appsecret, "s3cretb");
+    wx_config_free(other);
+    ck_assert_ptr_null(load_as(&wxsim_spec, "[wxsim]\nappid = wx2c2769f8efd9abc2\n"
+                               "appsecret = s\n[wxsim.account.x]\n"
+                               "appid = wx2c2769f8efd9abc2\nappsecret = t\n"));
+    ck_assert_ptr_nonnull(strstr(err, "[wxsim.account.x] appid is the one of [wxsim]"));
+}
+END_TEST
+
 START_TEST(test_free_twice)
 {
     load_ok("[wx]\ntoken = testtoken\n[echo.click]\nA = b\n");
@@ -697,6 +743,7 @@ Suite *config_suite(void)
     tcase_add_test(tc, test_bad_appid_and_key);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_accounts);
+    tcase_add_test(tc, test_account_refs);
     tcase_add_test(tc, test_syntax_error);
     tcase_add_test(tc, test_no_token_needed);
     tcase_add_test(tc, test_free_twice);

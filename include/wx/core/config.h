@@ -66,8 +66,14 @@ typedef enum wx_section_kind {
     WX_SECTION_PART,    /* [name], of which this program reads some keys */
     WX_SECTION_NAMED,   /* [nameNAME] (name ends in '.'): a wx_conf_list_t of
                          * structs whose first member is 'char *name' */
-    WX_SECTION_PAIRS    /* [name] KEY = text: a wx_conf_list_t of wx_conf_pair_t */
+    WX_SECTION_PAIRS,   /* [name] KEY = text: a wx_conf_list_t of wx_conf_pair_t */
+    WX_SECTION_NAMED_PART   /* NAMED, of which this program reads some keys
+                             * (the AppID of each [account.NAME], not its
+                             * AppSecret) */
 } wx_section_kind_t;
+
+/* NAMED and NAMED_PART: a list of items. */
+#define WX_SECTION_IS_NAMED(k)  ((k) == WX_SECTION_NAMED || (k) == WX_SECTION_NAMED_PART)
 
 typedef struct wx_config_section {
     const char             *name;

@@ -66,4 +66,20 @@ int wx_account_name_ok(const char *name);
 const wx_account_t *wx_account_find(const wx_conf_list_t *accounts, const char *name,
                                     size_t len);
 
+/* The [account.NAME] sections as the callers of the API read them
+ * (wxproxy, wxctl): the name and the AppID, nothing secret; the other
+ * keys are left to their owners (WX_SECTION_NAMED_PART).  The list holds
+ * wx_account_ref_t. */
+typedef struct wx_account_ref {
+    char               *name;           /* first: a NAMED section's item */
+    char               *appid;
+} wx_account_ref_t;
+
+extern const wx_config_section_t wx_account_ref_section;
+
+/* The name 'len' bytes at 'name' in a list of wx_account_ref_section, or
+ * NULL.  Borrowed from the list. */
+const wx_account_ref_t *wx_account_ref_find(const wx_conf_list_t *accounts, const char *name,
+                                            size_t len);
+
 #endif

@@ -24,7 +24,8 @@
 
 const char *const wx_config_known_sections[] = {
     "wx", "wxfcgi", "echo", "echo.click", "upstream", "wxtoken", "wxsim",
-    "wxproxy", "wxproxy.key.", "wxctl", "state", "redis", "route.", "account.", NULL
+    "wxproxy", "wxproxy.key.", "wxctl", "state", "redis", "route.", "account.",
+    "wxsim.account.", NULL
 };
 
 /* One filled struct: a section's, or one item of a NAMED section. */
@@ -408,7 +409,7 @@ static int on_ini(void *user, const char *section, const char *name,
         size_t plen = strlen(sec->name);
         wx_inst_t *in = NULL;
 
-        if (sec->kind == WX_SECTION_NAMED) {
+        if (WX_SECTION_IS_NAMED(sec->kind)) {
             if (strncmp(section, sec->name, plen) != 0)
                 continue;
             if ((in = named_item(ld, sec, use_slot(ld->cfg, u), section + plen)) == NULL)
@@ -422,7 +423,7 @@ static int on_ini(void *user, const char *section, const char *name,
             if (ld->inst[j].sec == sec && ld->inst[j].base == use_slot(ld->cfg, u))
                 in = &ld->inst[j];
         matched = 1;
-        strict |= sec->kind != WX_SECTION_PART;
+        strict |= sec->kind != WX_SECTION_PART && sec->kind != WX_SECTION_NAMED_PART;
         if ((rc = set_key(ld, in, name, value)) >= 0)
             return rc;
     }
@@ -505,7 +506,7 @@ static int validate(wx_load_t *ld)
 
         if (sec->validate == NULL)
             continue;
-        if (sec->kind != WX_SECTION_NAMED) {
+        if (!WX_SECTION_IS_NAMED(sec->kind)) {
             if (sec->validate(l, ld->err, ld->errlen) != 0)
                 goto bad;
             continue;
@@ -602,7 +603,7 @@ wx_config_t *wx_config_load(const wx_config_spec_t *spec, const char *path,
         const wx_config_section_t *sec = spec->uses[i].section;
         void *slot = use_slot(ld.cfg, &spec->uses[i]);
 
-        if (sec->kind == WX_SECTION_NAMED || sec->kind == WX_SECTION_PAIRS)
+        if (WX_SECTION_IS_NAMED(sec->kind) || sec->kind == WX_SECTION_PAIRS)
             continue;
         if (apply_defaults(&ld, sec, slot) != 0)
             goto fail;
@@ -682,7 +683,7 @@ void wx_config_free(wx_config_t *cfg)
         const wx_config_section_t *sec = spec->uses[i].section;
         void *slot = use_slot(cfg, &spec->uses[i]);
 
-        if (sec->kind == WX_SECTION_NAMED || sec->kind == WX_SECTION_PAIRS)
+        if (WX_SECTION_IS_NAMED(sec->kind) || sec->kind == WX_SECTION_PAIRS)
             free_list(sec, slot);
         else
             free_struct(sec, slot);

@@ -42,7 +42,7 @@ typedef struct wx_store_redis {
     char            sentinels[512];
     char            master[128];
     char            where[512];     /* for messages: no password */
-    char            prefix[64];
+    char            prefix[96];     /* [state] key_prefix (64) and an AppID and ":" */
     char            lease_name[64];
     char            rec_name[64];
     char            owner[128];     /* host:pid:counter, per process */
