@@ -11,7 +11,10 @@ element names kept:
     {"ToUserName":"gh_..","FromUserName":"oAbc..","CreateTime":1348831860,
      "MsgType":"text","Content":"hello","MsgId":"1234567890123456"}
 
-and turns the JSON answer into the passive reply:
+with the header X-Wx-Account naming the account the message came to
+("default" for [wx], else the NAME of [account.NAME]): a service of several
+accounts tells them apart by it, and sends it on to wxproxy with its own API
+calls.  wxfcgi turns the JSON answer into the passive reply:
 
     {"type":"text","content":"..."}            {"type":"image","media_id":".."}
     {"type":"voice","media_id":".."}           {"type":"video","media_id":"..",
@@ -27,7 +30,8 @@ Options:
   --host H         address to listen on (default 127.0.0.1)
   --port P         port (default 9000)
   --delay SECONDS  wait this long before each answer (a slow service)
-  --calls FILE     append each message received to FILE, one JSON per line
+  --calls FILE     append each message received to FILE, one JSON per line,
+                   with the X-Wx-Account header as the field "X-Wx-Account"
   --raw            a text "!raw BODY" is answered with BODY as it is (tests:
                    every reply type, broken JSON); other texts as usual
 
@@ -70,7 +74,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error(400, "not JSON")
             return
         opts = self.server.opts
+        account = self.headers.get("X-Wx-Account")
         if opts.calls:
+            if account is not None and isinstance(msg, dict):
+                msg = dict(msg, **{"X-Wx-Account": account})
             with LOCK, open(opts.calls, "a", encoding="utf-8") as f:
                 f.write(json.dumps(msg, ensure_ascii=False) + "\n")
         if opts.delay > 0:

@@ -17,6 +17,13 @@ void wx_acct_ns(const wxfcgi_conf_t *cfg, unsigned index, char *buf, size_t cap)
                  named[index - 1].wx.appid ? named[index - 1].wx.appid : "");
 }
 
+const char *wx_acct_name(const wxfcgi_conf_t *cfg, unsigned index)
+{
+    const wx_account_t *named = cfg->accounts.v;
+
+    return index == 0 ? WX_ACCT_DEFAULT : named[index - 1].name;
+}
+
 static int acct_init(wx_acct_t *a, const wxfcgi_conf_t *cfg, const char *name,
                      unsigned index, const wx_account_conf_t *wx, const char *original_id,
                      char *err, size_t errlen)

@@ -58,6 +58,10 @@ const wx_acct_t *wx_accts_for_path(const wx_accts_t *t, wx_str_t path);
 #define WX_ACCT_NS_MAX      (WX_ACCOUNT_NAME_MAX + 32)
 void wx_acct_ns(const wxfcgi_conf_t *cfg, unsigned index, char *buf, size_t cap);
 
+/* The name of account 'index' of 'cfg': "default" for [wx], else NAME
+ * (borrowed from the config). */
+const char *wx_acct_name(const wxfcgi_conf_t *cfg, unsigned index);
+
 /* The index of the account called 'name' ("default" is [wx]), or -1. */
 int wx_accts_index(const wxfcgi_conf_t *cfg, const char *name, size_t len);
 

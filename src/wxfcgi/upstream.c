@@ -37,6 +37,7 @@
 #include "wx/core/clock.h"
 #include "wx/core/log.h"
 #include "wx/core/signals.h"
+#include "wxfcgi/acct.h"
 #include "wxfcgi/handler.h"
 #include "wxfcgi/upstream.h"
 #include "wxfcgi/upstream_json.h"
@@ -259,7 +260,10 @@ static wx_err_t up_handle(void *ctx, const wx_handle_req_t *rq, wx_reply_t *repl
     pid = wx_sig_fork();
     if (pid == 0) {
         close(sv[0]);
-        wx_up_child_run(up, sv[1], json, msg, rq->account, rq->pool, rq->now, what);
+        wx_up_job_t job = { msg, rq->account, wx_acct_name(up->cfg, rq->account), rq->pool,
+                            rq->now, what };
+
+        wx_up_child_run(up, sv[1], json, &job);
     }
     free(json);
     close(sv[1]);

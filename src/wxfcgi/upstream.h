@@ -67,26 +67,37 @@ typedef struct wx_up {
     char               *rec;
 } wx_up_t;
 
-/* upstream_child.c: run the business call for 'msg' in the child, write
- * the record to 'fd' and deliver the answer late when the worker does not
- * take it.  'json' is the request body, 'arrived' the wall-clock time the
- * message arrived, 'what' the message for the logs.  Never returns. */
-void wx_up_child_run(const wx_up_t *up, int fd, const char *json,
-                     const wx_msg_t *msg, unsigned account, wx_pool_t *pool,
-                     time_t arrived, const char *what) __attribute__((noreturn));
+/* One message's business call, as its child process sees it.  Every
+ * pointer is the worker's request's, valid in the child for its life. */
+typedef struct wx_up_job {
+    const wx_msg_t *msg;
+    unsigned        account;        /* 0: [wx]; i: the i-th [account.NAME] */
+    const char     *account_name;   /* "default" or NAME: X-Wx-Account */
+    wx_pool_t      *pool;
+    time_t          arrived;        /* the wall-clock time the message arrived */
+    const char     *what;           /* the message, for the logs */
+} wx_up_job_t;
 
-/* upstream_call.c: POST 'json' to [upstream] url.  0 with the answer in
- * 'b' (a buffer of at most WX_UP_MAX_ANSWER bytes), or -1 with the reason
- * in 'why'. */
-int wx_up_call(const wx_upstream_conf_t *conf, const char *json, wx_dynbuf_t *b,
-               char *why, size_t whylen);
+/* upstream_child.c: run the business call of 'job' in the child, write
+ * the record to 'fd' and deliver the answer late when the worker does not
+ * take it.  'json' is the request body.  Never returns. */
+void wx_up_child_run(const wx_up_t *up, int fd, const char *json,
+                     const wx_up_job_t *job) __attribute__((noreturn));
+
+/* upstream_call.c: POST 'json' to [upstream] url, naming the message's
+ * account with the header X-Wx-Account: 'account' (a business service of
+ * several accounts tells them apart by it, and passes it on to wxproxy).
+ * 0 with the answer in 'b' (a buffer of at most WX_UP_MAX_ANSWER bytes),
+ * or -1 with the reason in 'why'. */
+int wx_up_call(const wx_upstream_conf_t *conf, const char *account, const char *json,
+               wx_dynbuf_t *b, char *why, size_t whylen);
 
 /* upstream_late.c: the answer body[0..len) came after the worker had
- * answered "success": send it as a customer-service message if the
- * window of PROTOCOL.md 6.7 is still open.  Everything is logged. */
+ * answered "success": send it as a customer-service message of the job's
+ * account (X-Wx-Account to wxproxy) if the window of PROTOCOL.md 6.7 is
+ * still open.  Everything is logged. */
 void wx_up_deliver_late(const wx_up_t *up, const char *body, size_t len,
-                        const wx_msg_t *msg, wx_pool_t *pool, time_t arrived,
-                        const char *what);
+                        const wx_up_job_t *job);
 
 /* upstream_share.c: the business call of one message, shared through the
  * retry table's store by the children of its deliveries. */

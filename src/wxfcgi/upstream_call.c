@@ -5,11 +5,13 @@
 
 #include <curl/curl.h>
 
+#include "wx/proto/account.h"
 #include "wxfcgi/upstream.h"
 
-int wx_up_call(const wx_upstream_conf_t *conf, const char *json, wx_dynbuf_t *b,
-               char *why, size_t whylen)
+int wx_up_call(const wx_upstream_conf_t *conf, const char *account, const char *json,
+               wx_dynbuf_t *b, char *why, size_t whylen)
 {
+    char acct[sizeof("X-Wx-Account: ") + WX_ACCOUNT_NAME_MAX];
     CURL *c = curl_easy_init();
     struct curl_slist *hdr = NULL;
     long status = 0;
@@ -23,6 +25,8 @@ int wx_up_call(const wx_upstream_conf_t *conf, const char *json, wx_dynbuf_t *b,
     hdr = curl_slist_append(hdr, "Content-Type: application/json; charset=utf-8");
     hdr = curl_slist_append(hdr, "Accept: application/json");
     hdr = curl_slist_append(hdr, "Expect:");    /* no 100-continue round trip */
+    snprintf(acct, sizeof(acct), "X-Wx-Account: %s", account);
+    hdr = curl_slist_append(hdr, acct);
     curl_easy_setopt(c, CURLOPT_URL, conf->url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);

@@ -145,26 +145,26 @@ static int await_first(wx_up_share_t *sh, int fd, wx_pool_t *pool, wx_str_t *rec
 /* The record of another child of this message: its answer is ours to give
  * only if that child has not delivered it (nor will). */
 static void adopt(const wx_up_t *up, int fd, wx_up_share_t *sh, wx_str_t rec,
-                  const wx_msg_t *msg, wx_pool_t *pool, time_t arrived, const char *what)
+                  const wx_up_job_t *job)
 {
     if (rec.len == 0 || rec.data[0] != 'A') {
         hand_over(fd, rec.len ? rec.data : "S", rec.len ? rec.len : 1);
         return;
     }
-    if (!wx_up_share_deliver(sh, pool)) {
+    if (!wx_up_share_deliver(sh, job->pool)) {
         hand_over(fd, "S", 1);
         return;
     }
     wx_log(WX_LOG_INFO, "upstream: %s answered by the business call of a dead worker's "
-           "delivery", what);
+           "delivery", job->what);
     if (!hand_over(fd, rec.data, rec.len))
-        wx_up_deliver_late(up, rec.data + 1, rec.len - 1, msg, pool, arrived, what);
+        wx_up_deliver_late(up, rec.data + 1, rec.len - 1, job);
 }
 
 /* Call the business service; share the record, hand it over, deliver it
  * late when the worker did not take it. */
 static void call(const wx_up_t *up, int fd, wx_up_share_t *sh, const char *json,
-                 const wx_msg_t *msg, wx_pool_t *pool, time_t arrived, const char *what)
+                 const wx_up_job_t *job)
 {
     wx_dynbuf_t b;
     char why[256], *rec = NULL;
@@ -176,7 +176,7 @@ static void call(const wx_up_t *up, int fd, wx_up_share_t *sh, const char *json,
         snprintf(why, sizeof(why), "out of memory");
         ok = 0;
     } else {
-        ok = wx_up_call(&up->cfg->up, json, &b, why, sizeof(why)) == 0;
+        ok = wx_up_call(&up->cfg->up, job->account_name, json, &b, why, sizeof(why)) == 0;
     }
     /* One contiguous record: the kind byte, then the answer or reason. */
     if ((rec = malloc((ok ? b.len : strlen(why)) + 1)) != NULL) {
@@ -188,20 +188,19 @@ static void call(const wx_up_t *up, int fd, wx_up_share_t *sh, const char *json,
         wx_up_share_finish(sh, rec, len);
     if (rec == NULL)
         ok = 0;
-    else if (ok && sh && !wx_up_share_deliver(sh, pool))
+    else if (ok && sh && !wx_up_share_deliver(sh, job->pool))
         ok = 0, rec[0] = 'S', len = 1;      /* a retry's child adopted it */
     if (rec && hand_over(fd, rec, len))
         ok = 0;                 /* the worker answered with it */
     if (ok)
-        wx_up_deliver_late(up, b.data, b.len, msg, pool, arrived, what);
+        wx_up_deliver_late(up, b.data, b.len, job);
     else if (rec && rec[0] == 'E')
         wx_log(WX_LOG_ERROR, "upstream: business call for %s failed after the budget: %s",
-               what, why);
+               job->what, why);
     free(rec);
 }
 
-void wx_up_child_run(const wx_up_t *up, int fd, const char *json, const wx_msg_t *msg,
-                     unsigned account, wx_pool_t *pool, time_t arrived, const char *what)
+void wx_up_child_run(const wx_up_t *up, int fd, const char *json, const wx_up_job_t *job)
 {
     wx_up_share_state_t st = WX_UP_SHARE_CALL;
     wx_str_t rec = WX_NULL_STR;
@@ -211,25 +210,25 @@ void wx_up_child_run(const wx_up_t *up, int fd, const char *json, const wx_msg_t
     prctl(PR_SET_NAME, "wxfcgi-upstream", 0, 0, 0);
     close_inherited(fd);
     /* SIGPIPE is ignored from here: a worker gone makes a write fail. */
-    sh = wx_up_share_open(up->cfg, msg, account);
+    sh = wx_up_share_open(up->cfg, job->msg, job->account);
     if (sh)
-        st = wx_up_share_begin(sh, pool, &rec);
+        st = wx_up_share_begin(sh, job->pool, &rec);
     if (st == WX_UP_SHARE_WAIT) {
-        int r = await_first(sh, fd, pool, &rec);
+        int r = await_first(sh, fd, job->pool, &rec);
 
         if (r < 0) {
             /* A shared store cannot tell a call on a dead host from a
              * slow one: say what may have happened. */
             wx_log(WX_LOG_WARN, "upstream: %s: the business call of an earlier delivery has "
                    "not answered yet; it answers when it can, and if its host died the "
-                   "message is lost", what);
+                   "message is lost", job->what);
             _exit(0);
         }
         st = r ? WX_UP_SHARE_DONE : WX_UP_SHARE_CALL;
     }
     if (st == WX_UP_SHARE_DONE)
-        adopt(up, fd, sh, rec, msg, pool, arrived, what);
+        adopt(up, fd, sh, rec, job);
     else
-        call(up, fd, sh, json, msg, pool, arrived, what);
+        call(up, fd, sh, json, job);
     _exit(0);
 }

@@ -2,8 +2,9 @@
  * wxfcgi/upstream_json.h - the JSON of the upstream handler (upstream.h),
  * free of any process or network: the unit tests drive it directly.
  *
- * The request: POST url, Content-Type application/json, the parsed message
- * (decrypted in safe mode) as one JSON object.  The XML element names are
+ * The request: POST url, Content-Type application/json, X-Wx-Account: the
+ * message's account ("default" or NAME), the parsed message (decrypted in
+ * safe mode) as one JSON object.  The XML element names are
  * kept; only the elements present are sent; every value is a string as
  * received, except CreateTime (an integer).  MsgId is a string (64-bit ids
  * do not fit a double); MsgID of the mass-send events is sent as MsgId too.

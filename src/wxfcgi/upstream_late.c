@@ -10,6 +10,7 @@
 
 #include "wx/api/api.h"
 #include "wx/core/log.h"
+#include "wx/proto/account.h"
 #include "wxfcgi/metrics.h"
 #include "wxfcgi/upstream.h"
 #include "wxfcgi/upstream_json.h"
@@ -49,7 +50,7 @@ static const char *proxy_status_text(long status)
 {
     switch (status) {
     case 401: return "wxproxy refused the key ([upstream] proxy_key)";
-    case 403: return "the key may not call /cgi-bin/message/custom/send";
+    case 403: return "wxproxy refused this key the call (its paths or accounts)";
     case 429: return "rate limited by wxproxy";
     case 502: return "wxproxy could not get an answer from WeChat";
     case 504: return "WeChat did not answer wxproxy in time";
@@ -57,15 +58,21 @@ static const char *proxy_status_text(long status)
     }
 }
 
-/* Send the late answer through wxproxy; everything that happens is logged. */
-static void send_custom(const wx_up_t *up, const char *what, json_t *cs)
+/* Send the late answer through wxproxy, for the job's account; everything
+ * that happens is logged. */
+static void send_custom(const wx_up_t *up, const wx_up_job_t *job, json_t *cs)
 {
+    char account[sizeof("X-Wx-Account: ") + WX_ACCOUNT_NAME_MAX];
     wx_api_opts_t opts = { up->cfg->up.proxy, NULL, NULL, WX_UP_SEND_TIMEOUT_MS,
-                           up->key_header };
+                           { up->key_header, account } };
+    const char *what = job->what;
     char err[256], *text = json_dumps(cs, JSON_COMPACT);
     wx_api_t *api = NULL;
     int attempt;
 
+    /* Always named, [wx] as "default": a key of one other account would
+     * otherwise act for that one. */
+    snprintf(account, sizeof(account), "X-Wx-Account: %s", job->account_name);
     if (text == NULL || (api = wx_api_new(&opts, err, sizeof(err))) == NULL) {
         wx_log(WX_LOG_ERROR, "upstream: late answer for %s not sent: %s", what,
                text ? err : "out of memory");
@@ -112,15 +119,15 @@ out:
 }
 
 void wx_up_deliver_late(const wx_up_t *up, const char *body, size_t len,
-                        const wx_msg_t *msg, wx_pool_t *pool, time_t arrived,
-                        const char *what)
+                        const wx_up_job_t *job)
 {
-    const char *closed;
+    const wx_msg_t *msg = job->msg;
+    const char *what = job->what, *closed;
     char why[256];
     wx_reply_t reply;
     json_t *cs;
 
-    if (wx_upstream_reply_parse(body, len, pool, &reply, why, sizeof(why)) != WX_OK) {
+    if (wx_upstream_reply_parse(body, len, job->pool, &reply, why, sizeof(why)) != WX_OK) {
         wx_log(WX_LOG_ERROR, "upstream: late answer for %s unusable: %s; nothing sent",
                what, why);
         return;
@@ -130,7 +137,7 @@ void wx_up_deliver_late(const wx_up_t *up, const char *body, size_t len,
                wx_reply_type_name(reply.type));
         return;
     }
-    closed = window_closed(msg, (long)(time(NULL) - arrived));
+    closed = window_closed(msg, (long)(time(NULL) - job->arrived));
     if (closed) {
         wx_log(WX_LOG_WARN, "upstream: late answer for %s dropped: %s (PROTOCOL.md 6.7)",
                what, closed);
@@ -146,6 +153,6 @@ void wx_up_deliver_late(const wx_up_t *up, const char *body, size_t len,
         wx_log(WX_LOG_ERROR, "upstream: late answer for %s not sent: out of memory", what);
         return;
     }
-    send_custom(up, what, cs);
+    send_custom(up, job, cs);
     json_decref(cs);
 }

@@ -4,7 +4,8 @@
 # each) behind nginx with TLS, wxtoken keeping a token per account (file
 # store, then Redis), wxproxy choosing the account of a call by
 # X-Wx-Account and refusing a key the account is not listed for, rate
-# limits per key and account, and wxctl --account / WX_ACCOUNT.
+# limits per key and account, wxctl --account / WX_ACCOUNT, and wxfcgi's
+# business calls and late answers naming the account of their message.
 set -uo pipefail
 
 build=$(cd "${1:-build}" && pwd)
@@ -24,17 +25,20 @@ KEY_A=akey-0123456789abcdef
 KEY_B=bkey-0123456789abcdef
 KEY_ALL=allkey-0123456789abcdef
 KEY_CTL=ctlkey-0123456789abcdef
+KEY_UP=upkey-0123456789abcdef
 PORT=$(wx_free_port)
 SIMPORT=$(wx_free_port)
+BIZPORT=$(wx_free_port)
 while [ "$SIMPORT" = "$PORT" ]; do SIMPORT=$(wx_free_port); done
+while [ "$BIZPORT" = "$PORT" ] || [ "$BIZPORT" = "$SIMPORT" ]; do BIZPORT=$(wx_free_port); done
 API=https://127.0.0.1:$SIMPORT
 URL=http://127.0.0.1:$PORT/wxapi
-SIM="" TOK="" PX="" REDIS_PID=""
+SIM="" TOK="" PX="" REDIS_PID="" MASTER="" BIZ=""
 pass=0 fail=0
 
 cleanup() {
     # shellcheck disable=SC2086
-    wx_stop_pids $PX $TOK $REDIS_PID $SIM
+    wx_stop_pids $MASTER $BIZ $PX $TOK $REDIS_PID $SIM
     wx_nginx_stop "$T"
     if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "# kept $T for inspection"; fi
 }
@@ -76,10 +80,12 @@ appid = $APPID_A
 [account.b]
 appid = $APPID_B
 appsecret_file = $T/secret_b
+token = btoken42
 [account.c]
 appid = $APPID_C
 appsecret = $SECRET_C
 grant = stable_token
+token = ctoken42
 [account.cb]
 appid = wxdddddddddddddddd
 token = onlycallbacks1
@@ -132,9 +138,28 @@ key = $KEY_CTL
 paths = /cgi-bin/menu/* /cgi-bin/ticket/getticket
 accounts = b c
 rate = 1000
+[wxproxy.key.up]
+key = $KEY_UP
+paths = /cgi-bin/message/custom/send
+accounts = default b
+rate = 1000
 [wxctl]
 proxy = $URL
 proxy_key = $KEY_CTL
+[wxfcgi]
+listen = unix:$T/wx.sock
+socket_mode = 0666
+workers = 2
+state_dir = $T/fstate
+log = $T/wxfcgi.log
+log_level = info
+handler = upstream
+reply_budget_ms = 800
+[upstream]
+url = http://127.0.0.1:$BIZPORT/hook
+timeout_ms = 15000
+proxy = $URL
+proxy_key = $KEY_UP
 CONF
 }
 
@@ -298,6 +323,67 @@ check_match "--account wins over WX_ACCOUNT (c: no menu)" '*46003*' "$out"
 out=$(ctl menu get 2>&1); rc=$?
 check "wxctl without an account, key of several: exit 1" 1 "$rc"
 check_match "... wxproxy's account_required" '*account_required*' "$out"
+
+echo "# wxfcgi: the business call and the late answer name the message's account"
+python3 "$top/scripts/example-business.py" --port "$BIZPORT" --calls "$T/calls" --delay 2 \
+    2>>"$T/biz.log" &
+BIZ=$!
+"$build/wxfcgi" -c "$T/wx.ini" 2>>"$T/wxfcgi.log" &
+MASTER=$!
+wx_wait_for "$T/wx.sock" 10 >/dev/null && wx_wait_for "tcp:$BIZPORT" 10 >/dev/null ||
+    { nok "wxfcgi and the business service start" "$(tail -3 "$T/wxfcgi.log")"; exit 1; }
+# custom ACCOUNT OPENID: the customer-service messages wxsim holds for
+# OPENID in ACCOUNT's state.
+custom() {
+    sim_curl "$API/sim/custom?account=$1" |
+        jq -r --arg o "$2" '[(if type == "array" then . else [.[] | arrays] | add end)[]
+            | select(.touser == $o) | .text.content] | join("|")'
+}
+# push_late ACCOUNT OPENID TEXT: a text to ACCOUNT's URL, answered late
+# (the business takes 2 s, the budget is 0.8 s); prints wxsim's outcome.
+push_late() {
+    printf '<xml><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content></xml>' \
+        "$3" > "$T/late.xml"
+    "$build/wxsim" push -c "$T/wx.ini" --url "http://127.0.0.1:$PORT/wx" \
+        ${1:+--account "$1"} --from "$2" --retries 0 "$T/late.xml" 2>/dev/null |
+        awk '{ print $NF }'
+}
+wait_custom() { # ACCOUNT OPENID WANT: until wxsim holds WANT for them (12 s)
+    local i
+    for i in $(seq 1 120); do [ "$(custom "$1" "$2")" = "$3" ] && return 0; sleep 0.1; done
+    return 1
+}
+OB=oLateFollowerOfB00000000000 OD=oLateFollowerOfDefault00000
+out=$(push_late b "$OB" "for b")
+check_match "a push to /wx/b answered 'success' within the budget" "*success*" "$out"
+wait_custom b "$OB" "You said: for b" &&
+    ok "... the late answer reached b's follower as b's customer-service message" ||
+    nok "late answer in b's state" "b: $(custom b "$OB"); default: $(custom default "$OB");
+$(grep 'late answer' "$T/wxfcgi.log" | tail -2)"
+check "... and nothing reached the default account's state" "" "$(custom default "$OB")"
+grep -q '"FromUserName": "'"$OB"'".*"X-Wx-Account": "b"' "$T/calls" &&
+    ok "the business call named account b (X-Wx-Account: b)" ||
+    nok "X-Wx-Account on the business call" "$(grep "$OB" "$T/calls")"
+grep -q 'key=up path=/cgi-bin/message/custom/send status=200.* account=b' "$T/px.log" &&
+    ok "wxproxy sent it for account b" || nok "wxproxy account of the late answer" \
+    "$(grep 'custom/send' "$T/px.log" | tail -2)"
+out=$(push_late "" "$OD" "for default")
+check_match "a push to /wx: 'success'" "*success*" "$out"
+wait_custom default "$OD" "You said: for default" &&
+    ok "... its late answer went to the default account" ||
+    nok "late answer in the default state" "$(custom default "$OD") / b: $(custom b "$OD")"
+check "... not to b" "" "$(custom b "$OD")"
+grep -q '"FromUserName": "'"$OD"'".*"X-Wx-Account": "default"' "$T/calls" &&
+    ok "the business call of [wx] named account default" ||
+    nok "X-Wx-Account default" "$(grep "$OD" "$T/calls")"
+out=$(push_late c oLateFollowerOfC000000000000 "for c")
+check_match "a push to /wx/c: 'success'" "*success*" "$out"
+for _ in $(seq 1 120); do grep -q 'late answer for text .* not sent' "$T/wxfcgi.log" && break; sleep 0.1; done
+grep -q 'late answer for text .* not sent: .*wxproxy refused\|late answer for text .* not sent: .*may not' \
+    "$T/wxfcgi.log" && ok "c's late answer is refused: the key may not act for c (logged)" ||
+    nok "c's late answer refused" "$(grep 'late answer' "$T/wxfcgi.log" | tail -2)"
+check "... and nothing reached c" "" "$(custom c oLateFollowerOfC000000000000)"
+wx_stop_pids $MASTER $BIZ; MASTER="" BIZ=""
 
 echo "# Redis: the accounts' records apart"
 wx_stop_pids $PX $TOK; PX="" TOK=""

@@ -18,12 +18,17 @@
 
 typedef struct wx_api wx_api_t;
 
+/* Extra request header lines a client may add to every call. */
+#define WX_API_HEADERS_MAX  2
+
 typedef struct wx_api_opts {
     const char *base;           /* "https://api.weixin.qq.com" */
     const char *ca_file;        /* extra CA bundle, or NULL */
     const char *proxy;          /* proxy URL, or NULL for none */
     unsigned    timeout_ms;     /* whole call, connection included */
-    const char *header;         /* one extra request header line ("X-Wx-Key: ..."), or NULL */
+    /* Extra request header lines ("X-Wx-Key: ...", "X-Wx-Account: ..."),
+     * copied; a NULL entry is skipped. */
+    const char *headers[WX_API_HEADERS_MAX];
 } wx_api_opts_t;
 
 typedef struct wx_api_result {

@@ -7,6 +7,7 @@
 
 #include "wx/api/api.h"
 #include "wx/core/dynbuf.h"
+#include "wx/core/log.h"
 
 /* An answer larger than this is not one the API sends: refuse it rather
  * than buffer it. */
@@ -14,7 +15,7 @@
 
 struct wx_api {
     CURL       *curl;
-    char       *header;         /* the extra header line, or NULL */
+    char       *headers[WX_API_HEADERS_MAX];   /* the extra header lines, or NULL */
     char       *base;
     char       *url;            /* base + path, rebuilt for each call */
     size_t      urlcap;
@@ -24,6 +25,7 @@ wx_api_t *wx_api_new(const wx_api_opts_t *o, char *err, size_t errlen)
 {
     static int global_done;
     wx_api_t *api;
+    size_t i;
 
     if (!global_done) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -34,12 +36,11 @@ wx_api_t *wx_api_new(const wx_api_opts_t *o, char *err, size_t errlen)
     }
     api = calloc(1, sizeof(*api));
     if (api == NULL || (api->base = strdup(o->base)) == NULL ||
-        (o->header && (api->header = strdup(o->header)) == NULL) ||
-        (api->curl = curl_easy_init()) == NULL) {
-        snprintf(err, errlen, "out of memory");
-        wx_api_free(api);
-        return NULL;
-    }
+        (api->curl = curl_easy_init()) == NULL)
+        goto nomem;
+    for (i = 0; i < WX_API_HEADERS_MAX; i++)
+        if (o->headers[i] && (api->headers[i] = strdup(o->headers[i])) == NULL)
+            goto nomem;
     /* Never follow a redirect off the API, never skip verification. */
     curl_easy_setopt(api->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(api->curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -56,19 +57,28 @@ wx_api_t *wx_api_new(const wx_api_opts_t *o, char *err, size_t errlen)
      * must not silently divert calls that carry the AppSecret. */
     curl_easy_setopt(api->curl, CURLOPT_PROXY, o->proxy ? o->proxy : "");
     return api;
+
+nomem:
+    snprintf(err, errlen, "out of memory");
+    wx_api_free(api);
+    return NULL;
 }
 
 void wx_api_free(wx_api_t *api)
 {
+    size_t i;
+
     if (api == NULL)
         return;
     if (api->curl)
         curl_easy_cleanup(api->curl);
     free(api->base);
-    if (api->header) {
+    for (i = 0; i < WX_API_HEADERS_MAX; i++) {
+        if (api->headers[i] == NULL)
+            continue;
         /* It may carry a key. */
-        explicit_bzero(api->header, strlen(api->header));
-        free(api->header);
+        explicit_bzero(api->headers[i], strlen(api->headers[i]));
+        free(api->headers[i]);
     }
     if (api->url) {
         /* The URL may have held the AppSecret. */
@@ -111,12 +121,28 @@ static void take_json(wx_api_result_t *r, const char *data, size_t len)
     r->errmsg = json_is_string(msg) ? json_string_value(msg) : "";
 }
 
+/* The reason of an answer that is not 200: its status, and the errmsg of
+ * a JSON body when there is one (wxproxy's refusals say which rule). */
+static void status_why(wx_api_result_t *r, const char *data, size_t len)
+{
+    json_t *j = json_loadb(data, len, 0, NULL), *msg = json_object_get(j, "errmsg");
+    char clean[160];
+
+    if (json_is_string(msg) && json_string_length(msg) > 0)
+        snprintf(r->why, sizeof(r->why), "HTTP status %ld: %s", r->http_status,
+                 wx_log_clean(clean, sizeof(clean),
+                              (wx_str_t){ json_string_length(msg), json_string_value(msg) }));
+    else
+        snprintf(r->why, sizeof(r->why), "HTTP status %ld", r->http_status);
+    json_decref(j);
+}
+
 wx_err_t wx_api_call(wx_api_t *api, const char *path_query, const char *json_body,
                      wx_api_result_t *r)
 {
     wx_dynbuf_t body;
     struct curl_slist *hdr = NULL;
-    size_t need;
+    size_t need, i;
     CURLcode cc;
 
     wx_dynbuf_init(&body, WX_API_MAX_ANSWER);
@@ -137,8 +163,9 @@ wx_err_t wx_api_call(wx_api_t *api, const char *path_query, const char *json_bod
     snprintf(api->url, api->urlcap, "%s%s", api->base, path_query);
     curl_easy_setopt(api->curl, CURLOPT_URL, api->url);
     curl_easy_setopt(api->curl, CURLOPT_WRITEDATA, &body);
-    if (api->header)
-        hdr = curl_slist_append(hdr, api->header);
+    for (i = 0; i < WX_API_HEADERS_MAX; i++)
+        if (api->headers[i])
+            hdr = curl_slist_append(hdr, api->headers[i]);
     if (json_body) {
         hdr = curl_slist_append(hdr, "Content-Type: application/json; charset=utf-8");
         curl_easy_setopt(api->curl, CURLOPT_POSTFIELDS, json_body);
@@ -159,7 +186,7 @@ wx_err_t wx_api_call(wx_api_t *api, const char *path_query, const char *json_bod
     }
     if (r->http_status != 200) {
         r->transport = WX_EUPSTREAM;
-        snprintf(r->why, sizeof(r->why), "HTTP status %ld", r->http_status);
+        status_why(r, body.data ? body.data : "", body.len);
         goto out;
     }
     take_json(r, body.data ? body.data : "", body.len);
