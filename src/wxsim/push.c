@@ -47,7 +47,8 @@ static const wx_config_spec_t push_spec = {
 
 static const char push_usage[] =
 "Usage: wxsim push -c FILE --url URL [--account NAME] [--mode plain|compat|safe]\n"
-"                  [--retries N] [--timeout-ms MS] [--json] [--from OPENID] FIXTURE.xml...\n"
+"                  [--retries N] [--timeout-ms MS] [--json] [--from OPENID]\n"
+"                  [--to GH_ID] FIXTURE.xml...\n"
 "       wxsim push -c FILE --url URL --scenario NAME [options]\n"
 "       wxsim push -c FILE --url URL --scan TICKET [--from OPENID] [options]\n"
 "       wxsim push -c FILE --url URL --followers N --rate R --duration S\n"
@@ -76,7 +77,9 @@ static const char push_usage[] =
 "  -t, --timeout-ms MS  one attempt's limit (5000)\n"
 "  -j, --json           the lines as JSON objects\n"
 "  -F, --from OPENID    the follower the messages come from (1 to 64 letters,\n"
-"                       digits, _ or -; default oWxsimFollower00000000000000)\n"
+"                       digits, _ or -; default oWxsimFollower00000000000000)\n""  -T, --to GH_ID       the account's original ID the messages are addressed to\n"
+"                       (ToUserName; default: the account's original_id, else\n"
+"                       gh_0123456789ab)\n"
 "  -S, --scan TICKET    the follower scans the QR code of TICKET, made by the\n"
 "                       running wxsim ([wxsim] listen of FILE): wxsim answers\n"
 "                       with the event, subscribe (EventKey qrscene_SCENE;\n"
@@ -222,12 +225,13 @@ static int parse_args(int argc, char **argv, push_opts_t *o, const char **cfg,
         { "duration", 1, NULL, 'd' }, { "mix", 1, NULL, 'x' }, { "kill-every", 1, NULL, 'k' },
         { "kill-pids", 1, NULL, 'K' }, { "report", 1, NULL, 'o' }, { "plot", 1, NULL, 'p' },
         { "quiet", 0, NULL, 'q' }, { "help", 0, NULL, 'h' },
-        { "from", 1, NULL, 'F' }, { "scan", 1, NULL, 'S' }, { NULL, 0, NULL, 0 }
+        { "from", 1, NULL, 'F' }, { "scan", 1, NULL, 'S' }, { "to", 1, NULL, 'T' },
+        { NULL, 0, NULL, 0 }
     };
     double v;
     int c;
 
-    while ((c = getopt_long(argc, argv, "c:u:m:r:t:js:f:R:d:x:k:K:o:p:qhF:S:a:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:u:m:r:t:js:f:R:d:x:k:K:o:p:qhF:S:a:T:", lo, NULL)) != -1) {
         switch (c) {
         case 'c': *cfg = optarg; break;
         case 'u': o->url = optarg; break;
@@ -281,11 +285,28 @@ static int parse_args(int argc, char **argv, push_opts_t *o, const char **cfg,
         case 'q': o->quiet = 1; break;
         case 'F': o->from = optarg; break;
         case 'S': o->scan = optarg; break;
+        case 'T':
+            if (!wx_original_id_ok(optarg))
+                return usage_error("--to takes an original ID (gh_ and 1 to 29 letters or "
+                                   "digits), not '%s'", optarg);
+            o->to = optarg;
+            break;
         case 'h': fputs(push_usage, stdout); return 1;
         default: return usage_error("%s", "unknown option or missing argument");
         }
     }
     return check_args(o, *cfg, *scen, argc - optind);
+}
+
+/* The [account.NAME] of --account, or NULL (said when there is none). */
+static const wx_account_t *account_named(const push_conf_t *c, const push_opts_t *o)
+{
+    const wx_account_t *named = wx_account_find(&c->accounts, o->account, strlen(o->account));
+
+    if (named == NULL)
+        fprintf(stderr, "wxsim push: --account %s: no [account.%s] in the config\n",
+                o->account, o->account);
+    return named;
 }
 
 /* The account's section: [wx], or [account.NAME] of --account. */
@@ -295,19 +316,21 @@ static const wx_account_conf_t *account_conf(const push_conf_t *c, const push_op
 
     if (o->account == NULL)
         return &c->wx;
-    named = wx_account_find(&c->accounts, o->account, strlen(o->account));
-    if (named == NULL)
-        fprintf(stderr, "wxsim push: --account %s: no [account.%s] in the config\n",
-                o->account, o->account);
+    named = account_named(c, o);
     return named ? &named->wx : NULL;
 }
 
-static int account(const push_conf_t *c, const push_opts_t *o, push_account_t *a)
+/* The account's token and keys into 'a'; its ToUserName into o->to (as
+ * WeChat addresses it: the account's original_id when the config has it). */
+static int account(const push_conf_t *c, push_opts_t *o, push_account_t *a)
 {
-    const wx_account_conf_t *wx = account_conf(c, o);
+    const wx_account_t *named = o->account ? account_named(c, o) : NULL;
+    const wx_account_conf_t *wx = o->account ? (named ? &named->wx : NULL) : &c->wx;
 
     if (wx == NULL)
         return -1;
+    if (o->to == NULL)
+        o->to = named && named->original_id ? named->original_id : PUSH_TO_USER;
     a->token = wx->token;
     a->appid = wx->appid;
     if (a->token == NULL || a->token[0] == '\0') {
@@ -457,21 +480,21 @@ static push_msg_t **build(const push_conf_t *c, const push_opts_t *o, const char
         if (o->scan) {
             if (scan_event(c, o, &xml, m->openid) != 0)
                 goto fail;
-            rc = push_msg_fill(m, xml, base + i);
+            rc = push_msg_fill(m, xml, o->to, base + i);
             free(xml);
         } else if (o->rate > 0) {
             unsigned r = (unsigned)(((unsigned long long)i * 2654435761ULL) %
                                     (o->mix[0] + o->mix[1] + o->mix[2]));
 
             rc = push_msg_make(m, r < o->mix[0] ? 0 : r < o->mix[0] + o->mix[1] ? 1 : 2,
-                               base + i);
+                               o->to, base + i);
         } else {
             xml = sx ? NULL : slurp(files[i]);
             if (!sx && xml == NULL) {
                 fprintf(stderr, "wxsim push: cannot read %s\n", files[i]);
                 goto fail;
             }
-            rc = push_msg_fill(m, sx ? sx[i] : xml, base + i);
+            rc = push_msg_fill(m, sx ? sx[i] : xml, o->to, base + i);
             free(xml);
         }
         if (rc != 0) {

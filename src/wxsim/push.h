@@ -46,6 +46,8 @@ typedef struct push_opts {
     unsigned        timeout_ms;     /* per attempt */
     int             json;           /* lines as JSON objects */
     const char     *from;           /* the follower of fixtures and scenarios */
+    const char     *to;             /* ToUserName: --to, else the account's original_id,
+                                     * else PUSH_TO_USER (set before the messages are built) */
     const char     *scan;           /* a ticket of the running wxsim to scan */
     /* load mode */
     unsigned        followers;
@@ -91,15 +93,15 @@ typedef struct push_msg {
 } push_msg_t;
 
 /* push_msg.c */
-extern const char push_to_user[];   /* the account's gh_ id in what is sent */
+#define PUSH_TO_USER    "gh_0123456789ab"   /* ToUserName of an account without original_id */
 /* A follower's openid (28 characters) of index i. */
 void push_openid(char *dst, unsigned i);
-/* Fill 'xml' in (ToUserName, FromUserName, CreateTime, a fresh MsgId when
- * it has one) into m->xml; m->kind and m->id from it.  -1 when it is not a
- * message (no <MsgType>). */
-int push_msg_fill(push_msg_t *m, const char *xml, unsigned long long msgid);
+/* Fill 'xml' in (ToUserName 'to', FromUserName, CreateTime, a fresh MsgId
+ * when it has one) into m->xml; m->kind and m->id from it.  -1 when it is
+ * not a message (no <MsgType>). */
+int push_msg_fill(push_msg_t *m, const char *xml, const char *to, unsigned long long msgid);
 /* A generated message of kind 0 text, 1 image, 2 event (CLICK). */
-int push_msg_make(push_msg_t *m, unsigned kind, unsigned long long msgid);
+int push_msg_make(push_msg_t *m, unsigned kind, const char *to, unsigned long long msgid);
 /* This attempt's URL and body into m->url, m->body (a new signature,
  * timestamp and nonce; encrypted again in safe and compat mode). */
 int push_msg_sign(push_msg_t *m, const push_opts_t *o, const push_account_t *a);

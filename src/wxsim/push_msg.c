@@ -12,8 +12,6 @@
 #include "wx/proto/sign.h"
 #include "wxsim/push.h"
 
-const char push_to_user[] = "gh_0123456789ab";
-
 /* Replies whose CreateTime is further from now than this are wrong. */
 #define PUSH_CLOCK_SLACK_S  300
 #define PUSH_CRYPT_POOL     (256u << 10)
@@ -89,14 +87,14 @@ static int replace(char **xml, const char *name, const char *value, int cdata)
     return 0;
 }
 
-int push_msg_fill(push_msg_t *m, const char *xml, unsigned long long msgid)
+int push_msg_fill(push_msg_t *m, const char *xml, const char *to, unsigned long long msgid)
 {
     char type[32], ev[32], num[32];  /* kind: 6 + 31 < 40 */
 
     if ((m->xml = strdup(xml)) == NULL || field(xml, "MsgType", type, sizeof(type)) <= 0)
         return -1;
     snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
-    if (replace(&m->xml, "ToUserName", push_to_user, 1) != 0 ||
+    if (replace(&m->xml, "ToUserName", to, 1) != 0 ||
         replace(&m->xml, "FromUserName", m->openid, 1) != 0 ||
         replace(&m->xml, "CreateTime", num, 0) != 0)
         return -1;
@@ -116,7 +114,7 @@ int push_msg_fill(push_msg_t *m, const char *xml, unsigned long long msgid)
 #define PUSH_HEAD "<xml><ToUserName></ToUserName><FromUserName></FromUserName>" \
                   "<CreateTime></CreateTime><MsgType><![CDATA["
 
-int push_msg_make(push_msg_t *m, unsigned kind, unsigned long long msgid)
+int push_msg_make(push_msg_t *m, unsigned kind, const char *to, unsigned long long msgid)
 {
     char xml[512];
 
@@ -130,7 +128,7 @@ int push_msg_make(push_msg_t *m, unsigned kind, unsigned long long msgid)
     else    /* unique keys: two clicks of one second would be one event */
         snprintf(xml, sizeof(xml), PUSH_HEAD "event]]></MsgType><Event><![CDATA[CLICK]]>"
                  "</Event><EventKey><![CDATA[KEY_%llu]]></EventKey></xml>", msgid);
-    return push_msg_fill(m, xml, msgid);
+    return push_msg_fill(m, xml, to, msgid);
 }
 
 static void nonce(char *dst, size_t len)
@@ -146,7 +144,8 @@ static void nonce(char *dst, size_t len)
 }
 
 /* The body of safe and compat mode, and its msg_signature. */
-static int encrypt_body(push_msg_t *m, const push_account_t *a, const char *ts,
+static int encrypt_body(push_msg_t *m, const push_opts_t *o, const push_account_t *a,
+                        const char *ts,
                         const char *nc, char sig[WX_SIGN_HEX_LEN + 1])
 {
     wx_pool_t pool;
@@ -165,7 +164,7 @@ static int encrypt_body(push_msg_t *m, const push_account_t *a, const char *ts,
         n = out.len + 256;
         if (wx_sign(parts, 4, sig) == WX_OK && (m->body = malloc(n)) != NULL) {
             snprintf(m->body, n, "<xml><ToUserName><![CDATA[%s]]></ToUserName><Encrypt>"
-                     "<![CDATA[%.*s]]></Encrypt></xml>", push_to_user, (int)out.len, out.data);
+                     "<![CDATA[%.*s]]></Encrypt></xml>", o->to, (int)out.len, out.data);
             rc = 0;
         }
     }
@@ -191,7 +190,7 @@ int push_msg_sign(push_msg_t *m, const push_opts_t *o, const push_account_t *a)
         return -1;
     if (o->mode == WX_MODE_PLAIN)
         m->body = strdup(m->xml);
-    else if (encrypt_body(m, a, ts, nc, msig) != 0)
+    else if (encrypt_body(m, o, a, ts, nc, msig) != 0)
         return -1;
     if (m->body == NULL)
         return -1;
@@ -246,15 +245,15 @@ out:
     return plain;
 }
 
-/* Check a plaintext reply XML: addressed back, a MsgType, a current
- * CreateTime; what the follower sees into m->desc. */
-static push_outcome_t check_reply(push_msg_t *m, const char *xml)
+/* Check a plaintext reply XML: addressed back (from the account 'o->to'),
+ * a MsgType, a current CreateTime; what the follower sees into m->desc. */
+static push_outcome_t check_reply(push_msg_t *m, const push_opts_t *o, const char *xml)
 {
-    char to[PUSH_OPENID_LEN + 8], from[64], type[32], ct[32], text[64];
+    char to[PUSH_OPENID_LEN + 8], from[WX_ORIGINAL_ID_MAX + 8], type[32], ct[32], text[64];
     long long t;
 
     if (field(xml, "ToUserName", to, sizeof(to)) < 0 || strcmp(to, m->openid) != 0 ||
-        field(xml, "FromUserName", from, sizeof(from)) < 0 || strcmp(from, push_to_user) != 0) {
+        field(xml, "FromUserName", from, sizeof(from)) < 0 || strcmp(from, o->to) != 0) {
         snprintf(m->desc, sizeof(m->desc), "reply not addressed back to the follower");
         return PUSH_MALFORMED;
     }
@@ -290,7 +289,7 @@ push_outcome_t push_msg_judge(push_msg_t *m, const push_opts_t *o, const push_ac
             snprintf(m->desc, sizeof(m->desc), "a plaintext reply in safe mode");
             return PUSH_MALFORMED;
         }
-        return check_reply(m, m->ans);
+        return check_reply(m, o, m->ans);
     }
     if (o->mode == WX_MODE_PLAIN) {
         snprintf(m->desc, sizeof(m->desc), "an encrypted reply in plain mode");
@@ -298,7 +297,7 @@ push_outcome_t push_msg_judge(push_msg_t *m, const push_opts_t *o, const push_ac
     }
     if ((plain = open_reply(m, a)) == NULL)
         return PUSH_MALFORMED;
-    r = check_reply(m, plain);
+    r = check_reply(m, o, plain);
     free(plain);
     return r;
 }

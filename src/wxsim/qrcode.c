@@ -274,7 +274,7 @@ static json_t *scan_event(wxsim_t *sim, const char *openid, const char *ticket, 
     snprintf(xml, n, "<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]>"
              "</FromUserName><CreateTime>%lld</CreateTime><MsgType><![CDATA[event]]></MsgType>"
              "<Event><![CDATA[%s]]></Event><EventKey>%s</EventKey><Ticket><![CDATA[%s]]>"
-             "</Ticket></xml>", push_to_user, openid, wxsim_now(sim),
+             "</Ticket></xml>", PUSH_TO_USER, openid, wxsim_now(sim),
              follows ? "SCAN" : "subscribe", ckey, ticket);
     ans = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s}", "errcode", 0, "errmsg", "ok",
                     "event", follows ? "SCAN" : "subscribe", "openid", openid,

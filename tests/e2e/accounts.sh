@@ -7,7 +7,8 @@
 # push signed for another account, an unknown account and a ToUserName
 # that is not the account's refused; retries de-duplicated per account; a
 # reload that adds, changes and removes accounts while the others answer;
-# the message fixtures replayed per account.
+# the message fixtures replayed per account; wxsim push addressing each
+# account by its original_id or --to.
 set -uo pipefail
 
 build=$(cd "${1:-build}" && pwd)
@@ -195,11 +196,24 @@ check "an unknown account: 404" 404 "$(post /wx/nope atoken42 "$(text_msg hi)")"
 check "a path that is no account name: 404" 404 "$(post /wx/a.b atoken42 "$(text_msg hi)")"
 check "a ToUserName that is not a's original_id: 400" 400 "$(post /wx/a atoken42 "$(text_msg hi gh_somebodyelse)")"
 check "... the same message to its original_id: 200" 200 "$(post /wx/a atoken42 "$(text_msg hi)")"
+out=$(sim a --to gh_somebodyelse --retries 0 "$(text_msg hi)" 2>&1)
+check_match "wxsim push --to another original ID: 400" '*error shown*HTTP 400*' "$out"
+# wxsim push addresses an account as WeChat does: to its original_id.
+sed 's/^original_id = gh_0123456789ab$/original_id = gh_a1234567890a/' "$T/wx.ini" > "$T/push-a.ini"
+out=$("$build/wxsim" push -c "$T/push-a.ini" --url "$BASE/wx" --account a --retries 0 "$(text_msg hi)" 2>&1)
+check_match "wxsim push --account: ToUserName is the account's original_id (not the server's: 400)" \
+    '*error shown*HTTP 400*' "$out"
+out=$("$build/wxsim" push -c "$T/push-a.ini" --url "$BASE/wx" --account a --to gh_0123456789ab \
+    --retries 0 "$(text_msg hi)" 2>&1)
+check_match "... --to overrides it (answered, the reply from that ID)" '*answered after 1 attempt*A says hi*' "$out"
+out=$("$build/wxsim" push -c "$T/wx.ini" --url "$BASE/wx" --to gh_bad.id "$(text_msg hi)" 2>&1)
+check "wxsim push --to that is no original ID: exit 2" 2 "$?"
+check_match "... saying so" "*--to takes an original ID*" "$out"
 check "an account without original_id takes any ToUserName" 200 \
     "$(post /wx/b btoken42 "$(text_msg hi gh_somebodyelse)")"
 check "a trailing slash names the same account" 200 "$(post /wx/a/ atoken42 "$(text_msg hi)")"
 check "metrics: refusals for an unknown account" 2 "$(metric 'wxfcgi_refusals_total{reason="unknown_account"}')"
-check "metrics: refusals for the original ID" 1 "$(metric 'wxfcgi_refusals_total{reason="original_id"}')"
+check "metrics: refusals for the original ID (post, --to, the push config's)" 3 "$(metric 'wxfcgi_refusals_total{reason="original_id"}')"
 grep -q 'POST type=text from=oUse..ef result=text status=200 us=[0-9]* account=a$' "$T/wxfcgi.log" &&
     ok "the access log names the account" || nok "the access log names the account" "$(tail -n 3 "$T/wxfcgi.log")"
 

@@ -61,6 +61,11 @@ extern const wx_config_section_t wx_account_named_section;
 /* 1 if 'name' is 1 to WX_ACCOUNT_NAME_MAX of [A-Za-z0-9_-]. */
 int wx_account_name_ok(const char *name);
 
+/* 1 if 'id' is an account's original ID: "gh_" and 1 to 29 letters or
+ * digits (ToUserName of what WeChat pushes). */
+#define WX_ORIGINAL_ID_MAX      32
+int wx_original_id_ok(const char *id);
+
 /* The account named by the 'len' bytes at 'name' in a list loaded from
  * wx_account_named_section, or NULL.  Borrowed from the list. */
 const wx_account_t *wx_account_find(const wx_conf_list_t *accounts, const char *name,

@@ -31,6 +31,12 @@ static int all_alnum(const char *s)
     return 1;
 }
 
+int wx_original_id_ok(const char *id)
+{
+    return strncmp(id, "gh_", 3) == 0 && strlen(id) >= 4 && strlen(id) <= WX_ORIGINAL_ID_MAX &&
+           all_alnum(id + 3);
+}
+
 static int check_aes(const char *sec, const char *key, const char *name, char *err,
                      size_t errlen)
 {
@@ -141,9 +147,7 @@ static int wx_account_named_validate(void *sec, char *err, size_t errlen)
     snprintf(label, sizeof(label), "account.%s", a->name);
     if (check_conf(&a->wx, label, err, errlen) != 0)
         return -1;
-    if (a->original_id && (strncmp(a->original_id, "gh_", 3) != 0 ||
-                           strlen(a->original_id) < 4 || strlen(a->original_id) > 32 ||
-                           !all_alnum(a->original_id + 3))) {
+    if (a->original_id && !wx_original_id_ok(a->original_id)) {
         snprintf(err, errlen, "[%s] original_id '%s' is not an original ID (gh_ and "
                  "letters or digits)", label, a->original_id);
         return -1;
