@@ -11,11 +11,16 @@
 static const char *const families[PX_MX_FAMILIES] = {
     "message", "menu", "media", "material", "user", "template", "draft", "other"
 };
+/* Every error code of px_refuse(); "internal" last, for any other. */
 static const char *const outcomes[PX_MX_OUTCOMES] = {
     "ok", "api_error", "bad_request", "unknown_key", "path_not_allowed",
     "method_not_allowed", "body_too_large", "rate_limited", "no_token",
-    "upstream_timeout", "upstream_failed", "internal"
+    "upstream_timeout", "upstream_failed", "account_required", "unknown_account",
+    "account_not_allowed", "no_store", "no_appid", "no_ticket", "wxtoken_unavailable",
+    "internal"
 };
+/* An account's calls, coarser: its figures are multiplied by 66 accounts. */
+static const char *const classes[PX_MX_CLASSES] = { "ok", "api_error", "refused", "failed" };
 
 /* The keys a pool made for 'cfg' has room for: its keys and "-" (no key). */
 static unsigned key_dim(const px_conf_t *cfg)
@@ -60,10 +65,16 @@ void px_mx_count(const px_t *px, int k, const px_call_t *c)
     unsigned room = (wx_mx_counters(wx_mx_pool()) - PX_MX_CALLS) /
                     (PX_MX_FAMILIES * PX_MX_OUTCOMES);
     unsigned key = k >= 0 && (unsigned)k + 1 < room ? (unsigned)k + 1 : 0;
+    unsigned acct = c->acct ? (unsigned)(c->acct - px->acct) + 1 : 0;
+    unsigned outcome = outcome_of(c);
+    /* The proxy's own refusals are 4xx; 5xx: it could not get an answer. */
+    unsigned cls = outcome < 2 ? outcome : c->status < 500 ? 2 : 3;
 
-    (void)px;
+    if (acct >= PX_MX_ACCOUNTS)
+        acct = 0;
+    wx_mx_inc(PX_MX_ACCT + acct * PX_MX_CLASSES + cls);
     wx_mx_inc(PX_MX_CALLS + (key * PX_MX_FAMILIES + family_of(c->path)) * PX_MX_OUTCOMES +
-              outcome_of(c));
+              outcome);
 }
 
 int px_mx_write(void *state, wx_dynbuf_t *out, const uint64_t *sums)
@@ -71,7 +82,8 @@ int px_mx_write(void *state, wx_dynbuf_t *out, const uint64_t *sums)
     const px_t *px = state;
     unsigned room = (wx_mx_counters(wx_mx_pool()) - PX_MX_CALLS) /
                     (PX_MX_FAMILIES * PX_MX_OUTCOMES), i, n = key_dim(px->cfg);
-    const char **keys;
+    const char **keys, *accts[PX_MX_ACCOUNTS];
+    unsigned na = 1;
     int rc;
 
     if (n > room)
@@ -82,17 +94,24 @@ int px_mx_write(void *state, wx_dynbuf_t *out, const uint64_t *sums)
     keys[0] = "-";
     for (i = 1; i < n; i++)
         keys[i] = px_key(px->cfg, i - 1)->name;
+    accts[0] = "-";
+    for (i = 0; i < px->n_acct && na < PX_MX_ACCOUNTS; i++)
+        accts[na++] = px->acct[i].name;
     {
         const wx_mx_family_t fam[] = {
             { "upstream_duration_seconds", "Time of the calls to the WeChat API, each "
               "attempt.", WX_MT_HISTOGRAM, PX_MX_UPSTREAM, { { NULL, NULL, 0 } }, 0 },
+            { "account_calls_total", "Calls by the account they act for (- when refused "
+              "before one was known) and outcome: ok, api_error (an errcode from WeChat), "
+              "refused (by the proxy, 4xx), failed (5xx).", WX_MT_COUNTER, PX_MX_ACCT,
+              { { "account", accts, na }, { "outcome", classes, PX_MX_CLASSES } }, 2 },
             { "calls_total", "Calls by key, API path family and outcome (ok, api_error: "
               "an errcode from WeChat, or the proxy's own refusal).", WX_MT_COUNTER,
               PX_MX_CALLS, { { "key", keys, n }, { "family", families, PX_MX_FAMILIES },
                              { "outcome", outcomes, PX_MX_OUTCOMES } }, 3 },
         };
 
-        rc = wx_mx_write(out, "wxproxy", fam, 2, sums);
+        rc = wx_mx_write(out, "wxproxy", fam, 3, sums);
     }
     free(keys);
     return rc;

@@ -99,7 +99,10 @@ static const char usage_text[] =
 "  within 2 s of the connect, else ERR -2 and the connection is closed.\n"
 "\n"
 "Signals: TERM and INT stop it; the store keeps the token for the next start;\n"
-"HUP reopens the log file (after logrotate).\n"
+"HUP re-reads the config between two requests: accounts added, removed or\n"
+"with a new appid are opened or closed, the others keep their tokens; a\n"
+"broken config, or a change of [wxtoken] store or listen or [state] (a\n"
+"restart), keeps the old one, logged; then the log file is reopened.\n"
 "Exit status: 0 on a clean stop, 1 on a config or start-up error, 2 on a\n"
 "usage error.\n";
 
@@ -126,7 +129,9 @@ typedef struct {
 /* The server: the default account first, then each [account.NAME] with an
  * appsecret. */
 typedef struct {
-    const wxtoken_conf_t *cfg;
+    const wxtoken_conf_t *cfg;          /* owned: replaced by each reload */
+    wx_config_t        *owned;
+    wx_api_t           *api;            /* owned: one for every account */
     const char         *sock;           /* the report socket's path */
     wxtoken_t          *acct;
     size_t              n;
@@ -498,15 +503,190 @@ static void dispatch(void *ctx, char *line, char *out, size_t outsz)
     answer_current(t, out, outsz);
 }
 
-/* HUP: the log file again (logrotate renamed it). */
-static void reload(void *ctx)
-{
-    const wxtoken_conf_t *cfg = ((wxt_server_t *)ctx)->cfg;
+static int account_open(wxtoken_t *t, const wxtoken_conf_t *cfg, wx_api_t *api,
+                        const wx_account_t *a);
+static void account_close(wxtoken_t *t);
 
+/* The API client of 'cfg': one for every account. */
+static wx_api_t *api_new(const wxtoken_conf_t *cfg, char *err, size_t errlen)
+{
+    wx_api_opts_t opts = {
+        .base = cfg->tok.api, .ca_file = cfg->tok.ca_file, .proxy = cfg->tok.proxy,
+        .timeout_ms = cfg->tok.timeout_ms,
+    };
+
+    return wx_api_new(&opts, err, errlen);
+}
+
+/* The log file of 'cfg' again (logrotate renamed it, or a reload moved it). */
+static void reopen_log(const wxtoken_conf_t *cfg)
+{
     if (wx_log_open(cfg->tok.log, "wxtoken", cfg->tok.log_level) != 0)
         wx_log(WX_LOG_ERROR, "cannot open log %s: %s", cfg->tok.log, strerror(errno));
     else
         wx_log(WX_LOG_INFO, "log reopened");
+}
+
+/* What of 'nc' a reload cannot take: where the records and the socket
+ * are (every account's records would move under its readers); NULL when
+ * it can. */
+static const char *needs_restart(const wxtoken_conf_t *oc, const wxtoken_conf_t *nc)
+{
+    if (strcmp(oc->where.store, nc->where.store) != 0)
+        return "[wxtoken] store";
+    if (strcmp(wx_token_conf_sock(&oc->where), wx_token_conf_sock(&nc->where)) != 0)
+        return "[wxtoken] listen";
+    if (!wx_state_conf_same(&oc->state, &nc->state))
+        return "[state]";
+    return NULL;
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Carry account 'from' over into 't' for the reloaded 'cfg' ('a': its
+ * section, NULL for the default one): its store, token, tickets and
+ * counters stay; the strings it borrows are the new config's. */
+static void account_keep(wxtoken_t *t, wxtoken_t *from, const wxtoken_conf_t *cfg,
+                         wx_api_t *api, const wx_account_t *a)
+{
+    *t = *from;
+    explicit_bzero(from, sizeof(*from));
+    t->cfg = cfg;
+    t->api = api;
+    t->name = a ? a->name : "default";
+    t->appid = a ? a->wx.appid : cfg->wx.appid;
+    t->appsecret = a ? a->appsecret : cfg->tok.appsecret;
+    t->grant = a && a->grant ? a->grant : cfg->tok.grant;
+    t->x.cfg = cfg;
+    t->x.api = api;
+    t->x.appid = t->appid;
+    t->x.appsecret = t->appsecret;
+    t->x.tag = t->tag;
+    t->x.self = t;
+}
+
+/* The open account called 'name' among v[0..n), or NULL. */
+static wxtoken_t *account_find(wxtoken_t *v, size_t n, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (v[i].st && strcmp(v[i].name, name) == 0)
+            return &v[i];
+    return NULL;
+}
+
+/* The accounts of 'c' that get a token, in the order of the server's
+ * table: NULL (the default one of [wx] and [wxtoken]), then each
+ * [account.NAME] with an appsecret.  Their count; 'v' holds 1 +
+ * c->accounts.n entries. */
+static size_t accounts_of(const wxtoken_conf_t *c, const wx_account_t **v)
+{
+    const wx_account_t *a = c->accounts.v;
+    size_t i, n = 0;
+
+    v[n++] = NULL;
+    for (i = 0; i < c->accounts.n; i++)
+        if (a[i].appsecret != NULL)
+            v[n++] = &a[i];
+    return n;
+}
+
+/* HUP: the config again.  Accounts added are opened, those removed
+ * closed, one whose AppID changed opened anew (its records are another
+ * AppID's); the others keep their store, token, tickets and counters.
+ * Callers are served between two requests, so none is dropped.  Anything
+ * wrong - the file, an account's store, a change that needs a restart -
+ * keeps the old config whole.  Then the log file is reopened (logrotate). */
+static void reload(void *ctx)
+{
+    wxt_server_t *s = ctx;
+    const wxtoken_conf_t *nc;
+    const wx_account_t **v = NULL;
+    wx_config_t *ncfg;
+    wxtoken_t *nacct = NULL, *old;
+    wx_api_t *napi = NULL;
+    const char *why;
+    char err[512];
+    size_t i, n = 0;
+
+    ncfg = wx_config_load(&wxtoken_spec, s->owned->path, err, sizeof(err));
+    if (ncfg == NULL) {
+        wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s", err);
+        reopen_log(s->cfg);
+        return;
+    }
+    nc = wxtoken_conf(ncfg);
+    if ((why = needs_restart(s->cfg, nc)) != NULL) {
+        wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s changed, which "
+               "needs a restart", why);
+        goto fail;
+    }
+    if ((napi = api_new(nc, err, sizeof(err))) == NULL) {
+        wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: %s", err);
+        goto fail;
+    }
+    if ((v = calloc(1 + nc->accounts.n, sizeof(*v))) == NULL ||
+        (nacct = calloc(1 + nc->accounts.n, sizeof(*nacct))) == NULL) {
+        wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: out of memory");
+        goto fail;
+    }
+    n = accounts_of(nc, v);
+    /* First open what is new: a failure leaves the old table untouched. */
+    for (i = 0; i < n; i++) {
+        const char *name = v[i] ? v[i]->name : "default";
+        const char *appid = v[i] ? v[i]->wx.appid : nc->wx.appid;
+
+        old = account_find(s->acct, s->n, name);
+        if (old && same_str(old->appid, appid))
+            continue;
+        if (account_open(&nacct[i], nc, napi, v[i]) != 0) {
+            wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: account %s cannot "
+                   "be opened", name);
+            goto fail;
+        }
+        wx_log(WX_LOG_INFO, "account %s %s", name,
+               old ? "changed its AppID: its records are opened anew" : "added");
+    }
+    /* Then the others move over; what is left of the old table is gone. */
+    for (i = 0; i < n; i++)
+        if (nacct[i].st == NULL)
+            account_keep(&nacct[i], account_find(s->acct, s->n, v[i] ? v[i]->name : "default"),
+                         nc, napi, v[i]);
+    for (i = 0; i < s->n; i++) {
+        if (s->acct[i].st == NULL)
+            continue;
+        if (account_find(nacct, n, s->acct[i].name) == NULL)
+            wx_log(WX_LOG_INFO, "account %s removed", s->acct[i].name);
+        account_close(&s->acct[i]);
+    }
+    free(s->acct);
+    free(v);
+    s->acct = nacct;
+    s->n = n;
+    wx_api_free(s->api);
+    s->api = napi;
+    reopen_log(nc);
+    wx_log(WX_LOG_INFO, "config reloaded from %s; changed: %s; %zu account%s", ncfg->path,
+           wx_config_diff(s->owned, ncfg, err, sizeof(err)), n, n == 1 ? "" : "s");
+    wx_config_free(s->owned);
+    s->owned = ncfg;
+    s->cfg = nc;
+    s->sock = wx_token_conf_sock(&nc->where);    /* the same path (needs_restart) */
+    return;
+
+fail:
+    for (i = 0; nacct && i < n; i++)
+        if (nacct[i].st)
+            account_close(&nacct[i]);
+    free(nacct);
+    free(v);
+    wx_api_free(napi);
+    wx_config_free(ncfg);
+    reopen_log(s->cfg);
 }
 
 /* The next timed refresh of any account: a token's, or a JS-SDK
@@ -589,43 +769,37 @@ static void account_close(wxtoken_t *t)
     explicit_bzero(t, sizeof(*t));
 }
 
-static int run(const wxtoken_conf_t *cfg)
+/* Serve until TERM; 'config' is owned from here (a reload replaces it). */
+static int run(wx_config_t *config)
 {
-    wx_api_opts_t opts = {
-        .base = cfg->tok.api, .ca_file = cfg->tok.ca_file, .proxy = cfg->tok.proxy,
-        .timeout_ms = cfg->tok.timeout_ms,
-    };
-    const wx_account_t *accts = cfg->accounts.v;
+    const wxtoken_conf_t *cfg = wxtoken_conf(config);
+    const wx_account_t **v = NULL;
     wxt_server_t s;
-    wx_api_t *api;
     char err[256];
-    size_t i;
+    size_t i, n;
     int lfd = -1, status = 1;
 
     memset(&s, 0, sizeof(s));
     s.cfg = cfg;
+    s.owned = config;
     s.sock = wx_token_conf_sock(&cfg->where);
 
     if (wx_sig_init(WX_SIG_STOP | WX_SIG_RELOAD) != 0) {
         wx_log(WX_LOG_ERROR, "cannot set up signals: %s", strerror(errno));
-        return 1;
+        goto out;
     }
-
-    api = wx_api_new(&opts, err, sizeof(err));
-    if (api == NULL) {
+    if ((s.api = api_new(cfg, err, sizeof(err))) == NULL) {
         wx_log(WX_LOG_ERROR, "%s", err);
-        return 1;
+        goto out;
     }
-    s.acct = calloc(1 + cfg->accounts.n, sizeof(*s.acct));
-    if (s.acct == NULL) {
+    if ((v = calloc(1 + cfg->accounts.n, sizeof(*v))) == NULL ||
+        (s.acct = calloc(1 + cfg->accounts.n, sizeof(*s.acct))) == NULL) {
         wx_log(WX_LOG_ERROR, "out of memory");
         goto out;
     }
-    if (account_open(&s.acct[s.n++], cfg, api, NULL) != 0)
-        goto out;
-    for (i = 0; i < cfg->accounts.n; i++)
-        if (accts[i].appsecret != NULL &&
-            account_open(&s.acct[s.n++], cfg, api, &accts[i]) != 0)
+    n = accounts_of(cfg, v);
+    for (; s.n < n; s.n++)
+        if (account_open(&s.acct[s.n], cfg, s.api, v[s.n]) != 0)
             goto out;
     lfd = wx_listen(cfg->where.listen, 0660);
     if (lfd < 0)
@@ -653,7 +827,9 @@ out:
     for (i = 0; s.acct && i < s.n; i++)
         account_close(&s.acct[i]);
     free(s.acct);
-    wx_api_free(api);
+    free(v);
+    wx_api_free(s.api);
+    wx_config_free(s.owned);
     return status;
 }
 
@@ -684,8 +860,9 @@ int main(int argc, char **argv)
     }
     if (wx_cli_log(&cli, c->tok.log, c->tok.log_level) != 0)
         goto out;
-    rc = run(c);
+    rc = run(cfg);
     wx_log_close();
+    return rc;
 out:
     wx_config_free(cfg);
     return rc;

@@ -21,6 +21,7 @@ APPID_C=wxcccccccccccccccc
 SECRET_A=AaSecret0123456789abcdef0123456
 SECRET_B=BbSecret0123456789abcdef0123456
 SECRET_C=CcSecret0123456789abcdef0123456
+SECRET_D=DdSecret0123456789abcdef0123456
 KEY_A=akey-0123456789abcdef
 KEY_B=bkey-0123456789abcdef
 KEY_ALL=allkey-0123456789abcdef
@@ -111,6 +112,9 @@ appsecret = $SECRET_B
 [wxsim.account.c]
 appid = $APPID_C
 appsecret = $SECRET_C
+[wxsim.account.d]
+appid = wxdddddddddddddddd
+appsecret = $SECRET_D
 [wxproxy]
 listen = unix:$T/px.sock
 workers = 2
@@ -217,10 +221,14 @@ ctl --account nosuch token >/dev/null 2>&1
 check "wxctl --account of no account: exit 2" 2 "$?"
 ctl --account 'b/../x' token >/dev/null 2>&1
 check "wxctl --account with a bad name: exit 2" 2 "$?"
-out=$(python3 -c 'import socket, sys
+# tok_req LINE: wxtoken's answer to one request line on its socket.
+tok_req() {
+    python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
-s.sendall(b"ACCOUNT nosuch STATUS\n"); print(s.recv(4096).decode().strip())' "$T/tok.sock" 2>&1)
-check_match "wxtoken: ACCOUNT of an unknown name is refused" "ERR -2 unknown account*" "$out"
+s.sendall(sys.argv[2].encode() + b"\n"); print(s.recv(4096).decode().strip())' "$T/tok.sock" "$1" 2>&1
+}
+check_match "wxtoken: ACCOUNT of an unknown name is refused" "ERR -2 unknown account*" \
+    "$(tok_req "ACCOUNT nosuch STATUS")"
 
 echo "# one account's refresh leaves the others alone"
 va=$(rec 2 "$T/store/token") vc=$(rec 2 "$T/store/token@c")
@@ -244,6 +252,57 @@ grep -q "account b: refresh done" "$T/tok.log" && ok "the log names the account 
     nok "account in the log"
 ! grep -qE "$SECRET_A|$SECRET_B|$SECRET_C" "$T/tok.log" "$T/tok.err" &&
     ok "no AppSecret in wxtoken's log" || nok "a secret in the log"
+
+echo "# wxtoken: HUP adds, removes and keeps accounts"
+va=$(rec 2 "$T/store/token") vb=$(rec 2 "$T/store/token@b") tc=$(rec 5 "$T/store/token@c")
+cp "$T/wx.ini" "$T/wx.ini.orig"
+# cb gets an appsecret (wxsim's account d), c loses its own.
+awk -v s="$SECRET_D" '{ print } /^token = onlycallbacks1$/ { print "appsecret = " s }' \
+    "$T/wx.ini.orig" | sed "/^appsecret = $SECRET_C\$/d" > "$T/wx.ini"
+l0=$(wc -l < "$T/tok.log")
+tok_log() { tail -n +"$((l0 + 1))" "$T/tok.log"; }
+wait_log() { # PATTERN: until wxtoken's log since l0 has it (10 s)
+    local i
+    for i in $(seq 1 100); do tok_log | grep -q "$1" && return 0; sleep 0.1; done
+    return 1
+}
+kill -HUP "$TOK"
+wait_log "config reloaded" && ok "HUP: the config reloaded" || nok "HUP reload" "$(tok_log)"
+check_match "... the log says what changed and how many accounts" \
+    "*changed: *account.*; 3 accounts*" "$(tok_log | grep 'config reloaded')"
+tok_log | grep -q "account cb added" && ok "... account cb added" || nok "cb added" "$(tok_log)"
+tok_log | grep -q "account c removed" && ok "... account c removed" || nok "c removed" "$(tok_log)"
+wait_store "$T/store/token@cb" && ok "cb got its token (its store record token@cb)" ||
+    nok "token@cb" "$(ls "$T/store")"
+check_match "ACCOUNT cb STATUS answers" "OK 1 *" "$(tok_req "ACCOUNT cb STATUS")"
+check_match "ACCOUNT c is unknown now" "ERR -2 unknown account*" "$(tok_req "ACCOUNT c STATUS")"
+check "the default account kept its token (same version, no new fetch)" "$va 1" \
+    "$(rec 2 "$T/store/token") $(issued default)"
+check "b kept its token" "$vb 2" "$(rec 2 "$T/store/token@b") $(issued b)"
+check "wxsim issued account d (cb's AppID) one token" 1 "$(issued d)"
+kill -0 "$TOK" 2>/dev/null && ok "wxtoken still runs" || nok "wxtoken died on HUP"
+l0=$(wc -l < "$T/tok.log")
+sed "s|^store = $T/store/token\$|store = $T/elsewhere/token|" "$T/wx.ini" > "$T/wx.ini.new" &&
+    mv "$T/wx.ini.new" "$T/wx.ini"
+kill -HUP "$TOK"
+wait_log "reload failed" && ok "HUP with another [wxtoken] store: refused" || nok "store change" "$(tok_log)"
+check_match "... saying it needs a restart" "*wxtoken] store changed, which needs a restart*" \
+    "$(tok_log | grep 'reload failed')"
+check_match "... and the old config serves on" "OK 1 *" "$(tok_req "ACCOUNT cb STATUS")"
+l0=$(wc -l < "$T/tok.log")
+printf '[account.broken\n' >> "$T/wx.ini"
+kill -HUP "$TOK"
+wait_log "reload failed" && ok "HUP with a broken config: refused, logged" || nok "broken" "$(tok_log)"
+check_match "... the default account still answers" "OK * * *" "$(tok_req "STATUS")"
+l0=$(wc -l < "$T/tok.log")
+cp "$T/wx.ini.orig" "$T/wx.ini"
+kill -HUP "$TOK"
+wait_log "config reloaded" && ok "HUP back to the first config" || nok "reload back" "$(tok_log)"
+tok_log | grep -q "account c added" && tok_log | grep -q "account cb removed" &&
+    ok "... c added again, cb removed" || nok "c back" "$(tok_log)"
+check "c's token comes from its store record: the same, no new fetch" "$tc 1" \
+    "$(tok_req "ACCOUNT c STATUS" | awk '{ print $4 }') $(sim_curl "$API/sim/stats?account=c" |
+        jq -r '.tokens_issued.stable_token')"
 
 echo "# wxproxy: the account of a call"
 "$build/wxproxy" -c "$T/wx.ini" >>"$T/px.err" 2>&1 &
@@ -283,6 +342,22 @@ grep -q 'key=b path=/cgi-bin/menu/get status=200.* account=b' "$T/px.log" &&
     ok "the access log names the account" || nok "account in the access log"
 check "wxsim saw b's calls with b's current token (no retry)" 0 \
     "$(grep -c 'retried=1' "$T/px.log")"
+pm() { ctl metrics wxproxy | awk -v s="$1" '$1 == s { print $2; f = 1 } END { if (!f) print 0 }'; }
+mb=$(pm 'wxproxy_account_calls_total{account="b",outcome="ok"}')
+mc=$(pm 'wxproxy_account_calls_total{account="c",outcome="ok"}')
+mr=$(pm 'wxproxy_account_calls_total{account="-",outcome="refused"}')
+mk=$(pm 'wxproxy_calls_total{key="b",family="menu",outcome="account_not_allowed"}')
+px "$KEY_B" b GET /cgi-bin/menu/get >/dev/null
+px "$KEY_B" c GET /cgi-bin/menu/get >/dev/null
+check "metrics: a call for b counts under account=\"b\", outcome ok" $((mb + 1)) \
+    "$(pm 'wxproxy_account_calls_total{account="b",outcome="ok"}')"
+check "... not under c" "$mc" "$(pm 'wxproxy_account_calls_total{account="c",outcome="ok"}')"
+check "... a key refused for c counts under account=\"-\", refused" $((mr + 1)) \
+    "$(pm 'wxproxy_account_calls_total{account="-",outcome="refused"}')"
+check "... and under its key as account_not_allowed" $((mk + 1)) \
+    "$(pm 'wxproxy_calls_total{key="b",family="menu",outcome="account_not_allowed"}')"
+check_match "... every account has its series" '*account="default"*account="b"*account="c"*account="cb"*' \
+    "$(ctl metrics wxproxy | grep '^wxproxy_account_calls_total' | tr '\n' ' ')"
 
 st=$(px "$KEY_CTL" b GET '/cgi-bin/ticket/getticket?type=jsapi')
 check "b's JS-SDK ticket through the proxy" 200 "$st"

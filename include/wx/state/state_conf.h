@@ -43,4 +43,8 @@ extern const wx_config_section_t wx_state_conf_section;
  * the open. */
 void wx_state_store_conf(const wx_state_conf_t *s, wx_store_conf_t *sc);
 
+/* 1 when 'a' and 'b' name the same store the same way (a reload that
+ * changes it needs a restart), else 0. */
+int wx_state_conf_same(const wx_state_conf_t *a, const wx_state_conf_t *b);
+
 #endif

@@ -71,3 +71,19 @@ void wx_state_store_conf(const wx_state_conf_t *s, wx_store_conf_t *sc)
     sc->prefix = s->key_prefix;
     sc->timeout_ms = s->timeout_ms;
 }
+
+static int same(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+int wx_state_conf_same(const wx_state_conf_t *a, const wx_state_conf_t *b)
+{
+    if (a->store != b->store)
+        return 0;
+    if (a->store != WX_STATE_REDIS)
+        return 1;               /* the local backend reads nothing else */
+    return same(a->redis, b->redis) && same(a->redis_password, b->redis_password) &&
+           same(a->sentinels, b->sentinels) && same(a->sentinel_master, b->sentinel_master) &&
+           same(a->key_prefix, b->key_prefix) && a->timeout_ms == b->timeout_ms;
+}
