@@ -17,6 +17,10 @@
 #   safe         wxfcgi, safe mode
 #   nometrics    plain with metrics off (an empty metrics_path): its req/s
 #                and CPU beside plain's are what the metrics cost
+#   accounts     plain with three [account.NAME] beside [wx] and 20 routes
+#                that the messages go through without a match (the worst
+#                case: every route tried), then echo: beside plain, the
+#                cost of the account lookup and of the routes
 # and, when npm can install wechat@2.1.0 (into WX_BENCH_NODE, default
 # /tmp/wx-bench-node, outside the tree), the node peer: its middleware in
 # 2 processes, wrk straight at it.
@@ -86,6 +90,8 @@ command -v redis-server >/dev/null &&
 # Plain with metrics off: no goal of its own; beside plain it shows what the
 # metrics cost (per-worker counters, a clock read pair, the path check).
 target nometrics   plain ceiling     -    -    "$build/wxfcgi" -c "$T/nometrics.ini"
+# Three accounts and 20 routes, no goal of its own: beside plain, what they cost.
+target accounts    plain ceiling     -    -    "$build/wxfcgi" -c "$T/accounts.ini"
 # nginx gets a location for every row (the safe sample below needs its own).
 all_targets=("${targets[@]}")
 if [ -n "${WX_BENCH_TARGETS:-}" ]; then
@@ -185,6 +191,26 @@ config safe
 sed -e 's/^\[wxfcgi\]$/[wxfcgi]\nmetrics_path =/' -e "s|state-plain|state-nometrics|" \
     -e "s|wxfcgi-plain.log|wxfcgi-nometrics.log|" "$T/plain.ini" > "$T/nometrics.ini"
 mkdir -p "$S/state-nometrics"
+# routes20: 20 routes of every match key, for [wx] and the accounts, none
+# of which a benchmark message ("Hello, this is benchmark message N.")
+# matches; the last falls through to the echo handler.
+routes20() {
+    local i
+    printf '[account.a]\ntoken = atoken42\noriginal_id = gh_0123456789ab\n'
+    printf '[account.b]\ntoken = btoken42\n[account.c]\ntoken = ctoken42\n'
+    for i in 1 2 3 4; do
+        printf '[route.kw%s]\ncontent = keyword %s\naction = text\ntext = Hi {{from}}\n' "$i" "$i"
+        printf '[route.pre%s]\naccount = default a\ncontent = order %s*\naction = success\n' "$i" "$i"
+        printf '[route.re%s]\ncontent = /^(track|status) [0-9]{%s}$/\naction = success\n' "$i" "$((i + 5))"
+        printf '[route.click%s]\ntype = event\nevent = CLICK\nevent_key = MENU_%s*\naction = success\n' "$i" "$i"
+        printf '[route.acct%s]\naccount = b c\ntype = text\naction = success\n' "$i"
+    done
+}
+sed -e "s|state-plain|state-accounts|" -e "s|wxfcgi-plain.log|wxfcgi-accounts.log|" \
+    "$T/plain.ini" > "$T/accounts.ini"
+routes20 >> "$T/accounts.ini"
+mkdir -p "$S/state-accounts"
+"$build/wxfcgi" -t -c "$T/accounts.ini" >/dev/null
 if [ -n "${t_cmd[redis]:-}" ]; then
     redis-server --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 --save '' \
         --appendonly no --dir "$T" --logfile "$T/redis.log" &
@@ -315,6 +341,7 @@ ipm() { # MODE
 }
 insns[plain]=$(ipm plain)
 insns[safe]=$(ipm safe)
+insns[accounts]=$(ipm accounts)
 
 verdict() { awk -v r="$1" -v t="$2" -v up="${3:-0}" 'BEGIN {
     print ((up ? r <= t : r >= t) ? "ok" : "BELOW TARGET") }'; }
