@@ -38,70 +38,6 @@ static wx_log_level_t saved_threshold;
 static const wx_store_key_t k_a = { "contract", "a", 1 };
 static const wx_store_key_t k_rec = { "contract", "", 0 };
 
-static const char *server_bin(void)
-{
-    static const char *const where[] = { "/usr/bin/redis-server", "/usr/local/bin/redis-server" };
-    size_t i;
-
-    for (i = 0; i < sizeof(where) / sizeof(where[0]); i++)
-        if (access(where[i], X_OK) == 0)
-            return where[i];
-    return NULL;
-}
-
-static void nap_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int can_connect(const char *path)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0), ok;
-
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
-    ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
-/* redis-server on 'sock', killed with the test process if that dies first. */
-static void start_server(void)
-{
-    char logf[160];
-    long long t0 = mono_ms();
-
-    snprintf(logf, sizeof(logf), "%s/redis.log", dir);
-    server_pid = fork();
-    ck_assert_int_ge(server_pid, 0);
-    if (server_pid == 0) {
-        const char *bin = server_bin();
-
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        execl(bin, bin, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700",
-              "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", logf,
-              (char *)NULL);
-        _exit(127);
-    }
-    while (!can_connect(sock)) {
-        ck_assert_msg(mono_ms() - t0 < 10000, "redis-server did not start (see %s)", logf);
-        ck_assert_msg(waitpid(server_pid, NULL, WNOHANG) == 0, "redis-server exited");
-        nap_ms(10);
-    }
-}
-
 /* Everything a test started, also when an assertion ends it (exit()). */
 static void stop_all(void)
 {
@@ -109,11 +45,7 @@ static void stop_all(void)
 
     wx_store_close(st);
     st = NULL;
-    if (server_pid > 0) {
-        kill(server_pid, SIGKILL);
-        waitpid(server_pid, NULL, 0);
-        server_pid = -1;
-    }
+    test_stop_pid(&server_pid);
     if (dir[0]) {
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         if (system(cmd) != 0)
@@ -162,7 +94,7 @@ static void begin(int b)
     snprintf(rec_path, sizeof(rec_path), "%s/rec", dir);
     ck_assert_int_eq(wx_pool_init(&pool, 1 << 22), WX_OK);
     if (b == B_REDIS)
-        start_server();
+        server_pid = test_redis_start(dir, sock, NULL);
     st = open_backend(b);
 }
 
@@ -225,7 +157,7 @@ START_TEST(test_unclaimed_and_keep)
     ck_assert_int_eq(claim(st, &k_a, 60000, &c), WX_STORE_CLAIMED);
     ck_assert_int_eq(wx_store_finish(st, &k_a, WX_STR("x"), 150), WX_OK);
     ck_assert_int_eq(claim(st, &k_a, 60000, &c), WX_STORE_DONE);
-    nap_ms(400);
+    test_nap_ms(400);
     ck_assert_int_eq(claim(st, &k_a, 60000, &c), WX_STORE_CLAIMED);
     end();
 }
@@ -241,7 +173,7 @@ START_TEST(test_lease_ended_taken_over)
 
     begin(_i);
     ck_assert_int_eq(claim(st, &k_a, 100, &c), WX_STORE_CLAIMED);
-    nap_ms(300);
+    test_nap_ms(300);
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
@@ -284,7 +216,7 @@ START_TEST(test_one_claimer_of_many)
             if (wx_store_claim(s, &k_a, 60000, &pool, &c) == WX_OK)
                 code = c.state == WX_STORE_CLAIMED ? 0 : c.state == WX_STORE_HELD ? 1 : 2;
             /* hold the key until every claimer has tried */
-            nap_ms(300);
+            test_nap_ms(300);
             wx_store_close(s);
             server_pid = -1;
             dir[0] = '\0';
@@ -339,11 +271,11 @@ START_TEST(test_finish_nowait)
     other = open_backend(_i);
     c.state = WX_STORE_HELD;
     {
-        long long t0 = mono_ms();
+        long long t0 = test_mono_ms();
 
         /* the other handle may get there first: held, then done */
-        while (claim(other, &k_a, 60000, &c) == WX_STORE_HELD && mono_ms() - t0 < 2000)
-            nap_ms(5);
+        while (claim(other, &k_a, 60000, &c) == WX_STORE_HELD && test_mono_ms() - t0 < 2000)
+            test_nap_ms(5);
     }
     ck_assert_int_eq(c.state, WX_STORE_DONE);
     ck_assert_str_eq(c.value.data, "sent");
@@ -367,10 +299,10 @@ START_TEST(test_bucket)
     begin(_i);
     ck_assert_int_eq(wx_store_level(st, &k, &level), WX_EMISSING);
     for (i = 0; i < 3; i++) {
-        ck_assert_int_eq(wx_store_take(st, &k, 1, 3, mono_ms() * 1000, &granted, &retry), WX_OK);
+        ck_assert_int_eq(wx_store_take(st, &k, 1, 3, test_mono_ms() * 1000, &granted, &retry), WX_OK);
         ck_assert_int_eq(granted, 1);
     }
-    ck_assert_int_eq(wx_store_take(st, &k, 1, 3, mono_ms() * 1000, &granted, &retry), WX_OK);
+    ck_assert_int_eq(wx_store_take(st, &k, 1, 3, test_mono_ms() * 1000, &granted, &retry), WX_OK);
     ck_assert_int_eq(granted, 0);
     ck_assert_uint_ge(retry, 1);
     ck_assert_uint_le(retry, 1000);
@@ -449,7 +381,7 @@ Suite *store_contract_suite(void)
     TCase *tc = tcase_create("contract");
     int n = B_COUNT;
 
-    if (server_bin() == NULL) {
+    if (test_redis_bin() == NULL) {
         fprintf(stderr, "store_contract: the redis half SKIPPED: no redis-server installed "
                 "(scripts/deps.sh build test installs it)\n");
         n = B_REDIS;

@@ -31,33 +31,6 @@ static wx_log_level_t saved_threshold;
 static const wx_store_key_t k_a = { "test", "a", 1 };
 static const wx_store_key_t k_rec = { "test", "", 0 };
 
-static const char *server_bin(void)
-{
-    static const char *const where[] = { "/usr/bin/redis-server", "/usr/local/bin/redis-server" };
-    size_t i;
-
-    for (i = 0; i < sizeof(where) / sizeof(where[0]); i++)
-        if (access(where[i], X_OK) == 0)
-            return where[i];
-    return NULL;
-}
-
-static void nap_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int wait_exit(pid_t pid)
 {
     int status;
@@ -66,60 +39,9 @@ static int wait_exit(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static int can_connect(const char *path)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0), ok;
-
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
-    ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
-/* redis-server on 'sock', killed with the test process if it dies first. */
-static void start_server(const char *password)
-{
-    char logf[160];
-    long long t0 = mono_ms();
-
-    snprintf(logf, sizeof(logf), "%s/redis.log", dir);
-    server_pid = fork();
-    ck_assert_int_ge(server_pid, 0);
-    if (server_pid == 0) {
-        const char *bin = server_bin();
-
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (password)
-            execl(bin, bin, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700",
-                  "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", logf,
-                  "--requirepass", password, (char *)NULL);
-        else
-            execl(bin, bin, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700",
-                  "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", logf,
-                  (char *)NULL);
-        _exit(127);
-    }
-    while (!can_connect(sock)) {
-        ck_assert_msg(mono_ms() - t0 < 10000, "redis-server did not start (see %s)", logf);
-        ck_assert_msg(waitpid(server_pid, NULL, WNOHANG) == 0, "redis-server exited");
-        nap_ms(10);
-    }
-}
-
-static void stop_pid(pid_t *pid)
-{
-    if (*pid > 0) {
-        kill(*pid, SIGKILL);
-        waitpid(*pid, NULL, 0);
-        *pid = -1;
-    }
-}
-
 static void stop_server(void)
 {
-    stop_pid(&server_pid);
+    test_stop_pid(&server_pid);
     unlink(sock);
 }
 
@@ -127,8 +49,8 @@ static void stop_server(void)
  * servers go with the process. */
 static void at_exit(void)
 {
-    stop_pid(&server_pid);
-    stop_pid(&fake_pid);
+    test_stop_pid(&server_pid);
+    test_stop_pid(&fake_pid);
 }
 
 static wx_store_t *open_redis(const char *url, const char *password, char *err, size_t len)
@@ -171,7 +93,7 @@ static void setup(void)
     snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
     snprintf(fake_sock, sizeof(fake_sock), "%s/fake.sock", dir);
     ck_assert_int_eq(wx_pool_init(&pool, 1 << 22), WX_OK);
-    start_server(NULL);
+    server_pid = test_redis_start(dir, sock, NULL);
     st = open_store();
 }
 
@@ -182,7 +104,7 @@ static void teardown(void)
     wx_store_close(st);
     st = NULL;
     stop_server();
-    stop_pid(&fake_pid);
+    test_stop_pid(&fake_pid);
     wx_pool_free(&pool);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
@@ -245,7 +167,7 @@ START_TEST(test_lease_claim_finish_read)
     free(big);
     /* a done value is gone after keep_ms: the key is free again */
     ck_assert_int_eq(wx_store_finish(st, &kb2, WX_STR("short"), 100), WX_OK);
-    nap_ms(150);
+    test_nap_ms(150);
     ck_assert_int_eq(claim(st, &kb2, 60000, &c), WX_STORE_CLAIMED);
 }
 END_TEST
@@ -278,7 +200,7 @@ START_TEST(test_lease_expires)
     ck_assert_int_eq(read(up[0], &b, 1), 1);
     if (claim(st, &k_a, 60000, &c) == WX_STORE_HELD) {
         ck_assert_int_eq(c.owner, (long)pid);
-        nap_ms(LEASE + 50);
+        test_nap_ms(LEASE + 50);
         ck_assert_int_eq(claim(st, &k_a, 60000, &c), WX_STORE_TAKEN);
     }
     ck_assert_int_eq(c.state, WX_STORE_TAKEN);
@@ -316,17 +238,17 @@ START_TEST(test_lease_owner_killed)
         _exit(0);
     }
     ck_assert_int_eq(read(p[0], &b, 1), 1);
-    t0 = mono_ms();
+    t0 = test_mono_ms();
     kill(pid, SIGKILL);
     ck_assert_int_eq(wait_exit(pid), 128 + SIGKILL);
     while (claim(st, &k_a, 60000, &c) == WX_STORE_HELD) {
         ck_assert_int_eq(c.owner, (long)pid);
-        ck_assert_int_lt(mono_ms() - t0, LEASE + 1000);
-        nap_ms(20);
+        ck_assert_int_lt(test_mono_ms() - t0, LEASE + 1000);
+        test_nap_ms(20);
     }
     ck_assert_int_eq(c.state, WX_STORE_TAKEN);
     ck_assert_int_eq(c.owner, (long)pid);
-    ck_assert_int_ge(mono_ms() - t0, LEASE - 100);
+    ck_assert_int_ge(test_mono_ms() - t0, LEASE - 100);
     ck_assert_int_eq(claim(st, &k_a, 60000, &c), WX_STORE_HELD);
     ck_assert_int_eq(c.owner, (long)getpid());
     ck_assert_int_eq(wx_store_finish(st, &k_a, WX_STR("after"), 1000), WX_OK);
@@ -394,7 +316,7 @@ START_TEST(test_bucket_take)
     ck_assert_uint_ge(retry, 300);
     ck_assert_int_eq(wx_store_level(st, &k_a, &level), WX_OK);
     ck_assert_int_lt(level, 1000000);
-    nap_ms(retry + 20);
+    test_nap_ms(retry + 20);
     ck_assert_int_eq(wx_store_take(st, &k_a, 2, 3, 0, &granted, &retry), WX_OK);
     ck_assert_int_eq(granted, 1);
     ck_assert_int_eq(wx_store_take(st, &k_a, 0, 3, 0, &granted, &retry), WX_OK);
@@ -418,7 +340,7 @@ START_TEST(test_bucket_bound_across_processes)
     long long t0, t1;
     int i, total = 0;
 
-    t0 = mono_ms();
+    t0 = test_mono_ms();
     for (i = 0; i < PROCS; i++) {
         pids[i] = fork();
         ck_assert_int_ge(pids[i], 0);
@@ -441,7 +363,7 @@ START_TEST(test_bucket_bound_across_processes)
         ck_assert_int_lt(code, 255);
         total += code;
     }
-    t1 = mono_ms();
+    t1 = test_mono_ms();
     ck_assert_int_ge(total, 20);
     ck_assert_int_le(total, 20 + 50 * (t1 - t0 + 999) / 1000);
 }
@@ -564,14 +486,14 @@ START_TEST(test_record_lock_fencing)
 
         if (wx_store_lock(mine, &k_rec, 60000) != WX_OK || write(p[1], "l", 1) != 1)
             _exit(2);
-        nap_ms(300);
+        test_nap_ms(300);
         wx_store_unlock(mine, &k_rec);
         _exit(0);
     }
     ck_assert_int_eq(read(p[0], &b, 1), 1);
-    t0 = mono_ms();
+    t0 = test_mono_ms();
     ck_assert_int_eq(wx_store_lock(st, &k_rec, 60000), WX_OK);
-    ck_assert_int_ge(mono_ms() - t0, 200);
+    ck_assert_int_ge(test_mono_ms() - t0, 200);
     ck_assert_int_eq(wait_exit(pid), 0);
     ck_assert_int_eq(wx_store_lock(st, &k_rec, 60000), WX_EINVAL);
     in = rec(1, "locked");
@@ -580,9 +502,9 @@ START_TEST(test_record_lock_fencing)
 
     /* a short lease runs out; another takes the lock */
     ck_assert_int_eq(wx_store_lock(st, &k_rec, 150), WX_OK);
-    t0 = mono_ms();
+    t0 = test_mono_ms();
     ck_assert_int_eq(wx_store_lock(other, &k_rec, 60000), WX_OK);
-    ck_assert_int_ge(mono_ms() - t0, 100);
+    ck_assert_int_ge(test_mono_ms() - t0, 100);
     in = rec(2, "late");
     ck_assert_int_eq(wx_store_rec_replace(st, &k_rec, &in), WX_ESTALE);
     ck_assert_ptr_nonnull(strstr(wx_store_error(st), "lock"));
@@ -652,7 +574,7 @@ START_TEST(test_bad_config_and_password)
     ck_assert_ptr_null(strstr(err, "sekret"));
 
     stop_server();
-    start_server("right-one");
+    server_pid = test_redis_start(dir, sock, "right-one");
     snprintf(url, sizeof(url), "unix:%s", sock);
     ck_assert_ptr_null(open_redis(url, NULL, err, sizeof(err)));
     ck_assert_msg(strstr(err, "AUTH failed") != NULL, "%s", err);
@@ -680,7 +602,7 @@ START_TEST(test_bad_config_and_password)
     s = open_redis(url, "right-one", err, sizeof(err));
     ck_assert_msg(s != NULL, "%s", err);
     stop_server();
-    start_server("another-one");
+    server_pid = test_redis_start(dir, sock, "another-one");
     {
         wx_store_claim_t c;
 
@@ -704,23 +626,23 @@ START_TEST(test_server_stopped_and_back)
 
     ck_assert_int_eq(claim(st, &k_a, 60000, &c), WX_STORE_CLAIMED);
     stop_server();
-    t0 = mono_ms();
+    t0 = test_mono_ms();
     ck_assert_int_eq(wx_store_claim(st, &k_a, 60000, &pool, &c), WX_ESYS);
-    ck_assert_int_lt(mono_ms() - t0, 600);
+    ck_assert_int_lt(test_mono_ms() - t0, 600);
     ck_assert_int_eq(wx_store_fail_kind(st), WX_STORE_FAIL_CONNECT);
-    t0 = mono_ms();
+    t0 = test_mono_ms();
     ck_assert_int_eq(wx_store_take(st, &k_a, 5, 5, 0, &granted, &retry), WX_ESYS);
     ck_assert_int_eq(granted, 0);
-    ck_assert_int_lt(mono_ms() - t0, 600);
+    ck_assert_int_lt(test_mono_ms() - t0, 600);
     /* nothing tried in the backoff: no new failure of the server's */
     ck_assert_int_eq(wx_store_fail_kind(st), WX_STORE_FAIL_BACKOFF);
     ck_assert_ptr_nonnull(strstr(wx_store_error(st), "redis"));
-    start_server(NULL);
-    t0 = mono_ms();
+    server_pid = test_redis_start(dir, sock, NULL);
+    t0 = test_mono_ms();
     do {
-        nap_ms(20);
+        test_nap_ms(20);
         rc = wx_store_claim(st, &k_a, 60000, &pool, &c);
-        dt = mono_ms() - t0;
+        dt = test_mono_ms() - t0;
     } while (rc != WX_OK && dt < 5000);
     ck_assert_msg(rc == WX_OK, "still failing after %lld ms: %s", dt, wx_store_error(st));
     /* the server restarted empty: the key is free */
@@ -886,29 +808,29 @@ START_TEST(test_garbage_server)
     ck_assert_ptr_nonnull(strstr(wx_store_error(s), "shape"));
     ck_assert_int_eq(wx_store_fail_kind(s), WX_STORE_FAIL_PROTOCOL);
     /* dropped: the next connection answers ROLE, then a number again */
-    nap_ms(150);
-    t0 = mono_ms();
+    test_nap_ms(150);
+    t0 = test_mono_ms();
     ck_assert_int_eq(wx_store_take(s, &k_a, 1, 1, 0, &granted, &retry), WX_ESYS);
-    ck_assert_int_lt(mono_ms() - t0, 800);
+    ck_assert_int_lt(test_mono_ms() - t0, 800);
     ck_assert_int_eq(wx_store_fail_kind(s), WX_STORE_FAIL_PROTOCOL);
     ck_assert_int_eq(wx_store_rec_read(s, &k_rec, &r, buf, sizeof(buf)), WX_ESYS);
     wx_store_close(s);
-    stop_pid(&fake_pid);
+    test_stop_pid(&fake_pid);
     unlink(fake_sock);
 
     /* nonsense from the first byte: refused at open, clearly */
     start_fake(nonsense, 1);
     ck_assert_ptr_null(open_redis(url, NULL, err, sizeof(err)));
     ck_assert_msg(strstr(err, fake_sock) != NULL, "%s", err);
-    stop_pid(&fake_pid);
+    test_stop_pid(&fake_pid);
     unlink(fake_sock);
 
     /* silence: open gives up after the timeout */
     start_fake(script, 0);
-    t0 = mono_ms();
+    t0 = test_mono_ms();
     ck_assert_ptr_null(open_redis(url, NULL, err, sizeof(err)));
-    ck_assert_int_lt(mono_ms() - t0, 800);
-    stop_pid(&fake_pid);
+    ck_assert_int_lt(test_mono_ms() - t0, 800);
+    test_stop_pid(&fake_pid);
     unlink(fake_sock);
 
     /* ROLE answered, then silence: a command's timeout */
@@ -927,7 +849,7 @@ Suite *store_redis_suite(void)
     Suite *s = suite_create("store_redis");
     TCase *tc;
 
-    if (server_bin() == NULL) {
+    if (test_redis_bin() == NULL) {
         fprintf(stderr, "store_redis: SKIPPED: no redis-server installed "
                 "(scripts/deps.sh build test installs it)\n");
         return s;

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <check.h>
 
@@ -37,6 +38,19 @@ Suite *acct_suite(void);
 Suite *jssdk_suite(void);
 Suite *ticket_suite(void);
 Suite *metrics_suite(void);
+
+/* redis_server.c: a real redis-server for the store suites.
+ * test_redis_bin: its path, or NULL when none is installed (the suite is
+ * then skipped, saying so).  test_redis_start: one on the unix socket
+ * 'sock' ('password' NULL: none), its log in 'dir'; returns when it
+ * answers (the test fails after 10 s), killed with the test process.
+ * test_stop_pid: SIGKILL and reap *pid when it is > 0; then it is -1. */
+const char *test_redis_bin(void);
+pid_t test_redis_start(const char *dir, const char *sock, const char *password);
+void test_stop_pid(pid_t *pid);
+void test_nap_ms(long ms);
+long long test_mono_ms(void);
+int test_can_connect(const char *path);
 
 /* A counted string equals a C string, byte for byte. */
 #define ck_assert_wx_str_eq(s, lit)                                         \
