@@ -546,14 +546,12 @@ static int same_str(const char *a, const char *b)
     return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* Carry account 'from' over into 't' for the reloaded 'cfg' ('a': its
- * section, NULL for the default one): its store, token, tickets and
- * counters stay; the strings it borrows are the new config's. */
-static void account_keep(wxtoken_t *t, wxtoken_t *from, const wxtoken_conf_t *cfg,
-                         wx_api_t *api, const wx_account_t *a)
+/* Point account 't' ('a': its section, NULL for the default one of [wx]
+ * and [wxtoken]) at what it borrows of 'cfg' and at 'api'; its tickets'
+ * and OAuth's view (t->x) too, but for the store. */
+static void account_bind(wxtoken_t *t, const wxtoken_conf_t *cfg, wx_api_t *api,
+                         const wx_account_t *a)
 {
-    *t = *from;
-    explicit_bzero(from, sizeof(*from));
     t->cfg = cfg;
     t->api = api;
     t->name = a ? a->name : "default";
@@ -565,7 +563,19 @@ static void account_keep(wxtoken_t *t, wxtoken_t *from, const wxtoken_conf_t *cf
     t->x.appid = t->appid;
     t->x.appsecret = t->appsecret;
     t->x.tag = t->tag;
+    t->x.token = ext_token;
     t->x.self = t;
+}
+
+/* Carry account 'from' over into 't' for the reloaded 'cfg' ('a': its
+ * section, NULL for the default one): its store, token, tickets and
+ * counters stay; the strings it borrows are the new config's. */
+static void account_keep(wxtoken_t *t, wxtoken_t *from, const wxtoken_conf_t *cfg,
+                         wx_api_t *api, const wx_account_t *a)
+{
+    *t = *from;
+    explicit_bzero(from, sizeof(*from));
+    account_bind(t, cfg, api, a);
 }
 
 /* The open account called 'name' among v[0..n), or NULL. */
@@ -737,14 +747,9 @@ static int account_open(wxtoken_t *t, const wxtoken_conf_t *cfg, wx_api_t *api,
     wx_store_conf_t sc = { .backend = "local", .record.name = "token store" };
     char err[256];
 
-    t->cfg = cfg;
-    t->api = api;
-    t->name = a ? a->name : "default";
-    t->appid = a ? a->wx.appid : cfg->wx.appid;
-    t->appsecret = a ? a->appsecret : cfg->tok.appsecret;
-    t->grant = a && a->grant ? a->grant : cfg->tok.grant;
     if (a)
         snprintf(t->tag, sizeof(t->tag), "account %s: ", a->name);
+    account_bind(t, cfg, api, a);
     if (wx_account_store_conf(&cfg->state, cfg->where.store, a ? a->name : NULL, t->appid,
                               &t->where, &sc) != 0) {
         wx_log(WX_LOG_ERROR, "%sthe store's path or key prefix is too long", t->tag);
@@ -755,10 +760,8 @@ static int account_open(wxtoken_t *t, const wxtoken_conf_t *cfg, wx_api_t *api,
         wx_log(WX_LOG_ERROR, "%s%s", t->tag, err);
         return -1;
     }
+    t->x.st = t->st;
     load_store(t);
-    t->x = (wxtoken_ext_t){ .cfg = cfg, .api = api, .st = t->st, .appid = t->appid,
-                            .appsecret = t->appsecret, .tag = t->tag, .token = ext_token,
-                            .self = t };
     wxtoken_ticket_load(&t->x);
     return 0;
 }
