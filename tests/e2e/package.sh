@@ -163,6 +163,7 @@ if [ -f "$deb" ]; then
         lintian --tag-display-limit 0 "$deb" > "$T/lintian.out" 2>&1
         sed -e '/running with root privileges/d' -e 's/^/# lintian: /' "$T/lintian.out"
         check "lintian: no error" "" "$(grep '^E:' "$T/lintian.out")"
+        check "lintian: no warning" "" "$(grep '^W:' "$T/lintian.out")"
     else
         nok "lintian is installed (scripts/deps.sh test installs it)"
     fi
