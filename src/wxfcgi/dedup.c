@@ -14,7 +14,15 @@
 #include "wx/state/state_conf.h"
 
 #define WX_DEDUP_NS         "dedup"
-#define WX_DEDUP_POLL_MS    5
+/* A retry that finds its message in progress asks again after 5 ms, then
+ * twice as long each time up to 50 ms: a reply that comes within the
+ * wait is passed on at most 50 ms late, and a retry waiting out a slow
+ * handler costs a shared store some 20 claims a second, not 200.  (Pub/sub
+ * would wake it at once, but costs a PUBLISH on every message's finish,
+ * whether or not anyone waits, and a second connection per waiter;
+ * retries that wait are rare: WeChat retries after 5 s.) */
+#define WX_DEDUP_POLL_MS        5
+#define WX_DEDUP_POLL_MAX_MS    50
 /* How long a claim holds a message.  A worker answers within
  * reply_budget_ms (at most 4900 ms) and finishes its claim then, and
  * WeChat sends a retry only after waiting 5 s for an answer (PROTOCOL.md
@@ -237,7 +245,7 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
                                 unsigned budget_ms, wx_pool_t *pool,
                                 wx_str_t *reply)
 {
-    struct timespec nap = { 0, WX_DEDUP_POLL_MS * 1000000L };
+    long nap_ms = WX_DEDUP_POLL_MS;
     wx_store_key_t k = { WX_DEDUP_NS, key, 20 };
     wx_store_t *st = d->st;
     wx_store_claim_t c;
@@ -297,7 +305,14 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
         }
         if (!waited++)
             wx_mx_inc(WXF_MX_RETRY_WAIT);
-        nanosleep(&nap, NULL);
+        {
+            int64_t left = (int64_t)budget_ms - (wx_now_ms() - t0);
+            long ms = left < nap_ms ? (long)left : nap_ms;
+            struct timespec nap = { ms / 1000, (ms % 1000) * 1000000L };
+
+            nanosleep(&nap, NULL);
+        }
+        nap_ms = nap_ms * 2 > WX_DEDUP_POLL_MAX_MS ? WX_DEDUP_POLL_MAX_MS : nap_ms * 2;
     }
 }
 

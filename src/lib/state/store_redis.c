@@ -213,12 +213,13 @@ static wx_err_t redis_claim(wx_store_t *st, const wx_store_key_t *key, unsigned 
 
     if ((rc = wx_redis_key1(st, key, ":")) != WX_OK)
         return rc;
-    if (!r->no_setget) {
+    if (!r->no_setget && !(r->held_len == r->k1len && memcmp(r->held, r->k1, r->k1len) == 0)) {
         int got = claim_set(st, lease_ms, pool, c, &rc);
 
         if (got != 0)
             return rc;
     }
+    r->held_len = 0;
     snprintf(lease, sizeof(lease), "%u", lease_ms);
     snprintf(grace, sizeof(grace), "%u", LEASE_GRACE_MS);
     args[0] = r->owner, lens[0] = strlen(r->owner);
@@ -231,6 +232,10 @@ static wx_err_t redis_claim(wx_store_t *st, const wx_store_key_t *key, unsigned 
         (t = rep->element[1])->type != REDIS_REPLY_STRING)
         return wx_redis_bad_reply(st, rep, "a claim answered with a reply of the wrong shape");
     rc = claimed(st, k->str[0], t->str, t->len, pool, c);
+    if (rc == WX_OK && c->state == WX_STORE_HELD) {
+        memcpy(r->held, r->k1, r->k1len);
+        r->held_len = r->k1len;
+    }
     freeReplyObject(rep);
     return rc;
 }

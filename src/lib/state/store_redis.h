@@ -50,6 +50,11 @@ typedef struct wx_store_redis {
     char            sha[S_COUNT][WX_SIGN_HEX_LEN + 1];
     char            k1[WX_STORE_REDIS_KEY_MAX], k2[WX_STORE_REDIS_KEY_MAX];
     size_t          k1len, k2len;
+    /* The lease key the last claim found held: asking for it again (a
+     * retry waiting) goes to the script at once, one round trip, where
+     * SET NX GET would only say "held" again. */
+    char            held[WX_STORE_REDIS_KEY_MAX];
+    size_t          held_len;
     /* the record lock held: its key and fencing value */
     char            lock_key[WX_STORE_REDIS_KEY_MAX];
     size_t          lock_klen;      /* 0: none */
