@@ -616,6 +616,7 @@ static void reload(void *ctx)
     wxt_server_t *s = ctx;
     const wxtoken_conf_t *nc;
     const wx_account_t **v = NULL;
+    unsigned char *fresh = NULL;        /* per account: 0 kept, 1 added, 2 new AppID */
     wx_config_t *ncfg;
     wxtoken_t *nacct = NULL, *old;
     wx_api_t *napi = NULL;
@@ -640,6 +641,7 @@ static void reload(void *ctx)
         goto fail;
     }
     if ((v = calloc(1 + nc->accounts.n, sizeof(*v))) == NULL ||
+        (fresh = calloc(1 + nc->accounts.n, 1)) == NULL ||
         (nacct = calloc(1 + nc->accounts.n, sizeof(*nacct))) == NULL) {
         wx_log(WX_LOG_ERROR, "reload failed, keeping the old config: out of memory");
         goto fail;
@@ -658,8 +660,7 @@ static void reload(void *ctx)
                    "be opened", name);
             goto fail;
         }
-        wx_log(WX_LOG_INFO, "account %s %s", name,
-               old ? "changed its AppID: its records are opened anew" : "added");
+        fresh[i] = old ? 2 : 1;
     }
     /* Then the others move over; what is left of the old table is gone. */
     for (i = 0; i < n; i++)
@@ -677,6 +678,20 @@ static void reload(void *ctx)
     free(v);
     s->acct = nacct;
     s->n = n;
+    /* Said only now that the reload holds.  A new AppID's record is where
+     * the old one's was (STORE@NAME, the default's store): its token and
+     * tickets are the old AppID's until a refresh replaces them. */
+    for (i = 0; i < n; i++) {
+        if (fresh[i] == 1) {
+            wx_log(WX_LOG_INFO, "account %s added", s->acct[i].name);
+        } else if (fresh[i] == 2) {
+            wx_log(WX_LOG_WARN, "account %s has a new AppID: fetching its token now",
+                   s->acct[i].name);
+            if (refresh(&s->acct[i], NULL, 1) == 0)
+                wxtoken_ticket_renew(&s->acct[i].x);
+        }
+    }
+    free(fresh);
     wx_api_free(s->api);
     s->api = napi;
     reopen_log(nc);
@@ -694,6 +709,7 @@ fail:
             account_close(&nacct[i]);
     free(nacct);
     free(v);
+    free(fresh);
     wx_api_free(napi);
     wx_config_free(ncfg);
     reopen_log(s->cfg);

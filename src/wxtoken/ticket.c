@@ -167,6 +167,17 @@ void wxtoken_ticket_load(wxtoken_ext_t *x)
         load(x, (wx_ticket_type_t)i);
 }
 
+void wxtoken_ticket_renew(wxtoken_ext_t *x)
+{
+    int i;
+
+    for (i = 0; i < WX_TICKET__MAX; i++) {
+        load(x, (wx_ticket_type_t)i);
+        if (x->tk[i].have)
+            refresh(x, (wx_ticket_type_t)i, 1);
+    }
+}
+
 /* Only tickets someone asked for are kept fresh: the quota is small. */
 time_t wxtoken_ticket_due(const wxtoken_ext_t *x)
 {

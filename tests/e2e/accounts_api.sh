@@ -303,6 +303,26 @@ tok_log | grep -q "account c added" && tok_log | grep -q "account cb removed" &&
 check "c's token comes from its store record: the same, no new fetch" "$tc 1" \
     "$(tok_req "ACCOUNT c STATUS" | awk '{ print $4 }') $(sim_curl "$API/sim/stats?account=c" |
         jq -r '.tokens_issued.stable_token')"
+# b takes another AppID (wxsim's account d): its record is where the old
+# one's was, so the old AppID's token must not be served from it.
+l0=$(wc -l < "$T/tok.log")
+d0=$(issued d) tb2=$(rec 5 "$T/store/token@b")
+sed -e "s/^appid = $APPID_B\$/appid = wxdddddddddddddddd/" \
+    -e "s|^appsecret_file = $T/secret_b\$|appsecret = $SECRET_D|" "$T/wx.ini.orig" > "$T/wx.ini"
+kill -HUP "$TOK"
+wait_log "config reloaded" && ok "HUP: b with a new AppID" || nok "HUP new AppID" "$(tok_log)"
+wait_log "account b has a new AppID: fetching its token now" &&
+    ok "... logged, and its token fetched at once" || nok "new AppID log" "$(tok_log)"
+check "... from the new AppID (wxsim's account d issued one more)" $((d0 + 1)) "$(issued d)"
+nb=$(rec 5 "$T/store/token@b")
+[ -n "$nb" ] && [ "$nb" != "$tb2" ] && ok "... the record holds the new token, not the old AppID's" ||
+    nok "b's record after the AppID change" "$tb2 -> $nb"
+check_match "... and ACCOUNT b serves it" "OK * * $nb" "$(tok_req "ACCOUNT b STATUS")"
+l0=$(wc -l < "$T/tok.log")
+cp "$T/wx.ini.orig" "$T/wx.ini"
+kill -HUP "$TOK"
+wait_log "config reloaded" && wait_log "account b has a new AppID" &&
+    ok "HUP: b back to its own AppID, fetched again" || nok "b back" "$(tok_log)"
 
 echo "# wxproxy: the account of a call"
 "$build/wxproxy" -c "$T/wx.ini" >>"$T/px.err" 2>&1 &
