@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 
+#include "wx/core/http.h"
 #include "wx/proto/account.h"
 #include "wxfcgi/upstream.h"
 
@@ -22,11 +23,15 @@ int wx_up_call(const wx_upstream_conf_t *conf, const char *account, const char *
         snprintf(why, whylen, "libcurl: out of memory");
         return -1;
     }
-    hdr = curl_slist_append(hdr, "Content-Type: application/json; charset=utf-8");
-    hdr = curl_slist_append(hdr, "Accept: application/json");
-    hdr = curl_slist_append(hdr, "Expect:");    /* no 100-continue round trip */
     snprintf(acct, sizeof(acct), "X-Wx-Account: %s", account);
-    hdr = curl_slist_append(hdr, acct);
+    if (wx_http_header_add(&hdr, "Content-Type: application/json; charset=utf-8") != 0 ||
+        wx_http_header_add(&hdr, "Accept: application/json") != 0 ||
+        wx_http_header_add(&hdr, "Expect:") != 0 ||    /* no 100-continue round trip */
+        wx_http_header_add(&hdr, acct) != 0) {
+        snprintf(why, whylen, "libcurl: out of memory");
+        curl_easy_cleanup(c);
+        return -1;
+    }
     curl_easy_setopt(c, CURLOPT_URL, conf->url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);

@@ -7,6 +7,7 @@
 
 #include "wx/api/api.h"
 #include "wx/core/dynbuf.h"
+#include "wx/core/http.h"
 #include "wx/core/log.h"
 
 /* An answer larger than this is not one the API sends: refuse it rather
@@ -164,10 +165,11 @@ wx_err_t wx_api_call(wx_api_t *api, const char *path_query, const char *json_bod
     curl_easy_setopt(api->curl, CURLOPT_URL, api->url);
     curl_easy_setopt(api->curl, CURLOPT_WRITEDATA, &body);
     for (i = 0; i < WX_API_HEADERS_MAX; i++)
-        if (api->headers[i])
-            hdr = curl_slist_append(hdr, api->headers[i]);
+        if (api->headers[i] && wx_http_header_add(&hdr, api->headers[i]) != 0)
+            goto nomem;
     if (json_body) {
-        hdr = curl_slist_append(hdr, "Content-Type: application/json; charset=utf-8");
+        if (wx_http_header_add(&hdr, "Content-Type: application/json; charset=utf-8") != 0)
+            goto nomem;
         curl_easy_setopt(api->curl, CURLOPT_POSTFIELDS, json_body);
         curl_easy_setopt(api->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(json_body));
     } else {
@@ -193,4 +195,9 @@ wx_err_t wx_api_call(wx_api_t *api, const char *path_query, const char *json_bod
 out:
     wx_dynbuf_free(&body);
     return r->transport;
+
+nomem:
+    r->transport = WX_ENOMEM;
+    snprintf(r->why, sizeof(r->why), "out of memory");
+    goto out;
 }

@@ -1,4 +1,6 @@
 /* http.c - HTTP status reason phrases (wx/core/http.h). */
+#include <curl/curl.h>
+
 #include "wx/core/http.h"
 
 const char *wx_http_reason(long status)
@@ -18,4 +20,17 @@ const char *wx_http_reason(long status)
     case 504: return "Gateway Timeout";
     default:  return status < 400 ? "OK" : "Error";
     }
+}
+
+int wx_http_header_add(struct curl_slist **l, const char *line)
+{
+    struct curl_slist *n = curl_slist_append(*l, line);
+
+    if (n == NULL) {
+        curl_slist_free_all(*l);
+        *l = NULL;
+        return -1;
+    }
+    *l = n;
+    return 0;
 }
