@@ -28,9 +28,13 @@ static unsigned key_dim(const px_conf_t *cfg)
     return (unsigned)cfg->keys.n + 1;
 }
 
+/* At most WX_MX_MAX: the keys beyond the room count as "-" (px_mx_count)
+ * rather than leave the pool without metrics. */
 unsigned px_mx_counters(const wx_config_t *cfg)
 {
-    return PX_MX_CALLS + key_dim(px_conf(cfg)) * PX_MX_FAMILIES * PX_MX_OUTCOMES;
+    unsigned n = PX_MX_CALLS + key_dim(px_conf(cfg)) * PX_MX_FAMILIES * PX_MX_OUTCOMES;
+
+    return n > WX_MX_MAX ? WX_MX_MAX : n;
 }
 
 /* "/cgi-bin/menu/get" -> menu; "/cgi-bin/message/custom/send" -> message. */

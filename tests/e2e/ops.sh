@@ -275,6 +275,12 @@ paths = /cgi-bin/menu/* /cgi-bin/getcallbackip
 key = $KEY_NARROW
 paths = /cgi-bin/menu/get
 CONF
+# 62 more keys: 64, the most a config may hold, must still leave the pool
+# its metrics (the keys past the counters' room count as "-").
+for i in $(seq 10 71); do
+    printf '[wxproxy.key.k%s]\nkey = filler-key-%s-0123456789abcdef\npaths = /cgi-bin/menu/get\n' \
+        "$i" "$i" >> "$P/px.ini"
+done
 cp "$top/nginx/wxproxy.conf" "$P/wxproxy.conf"
 wx_sim_stack "$P" "$build" "$PXPORT" "$SIMPORT" "$P/none.sock" "$P/px.ini" \
     "upstream wxproxy { server unix:$P/px.sock; }" "include wxproxy.conf;" ||
@@ -301,6 +307,7 @@ check "calls without a key" 1 "$(pm 'wxproxy_calls_total{key="-",family="other",
 check "calls refused for the path" 1 "$(pm 'wxproxy_calls_total{key="narrow",family="other",outcome="path_not_allowed"}')"
 check "upstream latency: 2 calls timed" 2 "$(pm 'wxproxy_upstream_duration_seconds_count')"
 check "wxproxy's pool: 2 workers alive" 2 "$(pm 'wxproxy_workers_alive')"
+check "with 64 keys, no metrics error in wxproxy's log" 0 "$(grep -c 'metrics:' "$P/px.log")"
 pxctl() { "$build/wxctl" -c "$P/px.ini" "$@"; }
 check "wxctl status wxproxy: 2 workers" 2 "$(pxctl status wxproxy | grep -cE '^[0-9]+ +(idle|busy) ')"
 out=$(pxctl metrics wxtoken)
