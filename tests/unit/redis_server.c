@@ -79,6 +79,7 @@ pid_t test_redis_start(const char *dir, const char *sock, const char *password)
     while (!test_can_connect(sock)) {
         if (test_mono_ms() - t0 >= 10000 || waitpid(pid, NULL, WNOHANG) != 0) {
             kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
             ck_abort_msg("redis-server did not start (see %s)", logf);
         }
         test_nap_ms(10);
