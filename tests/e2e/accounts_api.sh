@@ -263,15 +263,15 @@ l0=$(wc -l < "$T/tok.log")
 tok_log() { tail -n +"$((l0 + 1))" "$T/tok.log"; }
 wait_log() { # PATTERN: until wxtoken's log since l0 has it (10 s)
     local i
-    for i in $(seq 1 100); do tok_log | grep -q "$1" && return 0; sleep 0.1; done
+    for i in $(seq 1 100); do tok_log | contains "$1" && return 0; sleep 0.1; done
     return 1
 }
 kill -HUP "$TOK"
 wait_log "config reloaded" && ok "HUP: the config reloaded" || nok "HUP reload" "$(tok_log)"
 check_match "... the log says what changed and how many accounts" \
     "*changed: *account.*; 3 accounts*" "$(tok_log | grep 'config reloaded')"
-tok_log | grep -q "account cb added" && ok "... account cb added" || nok "cb added" "$(tok_log)"
-tok_log | grep -q "account c removed" && ok "... account c removed" || nok "c removed" "$(tok_log)"
+tok_log | contains "account cb added" && ok "... account cb added" || nok "cb added" "$(tok_log)"
+tok_log | contains "account c removed" && ok "... account c removed" || nok "c removed" "$(tok_log)"
 wait_store "$T/store/token@cb" && ok "cb got its token (its store record token@cb)" ||
     nok "token@cb" "$(ls "$T/store")"
 check_match "ACCOUNT cb STATUS answers" "OK 1 *" "$(tok_req "ACCOUNT cb STATUS")"
@@ -298,7 +298,7 @@ l0=$(wc -l < "$T/tok.log")
 cp "$T/wx.ini.orig" "$T/wx.ini"
 kill -HUP "$TOK"
 wait_log "config reloaded" && ok "HUP back to the first config" || nok "reload back" "$(tok_log)"
-tok_log | grep -q "account c added" && tok_log | grep -q "account cb removed" &&
+tok_log | contains "account c added" && tok_log | contains "account cb removed" &&
     ok "... c added again, cb removed" || nok "c back" "$(tok_log)"
 check "c's token comes from its store record: the same, no new fetch" "$tc 1" \
     "$(tok_req "ACCOUNT c STATUS" | awk '{ print $4 }') $(sim_curl "$API/sim/stats?account=c" |

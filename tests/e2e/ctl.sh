@@ -436,7 +436,7 @@ ctl send mpnews oUSER0000000000000000000001 "$draft" --kf test1@kftest
 check "send mpnews --kf: 0" 0 "$rc"
 c1=$(sim_ctl stats | tr -d ' \n' | grep -o '"custom_messages":[0-9]*' | grep -o '[0-9]*$')
 check "wxsim received the 6 messages" 6 $((c1 - c0))
-sim_ctl custom | grep -q '"content": *"你好"' && ok "... the text as raw UTF-8" || nok "custom text"
+sim_ctl custom | contains '"content": *"你好"' && ok "... the text as raw UTF-8" || nok "custom text"
 ctl send text oUSER1
 check "send text without TEXT: 2" 2 "$rc"
 ctl template send "$FX/template.json"

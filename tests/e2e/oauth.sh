@@ -202,7 +202,7 @@ acct=$(awk '{ print $5 }' "$T/store/token")
 st=$(px "$KEY_WEB" "/sns/userinfo?access_token=$acct&openid=$OID")
 check "userinfo with the account's access_token: 40001" "error 40001" "$(sdk)"
 st=$(px "$KEY_WEB" "/sns/userinfo?access_token=bogus&openid=$OID")
-grep -q 'reported rejected' "$T/tok.log" || grep -q 'path=/sns/userinfo.*retried=1' "$T/px.log" &&
+grep -q 'reported rejected' "$T/tok.log" || contains 'path=/sns/userinfo.*retried=1' "$T/px.log" &&
     nok "a refused web token was reported as the account's" ||
     ok "... and a refused web token is never reported as the account's, nor retried"
 st=$(px "$KEY_WEB" "/sns/oauth2/refresh_token?appid=$APPID&grant_type=refresh_token&refresh_token=$RT")

@@ -125,7 +125,7 @@ check "workers started" 2 "$(metric 'wxfcgi_workers_started_total')"
 out=$(scrape)
 n=$(printf '%s\n' "$out" | grep -c '^# TYPE wxfcgi_')
 [ "$n" -ge 10 ] && ok "the families are typed ($n)" || nok "the families are typed" "$n"
-printf '%s\n' "$out" | grep -v '^#' | grep -qvE '^wxfcgi_[a-z_]+(\{[^}]*\})? [0-9.e+-]+$' &&
+printf '%s\n' "$out" | grep -v '^#' | contains -vE '^wxfcgi_[a-z_]+(\{[^}]*\})? [0-9.e+-]+$' &&
     nok "every sample line is NAME{LABELS} VALUE" || ok "every sample line is NAME{LABELS} VALUE"
 
 echo "# the gateway's own time: a histogram of the whole pool"

@@ -355,7 +355,7 @@ st=$(px "$KEY_MENU" GET /cgi-bin/menu/get)
 check "the next call is answered after SIGKILL of a worker" 200 "$st"
 for i in $(seq 1 40); do
     now=$(workers_of "$PX")
-    [ "$(echo "$now" | grep -c .)" = 3 ] && ! echo "$now" | grep -qx "$victim" && break
+    [ "$(echo "$now" | grep -c .)" = 3 ] && ! echo "$now" | contains -x "$victim" && break
     sleep 0.1
 done
 check "the killed worker is replaced (3 workers)" 3 "$(workers_of "$PX" | grep -c .)"
@@ -366,7 +366,7 @@ echo "# nginx: /wxapi/ is for loopback and configured networks only"
 conf=$(nginx -p "$T" -c "$T/nginx.conf" -T 2>/dev/null | sed -n '/location \/wxapi\//,/^}/p')
 [[ $conf == *"allow 127.0.0.1;"* && $conf == *"allow ::1;"* ]] && ok "nginx -T: allow loopback" ||
     nok "allow lines" "$conf"
-grep -Eo '^[[:space:]]*(allow|deny)[^;]*;' <<<"$conf" | tail -1 | grep -q 'deny all' &&
+grep -Eo '^[[:space:]]*(allow|deny)[^;]*;' <<<"$conf" | tail -1 | contains 'deny all' &&
     ok "nginx -T: deny all after the allow lines" || nok "deny all"
 
 echo "# logs"
@@ -382,7 +382,7 @@ for secret in "$KEY_MENU" "$KEY_LIMITED" "$KEY_NARROW" "$SECRET" "$old" "$(token
     # nginx-error.log also has lines of the wxsim server (WeChat's side,
     # where the token is in the query by the protocol): only /wxapi/ ones.
     if grep -qF -- "$secret" "$T/px.log" "$T/px.err" "$T/access.log" ||
-       grep /wxapi/ "$T/nginx-error.log" | grep -qF -- "$secret"; then
+       grep /wxapi/ "$T/nginx-error.log" | contains -F -- "$secret"; then
         leaks=$((leaks + 1)); echo "# found in a log: ${secret:0:6}..."
     fi
 done

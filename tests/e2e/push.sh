@@ -195,7 +195,7 @@ echo "# usage"
 "$build/wxsim" push --url "$URL" x.xml >/dev/null 2>&1; check "no --config: status 2" 2 $?
 out=$("$build/wxsim" push -c "$T/wx.ini" --url "$URL" --retries 4 x.xml 2>&1)
 check_match "--retries 4 is refused by name" "*--retries takes 0 to 3*" "$out"
-"$build/wxsim" push --help | grep -q -- '--kill-every MS' && ok "--help names the load options" ||
+"$build/wxsim" push --help | contains -- '--kill-every MS' && ok "--help names the load options" ||
     nok "--help"
 
 start_biz --delay 0.02

@@ -261,11 +261,11 @@ victim=$(echo "$before" | head -n 1)
 kill -KILL "$victim"
 for _ in $(seq 1 100); do
     now=$(workers_of "$MASTER")
-    [ "$(echo "$now" | wc -l)" = 3 ] && ! echo "$now" | grep -qx "$victim" && break
+    [ "$(echo "$now" | wc -l)" = 3 ] && ! echo "$now" | contains -x "$victim" && break
     sleep 0.05
 done
 now=$(workers_of "$MASTER")
-if [ "$(echo "$now" | wc -l)" = 3 ] && ! echo "$now" | grep -qx "$victim"; then ok "the killed worker is replaced"
+if [ "$(echo "$now" | wc -l)" = 3 ] && ! echo "$now" | contains -x "$victim"; then ok "the killed worker is replaced"
 else nok "the killed worker is replaced" "before: $before; now: $now"; fi
 alive_check "the next request is answered after the kill"
 grep -q "worker $victim killed by signal 9; restarting" "$T/wxfcgi.log" && ok "the crash is logged" || nok "the crash is logged"
@@ -520,7 +520,7 @@ sleep 0.4
 st=$(req POST "$(q)" "$f"); cp "$T/body" "$T/after1"
 check "the retry after the kill is answered 200" 200 "$st"
 grep -q 'this is a test' "$T/after1" && ok "... with the real reply" || nok "... with the real reply" "$(cat "$T/after1")"
-log_since "$l0" | grep -q "died in a request; its retry takes over" && ok "the dead worker's entry is taken over, not stuck" \
+log_since "$l0" | contains "died in a request; its retry takes over" && ok "the dead worker's entry is taken over, not stuck" \
     || nok "the dead worker's entry is taken over, not stuck"
 req POST "$(q)" "$f" >/dev/null
 cmp -s "$T/after1" "$T/body" && ok "the next retry gets the same stored reply" || nok "the next retry gets the same stored reply"
@@ -574,7 +574,7 @@ f=$(fresh "$top/tests/fixtures/msg/text.xml")
 wxctl encrypt "$f" > "$T/enc.xml"
 st=$(enc_req "$T/enc.xml"); check "an encrypted push is answered" 200 "$st"
 grep -q '<MsgSignature>' "$T/body" && ok "... with an encrypted envelope" || nok "... with an encrypted envelope" "$(cat "$T/body")"
-if wxctl decrypt "$T/body" | grep -q 'this is a test'; then ok "... whose MsgSignature verifies and which decrypts to the echo"
+if wxctl decrypt "$T/body" | contains 'this is a test'; then ok "... whose MsgSignature verifies and which decrypts to the echo"
 else nok "... whose MsgSignature verifies and which decrypts to the echo"; fi
 ts=$(date +%s)
 st=$(req POST "$(q "$ts" 5)&encrypt_type=aes&msg_signature=0000000000000000000000000000000000000000" "$T/enc.xml")
@@ -590,11 +590,11 @@ st=$(enc_req "$T/trunc.xml"); check "truncated Base64: 400" 400 "$st"
 sed "s/^appid = .*/appid = wx0000000000000000/" "$T/wx.ini" > "$T/other.ini"
 "$build/wxctl" -c "$T/other.ini" encrypt "$(fresh "$top/tests/fixtures/msg/text.xml")" > "$T/otherapp.xml"
 st=$(enc_req "$T/otherapp.xml"); check "another AppID inside: 400" 400 "$st"
-log_since 0 | grep -q "refused status=400 .*decryption failed" && ok "decryption failures are logged with their reason" \
+log_since 0 | contains "refused status=400 .*decryption failed" && ok "decryption failures are logged with their reason" \
     || nok "decryption failures are logged with their reason"
 wxctl encrypt --previous "$(fresh "$top/tests/fixtures/msg/text.xml")" > "$T/prev.xml"
 st=$(enc_req "$T/prev.xml"); check "key rotation: a push under the previous key is answered" 200 "$st"
-if wxctl decrypt --previous "$T/body" | grep -q 'this is a test'; then ok "... and its reply is encrypted with the previous key"
+if wxctl decrypt --previous "$T/body" | contains 'this is a test'; then ok "... and its reply is encrypted with the previous key"
 else nok "... and its reply is encrypted with the previous key"; fi
 f=$(fresh "$top/tests/fixtures/msg/image.xml")
 cp "$top/tests/fixtures/msg/image.reply" "${f%.xml}.reply"
@@ -617,7 +617,7 @@ check "compat: a plaintext push gets a plaintext reply" "200 <xml>" "$st $(head 
 f=$(fresh "$top/tests/fixtures/msg/text.xml")
 wxctl encrypt --compat "$f" | sed 's:<Content><!\[CDATA\[this is a test\]\]>:<Content><![CDATA[forged]]>:' > "$T/forged.xml"
 st=$(enc_req "$T/forged.xml")
-if wxctl decrypt "$T/body" | grep -q 'this is a test'; then ok "compat: the decrypted copy wins over forged plaintext fields"
+if wxctl decrypt "$T/body" | contains 'this is a test'; then ok "compat: the decrypted copy wins over forged plaintext fields"
 else nok "compat: the decrypted copy wins over forged plaintext fields" "$st $(cat "$T/body")"; fi
 stop_master
 

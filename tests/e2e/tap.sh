@@ -13,3 +13,7 @@ check_match() { # NAME GLOB GOT
 check_le() { # NAME MAX GOT
     if [ "$3" -le "$2" ] 2>/dev/null; then ok "$1"; else nok "$1" "want <= $2, got [$3]"; fi
 }
+# contains GREP_ARGS...: grep -q that reads its whole input.  grep -q
+# exits at its first match, and a writer with more to say then dies of
+# SIGPIPE, which pipefail turns into a failed check.
+contains() { grep "$@" >/dev/null; }

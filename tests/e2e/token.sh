@@ -137,7 +137,7 @@ wx_sim_stack "$T" "$build" "$PORT" "$SIMPORT" "$T/wx.sock" "$T/a.ini" || exit 1
 SIM=$WX_SIM_PID
 
 echo "# command line"
-"$build/wxtoken" --help | grep -q 'REJECTED TOKEN' && ok "wxtoken --help documents the report protocol" ||
+"$build/wxtoken" --help | contains 'REJECTED TOKEN' && ok "wxtoken --help documents the report protocol" ||
     nok "wxtoken --help"
 "$build/wxtoken" -t -c "$T/a.ini" >/dev/null && ok "wxtoken -t accepts the config" || nok "wxtoken -t"
 sed 's|^appsecret_file = .*||' "$T/a.ini" > "$T/nosecret.ini"

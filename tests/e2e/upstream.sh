@@ -267,11 +267,11 @@ reply_is "a missing field" '{"type":"image"}' '200 success'
 reply_is "a field that is not a string" '{"type":"text","content":42}' '200 success'
 reply_is "not an object" '["text"]' '200 success'
 sleep 0.2
-log_since "$l0" | grep -q 'business answer for text [0-9]* from oUps..cd unusable: not JSON' &&
+log_since "$l0" | contains 'business answer for text [0-9]* from oUps..cd unusable: not JSON' &&
     ok "broken JSON is logged as such" || nok "broken JSON log" "$(log_since "$l0" | head -3)"
-log_since "$l0" | grep -q 'unusable: unknown type "hologram"' && ok "an unknown type is logged" || nok "unknown type log"
-log_since "$l0" | grep -q 'unusable: "media_id" is missing for type image' && ok "a missing field is logged" || nok "missing field log"
-log_since "$l0" | grep -q 'unusable: "content" is not a string' && ok "a wrong field type is logged" || nok "field type log"
+log_since "$l0" | contains 'unusable: unknown type "hologram"' && ok "an unknown type is logged" || nok "unknown type log"
+log_since "$l0" | contains 'unusable: "media_id" is missing for type image' && ok "a missing field is logged" || nok "missing field log"
+log_since "$l0" | contains 'unusable: "content" is not a string' && ok "a wrong field type is logged" || nok "field type log"
 
 echo "# the business service is down"
 stop_biz
@@ -280,7 +280,7 @@ ask "anyone there?"
 check "nothing listening: 200 success" "200 success" "$st $(cat "$T/body")"
 check_le "... at once ($ms ms)" $BUDGET "$ms"
 sleep 0.2
-log_since "$l0" | grep -q "error: upstream: business call for text $mid from oUps..cd failed: .*; answering success" &&
+log_since "$l0" | contains "error: upstream: business call for text $mid from oUps..cd failed: .*; answering success" &&
     ok "... and the failure is logged" || nok "down log" "$(log_since "$l0")"
 grep -q ' 50[0-9] ' "$T/access.log" && nok "nginx answered a 5xx" "$(grep ' 50[0-9] ' "$T/access.log" | head -2)" ||
     ok "no 5xx to WeChat so far"
@@ -330,7 +330,7 @@ if [ "$have_proxy" = 1 ]; then
         "$(custom_last)"
     sleep 2
     check "... and exactly one each, even after the retries" $((c0 + 2)) "$(custom_count)"
-    log_since "$l0" | grep -q "late answer for text $slow_mid from oUps..cd sent as a customer-service message" &&
+    log_since "$l0" | contains "late answer for text $slow_mid from oUps..cd sent as a customer-service message" &&
         ok "the delivery is logged" || nok "delivery log" "$(log_since "$l0" | grep upstream | tail -3)"
 else
     nok "two late answers: two customer-service messages in wxsim" "wxproxy is not built"
@@ -351,10 +351,10 @@ for code in 45015 45047; do
     l0=$(log_lines)
     ask "late $code"
     check "$code: the delivery gets 'success'" "200 success" "$st $(cat "$T/body")"
-    for _ in $(seq 1 120); do log_since "$l0" | grep -q "late answer for text $mid" && break; sleep 0.1; done
+    for _ in $(seq 1 120); do log_since "$l0" | contains "late answer for text $mid" && break; sleep 0.1; done
     sleep 0.3
     if [ "$have_proxy" = 1 ]; then
-        log_since "$l0" | grep -q "error: upstream: late answer for text $mid from oUps..cd not sent: errcode $code" &&
+        log_since "$l0" | contains "error: upstream: late answer for text $mid from oUps..cd not sent: errcode $code" &&
             ok "$code is logged as an error" || nok "$code log" "$(log_since "$l0" | grep upstream | tail -2)"
         check "$code: nothing stored, nothing sent again" "$c0 0" \
             "$(custom_count) $(log_since "$l0" | grep -c 'trying again')"
