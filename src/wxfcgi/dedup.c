@@ -246,6 +246,7 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
                                 wx_str_t *reply)
 {
     long nap_ms = WX_DEDUP_POLL_MS;
+    int64_t left;
     wx_store_key_t k = { WX_DEDUP_NS, key, 20 };
     wx_store_t *st = d->st;
     wx_store_claim_t c;
@@ -299,14 +300,14 @@ wx_dedup_state_t wx_dedup_begin(wx_dedup_t *d, const unsigned char key[20],
         case WX_STORE_HELD:
             break;
         }
-        if (wx_now_ms() - t0 >= (int64_t)budget_ms) {
+        left = (int64_t)budget_ms - (wx_now_ms() - t0);
+        if (left <= 0) {
             wx_mx_inc(WXF_MX_RETRY_TIMEOUT);
             return WX_DEDUP_TIMEOUT;
         }
         if (!waited++)
             wx_mx_inc(WXF_MX_RETRY_WAIT);
         {
-            int64_t left = (int64_t)budget_ms - (wx_now_ms() - t0);
             long ms = left < nap_ms ? (long)left : nap_ms;
             struct timespec nap = { ms / 1000, (ms % 1000) * 1000000L };
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wx/core/log.h"
 #include "wx/server/metrics.h"
 #include "wxproxy.h"
 #include "forward.h"
@@ -33,8 +34,14 @@ static unsigned key_dim(const px_conf_t *cfg)
 unsigned px_mx_counters(const wx_config_t *cfg)
 {
     unsigned n = PX_MX_CALLS + key_dim(px_conf(cfg)) * PX_MX_FAMILIES * PX_MX_OUTCOMES;
+    unsigned room = (WX_MX_MAX - PX_MX_CALLS) / (PX_MX_FAMILIES * PX_MX_OUTCOMES);
 
-    return n > WX_MX_MAX ? WX_MX_MAX : n;
+    if (n <= WX_MX_MAX)
+        return n;
+    wx_log(WX_LOG_WARN, "metrics: room for the calls of %u keys by key; the calls of the "
+           "other %u (from [wxproxy.key.%s] on) count under key=\"-\"", room - 1,
+           key_dim(px_conf(cfg)) - room, px_key(px_conf(cfg), room - 1)->name);
+    return WX_MX_MAX;
 }
 
 /* "/cgi-bin/menu/get" -> menu; "/cgi-bin/message/custom/send" -> message. */

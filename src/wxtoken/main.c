@@ -578,6 +578,26 @@ static void account_keep(wxtoken_t *t, wxtoken_t *from, const wxtoken_conf_t *cf
     account_bind(t, cfg, api, a);
 }
 
+/* Retire what the store holds of account 't' (its AppID changed: the
+ * token and tickets there are another AppID's), so that no reader - this
+ * wxtoken, wxproxy, wxctl - serves them; a failure is logged, and the
+ * token then not served by this wxtoken either. */
+static void account_retire(wxtoken_t *t)
+{
+    char err[256];
+
+    if (wx_token_lock(t->st, err, sizeof(err)) != WX_OK) {
+        wx_log(WX_LOG_ERROR, "%scannot retire the stored token: %s", t->tag, err);
+    } else {
+        if (wx_token_retire(t->st, err, sizeof(err)) != WX_OK)
+            wx_log(WX_LOG_ERROR, "%scannot retire the stored token: %s", t->tag, err);
+        wx_token_unlock(t->st);
+    }
+    explicit_bzero(&t->cur, sizeof(t->cur));
+    t->have = 0;
+    wxtoken_ticket_retire(&t->x);
+}
+
 /* The open account called 'name' among v[0..n), or NULL. */
 static wxtoken_t *account_find(wxtoken_t *v, size_t n, const char *name)
 {
@@ -685,10 +705,10 @@ static void reload(void *ctx)
         if (fresh[i] == 1) {
             wx_log(WX_LOG_INFO, "account %s added", s->acct[i].name);
         } else if (fresh[i] == 2) {
-            wx_log(WX_LOG_WARN, "account %s has a new AppID: fetching its token now",
-                   s->acct[i].name);
-            if (refresh(&s->acct[i], NULL, 1) == 0)
-                wxtoken_ticket_renew(&s->acct[i].x);
+            wx_log(WX_LOG_WARN, "account %s has a new AppID: its stored token and tickets "
+                   "are retired, a token is fetched now", s->acct[i].name);
+            account_retire(&s->acct[i]);
+            refresh(&s->acct[i], NULL, 0);
         }
     }
     free(fresh);

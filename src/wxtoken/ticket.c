@@ -167,15 +167,29 @@ void wxtoken_ticket_load(wxtoken_ext_t *x)
         load(x, (wx_ticket_type_t)i);
 }
 
-void wxtoken_ticket_renew(wxtoken_ext_t *x)
+int wxtoken_ticket_retire(wxtoken_ext_t *x)
 {
-    int i;
+    char err[256];
+    int i, rc = 0;
 
     for (i = 0; i < WX_TICKET__MAX; i++) {
-        load(x, (wx_ticket_type_t)i);
-        if (x->tk[i].have)
-            refresh(x, (wx_ticket_type_t)i, 1);
+        wx_ticket_type_t type = (wx_ticket_type_t)i;
+        wxtoken_ticket_t *k = &x->tk[i];
+        int bad = wx_ticket_lock(x->st, type, err, sizeof(err)) != WX_OK;
+
+        if (!bad) {
+            bad = wx_ticket_retire(x->st, type, err, sizeof(err)) != WX_OK;
+            wx_ticket_unlock(x->st, type);
+        }
+        if (bad) {
+            wx_log(WX_LOG_ERROR, "%sticket %s: cannot retire it: %s", x->tag,
+                   wx_ticket_name(type), err);
+            rc = -1;
+        }
+        explicit_bzero(&k->cur, sizeof(k->cur));
+        k->have = 0;
     }
+    return rc;
 }
 
 /* Only tickets someone asked for are kept fresh: the quota is small. */

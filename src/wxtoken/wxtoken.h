@@ -88,9 +88,10 @@ int wxtoken_ext_request(wxtoken_ext_t *x, const char *line, char *reply, size_t 
 void wxtoken_ticket_load(wxtoken_ext_t *x);
 time_t wxtoken_ticket_due(const wxtoken_ext_t *x);
 void wxtoken_ticket_tick(wxtoken_ext_t *x);
-/* The tickets the store holds, fetched anew at once (the account's AppID
- * changed: they are another AppID's). */
-void wxtoken_ticket_renew(wxtoken_ext_t *x);
+/* Retire the tickets the store holds (the account's AppID changed: they
+ * are another AppID's); the next TICKET request fetches one.  0, or -1
+ * logged. */
+int wxtoken_ticket_retire(wxtoken_ext_t *x);
 int wxtoken_ticket_request(wxtoken_ext_t *x, const char *line, char *reply, size_t cap);
 
 /* oauth.c: OAUTH CODE, the code exchanged with the AppSecret. */

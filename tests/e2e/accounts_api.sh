@@ -311,18 +311,31 @@ sed -e "s/^appid = $APPID_B\$/appid = wxdddddddddddddddd/" \
     -e "s|^appsecret_file = $T/secret_b\$|appsecret = $SECRET_D|" "$T/wx.ini.orig" > "$T/wx.ini"
 kill -HUP "$TOK"
 wait_log "config reloaded" && ok "HUP: b with a new AppID" || nok "HUP new AppID" "$(tok_log)"
-wait_log "account b has a new AppID: fetching its token now" &&
+wait_log "account b has a new AppID: its stored token and tickets are retired" &&
     ok "... logged, and its token fetched at once" || nok "new AppID log" "$(tok_log)"
 check "... from the new AppID (wxsim's account d issued one more)" $((d0 + 1)) "$(issued d)"
 nb=$(rec 5 "$T/store/token@b")
 [ -n "$nb" ] && [ "$nb" != "$tb2" ] && ok "... the record holds the new token, not the old AppID's" ||
     nok "b's record after the AppID change" "$tb2 -> $nb"
 check_match "... and ACCOUNT b serves it" "OK * * $nb" "$(tok_req "ACCOUNT b STATUS")"
+# An AppID WeChat does not know: the fetch fails, and the old token is
+# served by no one (retired in the store), rather than as b's.
+l0=$(wc -l < "$T/tok.log")
+sed -e "s/^appid = $APPID_B\$/appid = wxeeeeeeeeeeeeeeee/" "$T/wx.ini.orig" > "$T/wx.ini"
+kill -HUP "$TOK"
+wait_log "config reloaded" && wait_log "account b: refresh failed\|account b: .*errcode" &&
+    ok "HUP: b with an AppID WeChat refuses, the fetch fails" || nok "bad AppID" "$(tok_log)"
+check_match "... ACCOUNT b answers an error, not the last AppID's token" "ERR *" \
+    "$(tok_req "ACCOUNT b STATUS")"
+out=$(ctl --account b token --show 2>&1); rc=$?
+[ "$rc" != 0 ] && [[ $out != *"$nb"* ]] && ok "... and wxctl, reading the store, gets no token ($rc)" ||
+    nok "wxctl after a retired token" "$rc $out"
 l0=$(wc -l < "$T/tok.log")
 cp "$T/wx.ini.orig" "$T/wx.ini"
 kill -HUP "$TOK"
 wait_log "config reloaded" && wait_log "account b has a new AppID" &&
     ok "HUP: b back to its own AppID, fetched again" || nok "b back" "$(tok_log)"
+check_match "... and served" "OK * * *" "$(tok_req "ACCOUNT b STATUS")"
 
 echo "# wxproxy: the account of a call"
 "$build/wxproxy" -c "$T/wx.ini" >>"$T/px.err" 2>&1 &

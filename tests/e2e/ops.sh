@@ -307,7 +307,10 @@ check "calls without a key" 1 "$(pm 'wxproxy_calls_total{key="-",family="other",
 check "calls refused for the path" 1 "$(pm 'wxproxy_calls_total{key="narrow",family="other",outcome="path_not_allowed"}')"
 check "upstream latency: 2 calls timed" 2 "$(pm 'wxproxy_upstream_duration_seconds_count')"
 check "wxproxy's pool: 2 workers alive" 2 "$(pm 'wxproxy_workers_alive')"
-check "with 64 keys, no metrics error in wxproxy's log" 0 "$(grep -c 'metrics:' "$P/px.log")"
+check "with 64 keys, no metrics error in wxproxy's log" 0 "$(grep -c 'error: metrics:' "$P/px.log")"
+check_match "... but a warning naming the first key counted as -" \
+    '*warn: metrics: room for the calls of 50 keys by key; the calls of the other 14 (from [[]wxproxy.key.k58] on) count under key="-"*' \
+    "$(grep 'warn: metrics:' "$P/px.log")"
 pxctl() { "$build/wxctl" -c "$P/px.ini" "$@"; }
 check "wxctl status wxproxy: 2 workers" 2 "$(pxctl status wxproxy | grep -cE '^[0-9]+ +(idle|busy) ')"
 out=$(pxctl metrics wxtoken)

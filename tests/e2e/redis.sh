@@ -184,12 +184,13 @@ check "... the handler ran once (1 reply, 3 replays)" "1 3" "$(( $(results text)
 # A retry that finds its message in progress asks again with a backoff
 # (5 ms doubled to 50 ms), each time one round trip (the claim script: SET
 # NX GET would only say "held" again): the 3 retries wait out a handler of
-# 1 s at some 25 claims each.  Pub/sub would cost a PUBLISH on every
+# 1 s at some 25 claims each (76 in all, measured; slower on a loaded
+# machine, as the waits stretch).  Pub/sub would cost a PUBLISH on every
 # message's finish and a subscribing connection per waiter; polling costs
 # only while a retry waits.
 n=$(( $(ncmds set evalsha eval) - c0 ))
 echo "# claims and finishes sent to Redis for a message and 3 retries waiting 1 s: $n"
-check_le "... the waits asked at most 30 times each" 100 "$n"
+check_le "... far from polling every 5 ms (some 1,200)" 250 "$n"
 
 echo "# two followers' messages with the same MsgId are two messages"
 f=$(fresh "$top/tests/fixtures/msg/text.xml")

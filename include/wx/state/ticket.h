@@ -33,5 +33,6 @@ wx_err_t wx_ticket_write(wx_store_t *st, wx_ticket_type_t type, const wx_token_t
                          char *err, size_t errlen);
 wx_err_t wx_ticket_lock(wx_store_t *st, wx_ticket_type_t type, char *err, size_t errlen);
 void wx_ticket_unlock(wx_store_t *st, wx_ticket_type_t type);
+wx_err_t wx_ticket_retire(wx_store_t *st, wx_ticket_type_t type, char *err, size_t errlen);
 
 #endif

@@ -37,6 +37,12 @@ wx_err_t wx_token_read(wx_store_t *st, time_t now, wx_token_t *tok,
 wx_err_t wx_token_write(wx_store_t *st, const wx_token_t *tok,
                         char *err, size_t errlen);
 
+/* Retire the stored token: write the next version as one that expired
+ * now, so that no reader serves it (it belongs to an AppID the account no
+ * longer has) and the next refresh fetches one.  Under the lock.  WX_OK
+ * also when there is none, or a damaged one (no reader serves that). */
+wx_err_t wx_token_retire(wx_store_t *st, char *err, size_t errlen);
+
 /* Hold, and release, the refresh lock (waiting for it). */
 wx_err_t wx_token_lock(wx_store_t *st, char *err, size_t errlen);
 void wx_token_unlock(wx_store_t *st);
@@ -49,5 +55,7 @@ wx_err_t wx_token_write_key(wx_store_t *st, const wx_store_key_t *key, const wx_
                             char *err, size_t errlen);
 wx_err_t wx_token_lock_key(wx_store_t *st, const wx_store_key_t *key, char *err, size_t errlen);
 void wx_token_unlock_key(wx_store_t *st, const wx_store_key_t *key);
+wx_err_t wx_token_retire_key(wx_store_t *st, const wx_store_key_t *key, const char *what,
+                             char *err, size_t errlen);
 
 #endif

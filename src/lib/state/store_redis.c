@@ -9,7 +9,8 @@
  * claims a free key or reads a done one: the first delivery and a replay
  * are one command; only a key found held (a retry that must wait, or a
  * dead owner's) goes on to the claim script, which tells a lease that ended
- * by the key's remaining TTL.  A finish may be sent without waiting for
+ * by the key's remaining TTL; and the next claim of the key the last one
+ * found held (a retry asking again) goes to the script at once.  A finish may be sent without waiting for
  * its answer (wx_store_finish_nowait), as EVAL: a script the server lost
  * (a restart) cannot fail it unseen.  Kinds of keys:
  *

@@ -45,3 +45,8 @@ void wx_ticket_unlock(wx_store_t *st, wx_ticket_type_t type)
 {
     wx_token_unlock_key(st, &keys[type]);
 }
+
+wx_err_t wx_ticket_retire(wx_store_t *st, wx_ticket_type_t type, char *err, size_t errlen)
+{
+    return wx_token_retire_key(st, &keys[type], "ticket", err, errlen);
+}

@@ -77,6 +77,31 @@ wx_err_t wx_token_write_key(wx_store_t *st, const wx_store_key_t *key, const wx_
     return rc;
 }
 
+wx_err_t wx_token_retire(wx_store_t *st, char *err, size_t errlen)
+{
+    return wx_token_retire_key(st, &token_key, "token", err, errlen);
+}
+
+wx_err_t wx_token_retire_key(wx_store_t *st, const wx_store_key_t *key, const char *what,
+                             char *err, size_t errlen)
+{
+    time_t now = time(NULL);
+    wx_token_t cur, dead = { 0 };
+    wx_err_t rc = wx_token_read_key(st, key, what, 0, &cur, err, errlen);
+
+    if (rc == WX_EMISSING || rc == WX_EINVAL)
+        return WX_OK;
+    if (rc != WX_OK)
+        return rc;
+    dead.version = cur.version + 1;
+    dead.obtained = now - 1;
+    dead.expires = now;
+    snprintf(dead.token, sizeof(dead.token), "retired");
+    rc = wx_token_write_key(st, key, &dead, err, errlen);
+    explicit_bzero(&cur, sizeof(cur));
+    return rc;
+}
+
 wx_err_t wx_token_lock(wx_store_t *st, char *err, size_t errlen)
 {
     return wx_token_lock_key(st, &token_key, err, errlen);
