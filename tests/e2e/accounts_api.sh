@@ -404,6 +404,39 @@ check "b's ticket is kept in b's record (STORE@b.jsapi_ticket)" "$kb" \
 [ ! -e "$T/store/token.jsapi_ticket" ] && ok "... and the default account fetched none" ||
     nok "a default ticket was fetched"
 
+echo "# HUP: wxproxy and wxtoken take a new account while b's calls go on"
+st=$(px "$KEY_CTL" cb GET /cgi-bin/menu/get)
+check "before: key ctl may not act for cb (403)" "403 account_not_allowed" "$st $(own_error)"
+# cb gets an appsecret (wxsim's account d) and key ctl may act for it.
+awk -v s="$SECRET_D" '{ print } /^token = onlycallbacks1$/ { print "appsecret = " s }' \
+    "$T/wx.ini.orig" | sed 's/^accounts = b c$/accounts = b c cb/' > "$T/wx.ini"
+( for i in $(seq 1 40); do px "$KEY_B" b GET /cgi-bin/menu/get; echo; sleep 0.05; done ) \
+    > "$T/during.st" 2>&1 &
+during=$!
+l0=$(wc -l < "$T/tok.log")
+kill -HUP "$TOK"
+wait_log "account cb added" && ok "wxtoken: cb added" || nok "wxtoken cb" "$(tok_log)"
+wait_store "$T/store/token@cb" || nok "cb's token" "$(ls "$T/store")"
+kill -HUP "$PX"
+for i in $(seq 1 100); do
+    [ "$(px "$KEY_CTL" cb GET /cgi-bin/menu/get)" = 200 ] && break
+    sleep 0.1
+done
+check "after HUP: key ctl acts for cb" 200 "$(px "$KEY_CTL" cb GET /cgi-bin/menu/get)"
+check_match "... with cb's own state (no menu)" '*46003*' "$(body)"
+wait "$during"
+check "b's 40 calls during both reloads: all 200" 40 "$(grep -c '^200$' "$T/during.st")"
+cp "$T/wx.ini.orig" "$T/wx.ini"
+kill -HUP "$PX"
+for i in $(seq 1 100); do
+    [ "$(px "$KEY_CTL" cb GET /cgi-bin/menu/get)" = 403 ] && break
+    sleep 0.1
+done
+check "HUP back: cb is no longer the key's (403)" 403 "$(px "$KEY_CTL" cb GET /cgi-bin/menu/get)"
+l0=$(wc -l < "$T/tok.log")
+kill -HUP "$TOK"
+wait_log "account cb removed" && ok "... and wxtoken removed cb" || nok "cb removed" "$(tok_log)"
+
 echo "# rate limits per key and account (KEY@NAME)"
 n=0 limited=0
 for i in $(seq 1 12); do
